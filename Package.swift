@@ -1,0 +1,43 @@
+// swift-tools-version:6.1
+// The gateway has no package dependencies: only the toolchain, OpenSSL and SQLite.
+import PackageDescription
+
+/// Upcoming features every Swift target opts into (see STYLE.md §2).
+let strictness: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "gateway",
+    products: [
+        .executable(name: "gateway", targets: ["gateway"]),
+    ],
+    targets: [
+        // C libraries and shims.
+        .systemLibrary(
+            name: "COpenSSL", pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(
+            name: "CSQLite", pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]),
+        .target(name: "CGatewayLinux", cSettings: [.define("_GNU_SOURCE")]),
+
+        // The pipeline, bottom-up: support -> system -> crypto/store -> http -> core -> server.
+        .target(name: "GatewaySupport", swiftSettings: strictness),
+        .target(name: "GatewaySystem", dependencies: ["CGatewayLinux", "GatewaySupport"], swiftSettings: strictness),
+        .target(name: "GatewayCrypto", dependencies: ["COpenSSL", "GatewaySupport"], swiftSettings: strictness),
+        .target(name: "GatewayStore", dependencies: ["CSQLite", "GatewaySupport"], swiftSettings: strictness),
+        .target(name: "GatewayHTTP", dependencies: ["GatewaySupport"], swiftSettings: strictness),
+        .target(name: "GatewayCore", dependencies: ["GatewayHTTP", "GatewaySupport"], swiftSettings: strictness),
+        .target(
+            name: "GatewayServer",
+            dependencies: ["GatewayCore", "GatewayHTTP", "GatewaySystem", "GatewaySupport", "GatewayCrypto", "GatewayStore"],
+            swiftSettings: strictness),
+        .executableTarget(name: "gateway", dependencies: ["GatewayServer", "GatewayCore", "GatewaySupport"], swiftSettings: strictness),
+
+        .testTarget(name: "GatewayHTTPTests", dependencies: ["GatewayHTTP"], swiftSettings: strictness),
+        .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore", "GatewayHTTP"], swiftSettings: strictness),
+    ]
+)

@@ -1,0 +1,38 @@
+#include "CGatewayLinux.h"
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <assert.h>
+
+_Static_assert(sizeof(gw_epoll_event) == 16, "gw_epoll_event layout");
+
+const uint32_t GW_EPOLLIN = EPOLLIN, GW_EPOLLOUT = EPOLLOUT, GW_EPOLLRDHUP = EPOLLRDHUP,
+    GW_EPOLLHUP = EPOLLHUP, GW_EPOLLERR = EPOLLERR, GW_EPOLLET = EPOLLET;
+
+int gw_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
+
+int gw_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t data) {
+    struct epoll_event ev;
+    ev.events = events;
+    ev.data.u64 = data;
+    return epoll_ctl(epfd, op, fd, &ev);
+}
+int gw_epoll_add(int epfd, int fd, uint32_t events, uint64_t data) { return gw_epoll_ctl(epfd, EPOLL_CTL_ADD, fd, events, data); }
+int gw_epoll_mod(int epfd, int fd, uint32_t events, uint64_t data) { return gw_epoll_ctl(epfd, EPOLL_CTL_MOD, fd, events, data); }
+int gw_epoll_del(int epfd, int fd) { return epoll_ctl(epfd, EPOLL_CTL_DEL, fd, 0); }
+
+int gw_epoll_wait(int epfd, gw_epoll_event *out, int max, int timeout_ms) {
+    struct epoll_event evs[256];
+    if (max > 256) max = 256;
+    int n = epoll_wait(epfd, evs, max, timeout_ms);
+    for (int i = 0; i < n; i++) {
+        out[i].events = evs[i].events;
+        out[i].data = evs[i].data.u64;
+    }
+    return n;
+}
+
+int gw_eventfd(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }
+
+int gw_accept4(int fd, struct sockaddr *addr, socklen_t *len) {
+    return accept4(fd, addr, len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+}

@@ -1,0 +1,203 @@
+package import GatewayHTTP
+
+/// The validated, immutable configuration the gateway runs with: one snapshot per load or
+/// reload (`SIGHUP`), shared read-only by every event loop.
+package struct GatewayConfig: Sendable, Equatable {
+    /// `listen ADDR:PORT;` (repeatable). Default `127.0.0.1:8080`.
+    package var listen: [ListenAddress] = []
+    /// `admin_listen ADDR:PORT;` — the admin listener (`/healthz`); none by default.
+    package var adminListen: ListenAddress? = nil
+    /// `workers auto|N;` — event loops. Default `auto` (one per core).
+    package var workers: WorkerCount = .auto
+    /// `trust_proxies CIDR...;` — peers whose forwarding headers are believed. Default none.
+    package var trustProxies: [CIDR] = []
+    /// `limits { ... }` — SPEC §13 limits.
+    package var limits = LimitsConfig()
+    /// `upstream NAME { ... }` blocks, in file order.
+    package var upstreams: [UpstreamConfig] = []
+    /// `route PATTERN { ... }` blocks, in file order (order does not affect matching).
+    package var routes: [RouteConfig] = []
+    /// `store sqlite PATH;` — the key store file; nil when not configured.
+    package var storePath: String? = nil
+    /// `access_log off|stdout|PATH;` — one JSON line per request. Default `stdout`.
+    package var accessLog: AccessLogTarget = .stdout
+    /// Non-fatal findings (a literal secret, for instance), shown by `check-config`.
+    package var warnings: [ConfigDiagnostic] = []
+
+    package init() {}
+}
+
+/// A `host:port` to bind: an IPv4 or IPv6 literal (`[::1]:8080`) or `localhost`.
+package struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
+    /// IPv4 dotted quad or IPv6 text without brackets.
+    package var host: String
+    package var port: UInt16
+    package init(host: String, port: UInt16) {
+        self.host = host
+        self.port = port
+    }
+    package var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}
+
+/// How many event loops to run.
+package enum WorkerCount: Sendable, Equatable {
+    case auto
+    case count(Int)
+}
+
+/// An IPv4 or IPv6 network (`10.0.0.0/8`, `::1/128`); a bare address means a full-length prefix.
+package struct CIDR: Sendable, Equatable, CustomStringConvertible {
+    /// 4 bytes (IPv4) or 16 bytes (IPv6), network order, host bits zeroed.
+    package var address: [UInt8]
+    package var prefixLength: Int
+    package init(address: [UInt8], prefixLength: Int) {
+        self.address = address
+        self.prefixLength = prefixLength
+    }
+    /// True when `candidate` (4 or 16 bytes) lies in this network. IPv4-mapped IPv6
+    /// addresses (`::ffff:a.b.c.d`) match IPv4 networks.
+    package func contains(_ candidate: [UInt8]) -> Bool {
+        var bytes = candidate
+        if address.count == 4, bytes.count == 16, bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xFF, bytes[11] == 0xFF {
+            bytes = Array(bytes[12..<16])
+        }
+        guard bytes.count == address.count else { return false }
+        var remaining = prefixLength
+        for i in 0..<bytes.count where remaining > 0 {
+            let bits = min(8, remaining)
+            let mask: UInt8 = bits == 8 ? 0xFF : ~(0xFF >> UInt8(bits))
+            if bytes[i] & mask != address[i] & mask { return false }
+            remaining -= bits
+        }
+        return true
+    }
+    package var description: String {
+        let text = address.count == 4
+            ? address.map(String.init).joined(separator: ".")
+            : stride(from: 0, to: 16, by: 2).map { String(UInt16(address[$0]) << 8 | UInt16(address[$0 + 1]), radix: 16) }.joined(separator: ":")
+        return "\(text)/\(prefixLength)"
+    }
+}
+
+/// SPEC §13 limits; every one has the documented default.
+package struct LimitsConfig: Sendable, Equatable {
+    /// `max_head SIZE;` — request line + headers. Default 16k. Over: 431.
+    package var maxHeadBytes = 16 * 1024
+    /// `max_headers N;` — header fields per request. Default 100. Over: 431.
+    package var maxHeaders = 100
+    /// `max_body SIZE;` — request body, checked while streaming. Default 10m. Over: 413.
+    package var maxBodyBytes: Int64 = 10 * 1024 * 1024
+    /// `max_token SIZE;` — a bearer credential. Default 8k.
+    package var maxTokenBytes = 8 * 1024
+    /// `head_timeout DURATION;` — deadline for a whole request head. Default 10s. Over: 408.
+    package var headTimeout: Duration = .seconds(10)
+    /// `idle_timeout DURATION;` — keep-alive idle time between requests. Default 60s.
+    package var idleTimeout: Duration = .seconds(60)
+    /// `max_connections N;` — client connections per gateway; beyond, accepted and closed. Default 10000.
+    package var maxConnections = 10_000
+    /// `drain_timeout DURATION;` — how long SIGTERM waits for in-flight requests. Default 10s.
+    package var drainTimeout: Duration = .seconds(10)
+    package init() {}
+}
+
+/// `upstream NAME { server HOST:PORT [max_fails=N] [fail_timeout=D]; keepalive N; ... }`.
+package struct UpstreamConfig: Sendable, Equatable {
+    package var name: String
+    /// `server HOST:PORT ...;` (at least one), tried round robin.
+    package var servers: [UpstreamServerConfig]
+    /// `keepalive N;` — idle connections kept per event loop. Default 32.
+    package var keepalive = 32
+    /// `connect_timeout DURATION;` — default 2s (SPEC §13).
+    package var connectTimeout: Duration = .seconds(2)
+    /// `read_timeout DURATION;` — time to the first byte of the response head. Default 60s.
+    package var readTimeout: Duration = .seconds(60)
+    package var location: SourceLocation
+    package init(name: String, servers: [UpstreamServerConfig], location: SourceLocation) {
+        self.name = name
+        self.servers = servers
+        self.location = location
+    }
+}
+
+/// One upstream server with its passive-health settings.
+package struct UpstreamServerConfig: Sendable, Equatable {
+    /// IPv4/IPv6 literal or `localhost`.
+    package var host: String
+    package var port: UInt16
+    /// `max_fails=N` — consecutive failures before the server is ejected. Default 1.
+    package var maxFails = 1
+    /// `fail_timeout=DURATION` — how long an ejected server is skipped. Default 10s.
+    package var failTimeout: Duration = .seconds(10)
+    package init(host: String, port: UInt16) {
+        self.host = host
+        self.port = port
+    }
+}
+
+/// `route PATTERN { ... }`.
+package struct RouteConfig: Sendable, Equatable {
+    /// The pattern as written (`/api/v1/sessions/{id}`); compiled by `RouteCompiler`.
+    package var pattern: String
+    /// `methods M...;` — nil when the route accepts every method.
+    package var methods: MethodSet? = nil
+    /// `public;` — no authentication.
+    package var isPublic = false
+    package var action: RouteAction
+    /// `strip_prefix /api;` — removed from the normalized path before forwarding.
+    package var stripPrefix: String? = nil
+    /// Where the `route` keyword stands, for conflict errors.
+    package var location: SourceLocation
+    package init(pattern: String, action: RouteAction, location: SourceLocation) {
+        self.pattern = pattern
+        self.action = action
+        self.location = location
+    }
+}
+
+/// What a route does with a request that passed its checks.
+package enum RouteAction: Sendable, Equatable {
+    /// `upstream NAME;`
+    case upstream(String)
+    /// `respond STATUS "body";`
+    case respond(status: Int, body: String)
+    /// `deny;` — 403 `access_denied`.
+    case deny
+}
+
+/// Where access-log lines go.
+package enum AccessLogTarget: Sendable, Equatable {
+    case off
+    case stdout
+    case file(String)
+}
+
+/// A position in a configuration file (1-based line and column).
+package struct SourceLocation: Sendable, Equatable, CustomStringConvertible {
+    package var file: String
+    package var line: Int
+    package var column: Int
+    package init(file: String, line: Int, column: Int) {
+        self.file = file
+        self.line = line
+        self.column = column
+    }
+    package var description: String { "\(file):\(line):\(column)" }
+}
+
+/// One problem (or warning) in a configuration, printed as `file:line:col: message`.
+package struct ConfigDiagnostic: Error, Sendable, Equatable, CustomStringConvertible {
+    package var location: SourceLocation
+    package var message: String
+    package init(_ location: SourceLocation, _ message: String) {
+        self.location = location
+        self.message = message
+    }
+    package var description: String { "\(location): \(message)" }
+}
+
+/// Every problem found in a configuration (validation collects them all, SPEC §3).
+package struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
+    package var diagnostics: [ConfigDiagnostic]
+    package init(_ diagnostics: [ConfigDiagnostic]) { self.diagnostics = diagnostics }
+    package var description: String { diagnostics.map(\.description).joined(separator: "\n") }
+}

@@ -1,0 +1,43 @@
+/// Header names the gateway acts on, classified once while parsing (ASCII case-insensitive).
+///
+/// `identity` is every name starting with `X-Auth-` where `_` also counts as `-`
+/// (`X_Auth_User_Id`), because CGI/WSGI upstreams fold both spellings into one variable.
+package enum HeaderName: UInt8, Sendable {
+    case other
+    case host, contentLength, transferEncoding, connection, keepAlive, proxyConnection
+    case te, trailer, upgrade, expect, proxyAuthorization, proxyAuthenticate
+    case authorization, xForwardedFor, xForwardedProto, xForwardedHost, xRequestId
+    case identity
+    case http2Settings
+}
+
+/// One header field as offsets into the buffer the head was parsed from.
+///
+/// Offsets are relative to the first byte handed to the parser; the value has its leading and
+/// trailing whitespace (OWS) trimmed already.
+package struct HeaderField: Sendable, Equatable {
+    package var name: HeaderName
+    package var nameStart: Int
+    package var nameCount: Int
+    package var valueStart: Int
+    package var valueCount: Int
+
+    package init(name: HeaderName, nameStart: Int, nameCount: Int, valueStart: Int, valueCount: Int) {
+        self.name = name
+        self.nameStart = nameStart
+        self.nameCount = nameCount
+        self.valueStart = valueStart
+        self.valueCount = valueCount
+    }
+}
+
+/// A span of a parsed buffer: `start` is relative to the first byte handed to the parser.
+package struct ByteRange: Sendable, Equatable {
+    package var start: Int
+    package var count: Int
+    package init(start: Int, count: Int) {
+        self.start = start
+        self.count = count
+    }
+    package static let empty = ByteRange(start: 0, count: 0)
+}
