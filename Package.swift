@@ -35,7 +35,7 @@ let package = Package(
             name: "GatewayServer",
             dependencies: ["GatewayCore", "GatewayHTTP", "GatewaySystem", "GatewaySupport", "GatewayCrypto", "GatewayStore"],
             swiftSettings: strictness),
-        .executableTarget(name: "gateway", dependencies: ["GatewayServer", "GatewayCore", "GatewaySupport"], swiftSettings: strictness),
+        .executableTarget(name: "gateway", dependencies: ["GatewayServer", "GatewayCore", "GatewaySupport", "GatewaySystem", "GatewayCrypto", "GatewayStore"], swiftSettings: strictness),
 
         .testTarget(name: "GatewayHTTPTests", dependencies: ["GatewayHTTP"], swiftSettings: strictness),
         .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore", "GatewayHTTP"], swiftSettings: strictness),

@@ -1,1 +1,6 @@
-print("gateway")
+// The `gateway` executable: argument parsing and wiring only (SPEC §2). Everything it runs is
+// in the libraries, callable from tests.
+import Glibc
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+exit(CommandLineInterface.run(arguments))

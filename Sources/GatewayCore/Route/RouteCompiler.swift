@@ -1,0 +1,93 @@
+import GatewayHTTP
+
+/// A route ready for the request path: every name resolved, every response pre-rendered.
+package final class CompiledRoute: Sendable {
+    /// The pattern as written, for logs and errors.
+    package let pattern: String
+    package let action: CompiledAction
+    /// Bytes removed from the front of the normalized path before forwarding (`strip_prefix`).
+    package let stripPrefix: [UInt8]?
+    package let isPublic: Bool
+
+    package init(pattern: String, action: CompiledAction, stripPrefix: [UInt8]?, isPublic: Bool) {
+        self.pattern = pattern
+        self.action = action
+        self.stripPrefix = stripPrefix
+        self.isPublic = isPublic
+    }
+}
+
+/// What a compiled route does.
+package enum CompiledAction: Sendable {
+    /// Forward to `GatewayConfig.upstreams[index]`.
+    case upstream(index: Int)
+    case respond(status: Int, body: [UInt8])
+    case deny
+}
+
+/// A validated configuration plus its compiled route table: the unit `SIGHUP` swaps.
+package struct LoadedConfig: Sendable {
+    package let config: GatewayConfig
+    package let routes: RouteTable<CompiledRoute>
+
+    /// Loads, validates and compiles the file at `path`.
+    /// - Throws: `ConfigError` with every problem (`file:line:col: message`).
+    package static func load(path: String, environment: [String: String]) throws(ConfigError) -> LoadedConfig {
+        let config = try ConfigLoader.load(path: path, environment: environment)
+        return LoadedConfig(config: config, routes: try RouteCompiler.compile(config))
+    }
+
+    /// Same, from text (tests, the demo).
+    package static func load(text: String, fileName: String, environment: [String: String]) throws(ConfigError) -> LoadedConfig {
+        let config = try ConfigLoader.load(text: text, fileName: fileName, environment: environment)
+        return LoadedConfig(config: config, routes: try RouteCompiler.compile(config))
+    }
+}
+
+/// Compiles `route` blocks into a `RouteTable`, reporting bad patterns and equal-specificity
+/// overlaps at the route's location (SPEC §3, §4).
+package enum RouteCompiler {
+    package static func compile(_ config: GatewayConfig) throws(ConfigError) -> RouteTable<CompiledRoute> {
+        var problems: [ConfigDiagnostic] = []
+        var entries: [RouteEntry<CompiledRoute>] = []
+        var sources: [RouteConfig] = []
+        for route in config.routes {
+            let pattern: RoutePattern
+            do {
+                pattern = try RoutePattern(route.pattern)
+            } catch {
+                problems.append(ConfigDiagnostic(route.location, "invalid route pattern \"\(route.pattern)\": \(error.message)"))
+                continue
+            }
+            let action: CompiledAction
+            switch route.action {
+            case .upstream(let name):
+                guard let index = config.upstreams.firstIndex(where: { $0.name == name }) else {
+                    problems.append(ConfigDiagnostic(route.location, "unknown upstream \"\(name)\""))
+                    continue
+                }
+                action = .upstream(index: index)
+            case .respond(let status, let body):
+                action = .respond(status: status, body: Array(body.utf8))
+            case .deny:
+                action = .deny
+            }
+            let compiled = CompiledRoute(
+                pattern: route.pattern, action: action,
+                stripPrefix: route.stripPrefix.map { Array($0.utf8) }, isPublic: route.isPublic)
+            entries.append(RouteEntry(pattern: pattern, methods: route.methods, value: compiled))
+            sources.append(route)
+        }
+        if problems.isEmpty {
+            do {
+                return try RouteTable(entries)
+            } catch {
+                let first = sources[error.first], second = sources[error.second]
+                problems.append(ConfigDiagnostic(
+                    second.location,
+                    "route \"\(second.pattern)\" overlaps route \"\(first.pattern)\" at \(first.location) with equal specificity"))
+            }
+        }
+        throw ConfigError(problems)
+    }
+}

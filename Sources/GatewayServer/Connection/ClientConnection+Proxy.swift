@@ -1,0 +1,552 @@
+import GatewayCore
+import GatewayHTTP
+import GatewaySupport
+import GatewaySystem
+
+/// Where the request body stands.
+enum RequestBodyState: Equatable {
+    case none
+    case length(Int64)
+    case chunked
+    case done
+
+    var isActive: Bool {
+        switch self {
+        case .length, .chunked: true
+        case .none, .done: false
+        }
+    }
+}
+
+/// Where the upstream response stands.
+enum ResponseState: Equatable {
+    case awaitingHead
+    case body(BodyFraming, remaining: Int64)
+}
+
+private let lastChunk: StaticString = "0\r\n\r\n"
+private let continueResponse: StaticString = "HTTP/1.1 100 Continue\r\n\r\n"
+
+extension ClientConnection {
+    // MARK: Starting
+
+    /// Builds the upstream head, consumes the client's head and picks a server.
+    func startForwarding(to group: UpstreamGroup) {
+        self.group = group
+        wantsUpgrade = head.upgradeWebSocket && head.connectionUpgrade && method == .get
+        var forwardPath: [UInt8] = []
+        swap(&forwardPath, &loop.forwardPath)
+        forwardPath.removeAll(keepingCapacity: true)
+        if let prefix = route?.stripPrefix, loop.pathScratch.starts(with: prefix),
+           loop.pathScratch.count == prefix.count || loop.pathScratch[prefix.count] == UInt8(ascii: "/") {
+            forwardPath.append(contentsOf: loop.pathScratch[prefix.count...])
+            if forwardPath.isEmpty { forwardPath.append(UInt8(ascii: "/")) }
+        } else {
+            forwardPath.append(contentsOf: loop.pathScratch)
+        }
+        let trusted = runtime.trusts(peer)
+        let server = group.servers[0]
+        var upstreamHead: [UInt8] = []
+        swap(&upstreamHead, &upstreamRequestHead)
+        loop.requestHeadBuilder.build(
+            head: head, bytes: input.readableBytes, path: forwardPath, peer: peerText, peerTrusted: trusted,
+            requestID: requestID, upstreamAuthority: server.address.description, websocket: wantsUpgrade,
+            into: &upstreamHead)
+        swap(&upstreamHead, &upstreamRequestHead)
+        swap(&forwardPath, &loop.forwardPath)
+        input.consume(head.headLength)
+
+        if head.isChunked {
+            requestBody = .chunked
+            requestChunks.reset()
+        } else if let length = head.contentLength, length > 0 {
+            requestBody = .length(length)
+        } else {
+            requestBody = .none
+        }
+        requestBodyBytes = 0
+        bodyBytesSent = false
+        response = .awaitingHead
+        responseStarted = false
+        upstreamPaused = false
+        triedServers = 0
+        attempts = 0
+        phase = .proxying
+        if head.expectContinue && requestBody.isActive {
+            output.append(continueResponse)
+            guard flushOutput() else { return }
+        }
+        connectNextServer()
+    }
+
+    /// Takes an idle connection or opens a new one to the next healthy server.
+    private func connectNextServer() {
+        guard let group else { return }
+        while true {
+            guard attempts <= group.servers.count, let server = group.pick(now: loop.now, tried: triedServers) else {
+                failRequest(.upstreamUnavailable, reason: "upstream_unavailable")
+                return
+            }
+            attempts += 1
+            if server.index < 64 { triedServers |= 1 << UInt64(server.index) }
+            if let idle = server.pools[loop.id].take() {
+                attach(idle)
+                return
+            }
+            do {
+                let connection = try UpstreamConnection(loop: loop, server: server)
+                connection.deadline = loop.now + group.connectTimeoutMilliseconds
+                attach(connection)
+                return
+            } catch {
+                server.recordFailure(now: loop.now)
+                loop.logger.warning("upstream connect failed", [("upstream.addr", server.address.description), ("error", error.description)])
+            }
+        }
+    }
+
+    private func attach(_ connection: UpstreamConnection) {
+        connection.client = self
+        upstream = connection
+        connection.output.append(upstreamRequestHead)
+        if !connection.isConnecting { upstreamConnected(connection) }
+    }
+
+    // MARK: Upstream events
+
+    func upstreamConnected(_ connection: UpstreamConnection) {
+        guard let group else { return }
+        connection.deadline = loop.now + group.readTimeoutMilliseconds
+        guard connection.flush() else { return upstreamBroken(connection) }
+        if requestBody.isActive { pumpRequestBody() }
+        if upstream === connection && connection.readable { upstreamReadable(connection) }
+    }
+
+    func upstreamConnectFailed(_ connection: UpstreamConnection) {
+        connection.server.recordFailure(now: loop.now)
+        loop.logger.warning("upstream connect failed", [("upstream.addr", connection.server.address.description), ("request.id", String(decoding: requestID, as: UTF8.self))])
+        connection.close()
+        upstream = nil
+        connectNextServer()   // nothing was sent: any method may go to the next server
+    }
+
+    func upstreamDeadlinePassed(_ connection: UpstreamConnection) {
+        connection.server.recordFailure(now: loop.now)
+        if connection.isConnecting {
+            loop.logger.warning("upstream connect timed out", [("upstream.addr", connection.server.address.description)])
+            connection.close()
+            upstream = nil
+            if let group, group.pick(now: loop.now, tried: triedServers) != nil, attempts < group.servers.count {
+                connectNextServer()
+            } else {
+                failRequest(.upstreamTimeout, reason: "upstream_connect_timeout")
+            }
+            return
+        }
+        failRequest(.upstreamTimeout, reason: "upstream_timeout")
+    }
+
+    func upstreamWritable(_ connection: UpstreamConnection) {
+        guard connection.flush() else { return upstreamBroken(connection) }
+        if phase == .tunnel {
+            if connection.output.isEmpty && readable { pumpTunnelFromClient() }
+            return
+        }
+        if connection.output.readableCount < Self.highWater && requestBody.isActive { pumpRequestBody() }
+    }
+
+    /// The connection failed before a response arrived (write error, reset, early close).
+    func upstreamBroken(_ connection: UpstreamConnection) {
+        let staleReuse = connection.wasReused && response == .awaitingHead && connection.input.isEmpty
+        connection.close()
+        if upstream === connection { upstream = nil }
+        if responseStarted { return abort() }
+        if staleReuse && method.isIdempotent && !bodyBytesSent, let group, attempts <= group.servers.count {
+            // The keep-alive race: the server closed an idle connection as we reused it.
+            if connection.server.index < 64 { triedServers &= ~(1 << UInt64(connection.server.index)) }
+            connectNextServer()
+            return
+        }
+        connection.server.recordFailure(now: loop.now)
+        failRequest(.upstreamUnavailable, reason: "upstream_reset")
+    }
+
+    /// Answers the current request with an error instead of the upstream's response.
+    func failRequest(_ error: GatewayError, reason: StaticString) {
+        logReason = reason
+        if let upstream { upstream.close(); self.upstream = nil }
+        if responseStarted { return abort() }
+        let close = requestBody.isActive || !keepAlive
+        ResponseWriter.appendError(error, requestID: requestID, close: close, date: loop.dateHeader(), to: output)
+        bytesToClient = output.readableCount
+        finishRequest(status: error.status, decision: "error", upstreamText: "", close: close)
+    }
+
+    // MARK: Request body
+
+    /// Moves request-body bytes from the client to the upstream until one side blocks.
+    func pumpRequestBody() {
+        guard let connection = upstream, !connection.isConnecting else { return }
+        let maxBody = runtime.config.limits.maxBodyBytes
+        while requestBody.isActive {
+            if connection.output.readableCount >= Self.highWater {
+                guard connection.flush() else { return upstreamBroken(connection) }
+                if connection.output.readableCount >= Self.highWater { return }
+            }
+            if input.isEmpty || requestBody == .chunked && needsMoreChunkInput {
+                guard readable else { break }
+                switch readBodyInput() {
+                case .progress: needsMoreChunkInput = false
+                case .blocked: break
+                case .ended: return abort()
+                }
+                if input.isEmpty || (requestBody == .chunked && needsMoreChunkInput) { break }
+            }
+            switch requestBody {
+            case .length(let remaining):
+                let count = Int(min(Int64(input.readableCount), remaining))
+                connection.output.append(UnsafeRawBufferPointer(rebasing: input.readableBytes[0..<count]))
+                input.consume(count)
+                bodyBytesSent = true
+                requestBody = remaining == Int64(count) ? .done : .length(remaining - Int64(count))
+            case .chunked:
+                let step: ChunkedStep
+                do {
+                    step = try requestChunks.next(input.readableBytes)
+                } catch {
+                    logReason = "bad_chunk"
+                    return failRequest(.invalidRequest, reason: "bad_chunk")
+                }
+                switch step {
+                case .data(let offset, let count, let consumed):
+                    requestBodyBytes += Int64(count)
+                    if requestBodyBytes > maxBody { return failRequest(.payloadTooLarge, reason: "body_too_large") }
+                    var header: [UInt8] = []
+                    Hex.appendUInt(UInt64(count), to: &header)
+                    header.append("\r\n")
+                    connection.output.append(header)
+                    connection.output.append(UnsafeRawBufferPointer(rebasing: input.readableBytes[offset..<offset + count]))
+                    connection.output.append("\r\n")
+                    input.consume(consumed)
+                    bodyBytesSent = true
+                case .needMore(let consumed):
+                    input.consume(consumed)
+                    needsMoreChunkInput = true
+                case .done(let consumed):
+                    input.consume(consumed)
+                    appendForwardableTrailers(to: connection.output)
+                    requestBody = .done
+                    bodyBytesSent = true
+                }
+            case .none, .done:
+                break
+            }
+        }
+        guard connection.flush() else { return upstreamBroken(connection) }
+    }
+
+    /// Writes the last chunk and the trailers that may be forwarded (not identity, hop-by-hop
+    /// or framing fields, SPEC §8).
+    private func appendForwardableTrailers(to out: ByteBuffer) {
+        out.append("0\r\n")
+        for (name, value) in requestChunks.trailers where TrailerPolicy.mayForward(name) {
+            out.append(name)
+            out.append(": ")
+            out.append(value)
+            out.append("\r\n")
+        }
+        out.append("\r\n")
+    }
+
+    enum BodyRead { case progress, blocked, ended }
+
+    /// Reads request-body bytes from the client.
+    private func readBodyInput() -> BodyRead {
+        let tail = input.reserveTail(Self.readChunk)
+        let want = min(tail.count, Self.readChunk)
+        switch Socket.read(fd, into: UnsafeMutableRawBufferPointer(rebasing: tail[0..<want])) {
+        case .bytes(let n):
+            input.commit(n)
+            if n < want { readable = false }
+            return .progress
+        case .wouldBlock:
+            readable = false
+            return .blocked
+        case .end, .failed:
+            readable = false
+            return .ended
+        }
+    }
+
+    // MARK: Response
+
+    /// Reads from the upstream and relays to the client until a side blocks.
+    func upstreamReadable(_ connection: UpstreamConnection) {
+        if phase == .tunnel { return pumpTunnelFromUpstream() }
+        while connection.readable && upstream === connection {
+            if output.readableCount >= Self.highWater {
+                guard flushOutput() else { return }
+                if output.readableCount >= Self.highWater {
+                    upstreamPaused = true
+                    return
+                }
+            }
+            let tail = connection.input.reserveTail(Self.readChunk)
+            let want = min(tail.count, Self.readChunk)
+            switch Socket.read(connection.fd, into: UnsafeMutableRawBufferPointer(rebasing: tail[0..<want])) {
+            case .bytes(let n):
+                connection.input.commit(n)
+                if n < want { connection.readable = false }
+            case .wouldBlock:
+                connection.readable = false
+                continue
+            case .end:
+                connection.readable = false
+                return upstreamEnded(connection)
+            case .failed:
+                connection.readable = false
+                return upstreamBroken(connection)
+            }
+            guard relayUpstreamInput(connection) else { return }
+        }
+        if upstream === connection { flushOutput() }
+    }
+
+    /// Parses/relays what `connection.input` holds. - Returns: false when the response
+    /// finished or the request failed (the connection is no longer ours).
+    private func relayUpstreamInput(_ connection: UpstreamConnection) -> Bool {
+        while true {
+            switch response {
+            case .awaitingHead:
+                let complete: Bool
+                do {
+                    complete = try connection.parser.parse(connection.input.readableBytes, into: &connection.head)
+                } catch {
+                    connection.server.recordFailure(now: loop.now)
+                    failRequest(.upstreamUnavailable, reason: "upstream_bad_response")
+                    return false
+                }
+                guard complete else { return true }
+                connection.deadline = 0
+                let status = connection.head.status
+                if status / 100 == 1 && status != 101 {
+                    // Interim responses (100, 103) are not relayed.
+                    connection.input.consume(connection.head.headLength)
+                    connection.parser.reset()
+                    connection.head.reset()
+                    continue
+                }
+                if status == 101 {
+                    guard wantsUpgrade else {
+                        failRequest(.upstreamUnavailable, reason: "upstream_unexpected_101")
+                        return false
+                    }
+                    startTunnel(connection)
+                    return false
+                }
+                let framing = connection.head.bodyFraming(requestMethod: method)
+                let clientHTTP11 = clientMinorVersion >= 1
+                var close = !keepAlive || loop.isDraining
+                switch framing {
+                case .chunked, .untilClose:
+                    chunkToClient = clientHTTP11
+                    if !clientHTTP11 { close = true }
+                case .none, .contentLength:
+                    chunkToClient = false
+                }
+                closeAfterResponse = close
+                loop.responseHeadBuilder.append(
+                    head: connection.head, bytes: connection.input.readableBytes, chunked: chunkToClient, close: close,
+                    keepAliveForHTTP10: !clientHTTP11 && !close, upgrade: false, to: output)
+                responseStatus = status
+                responseStarted = true
+                connection.input.consume(connection.head.headLength)
+                switch framing {
+                case .none:
+                    completeResponse(connection, reusable: true)
+                    return false
+                case .contentLength(let length):
+                    response = .body(framing, remaining: length)
+                case .chunked:
+                    responseChunks.reset()
+                    response = .body(framing, remaining: 0)
+                case .untilClose:
+                    response = .body(framing, remaining: 0)
+                }
+            case .body(let framing, let remaining):
+                let available = connection.input.readableBytes
+                switch framing {
+                case .contentLength:
+                    let count = Int(min(Int64(available.count), remaining))
+                    output.append(UnsafeRawBufferPointer(rebasing: available[0..<count]))
+                    connection.input.consume(count)
+                    if remaining == Int64(count) {
+                        completeResponse(connection, reusable: true)
+                        return false
+                    }
+                    response = .body(framing, remaining: remaining - Int64(count))
+                    return true
+                case .chunked:
+                    let step: ChunkedStep
+                    do {
+                        step = try responseChunks.next(available)
+                    } catch {
+                        connection.server.recordFailure(now: loop.now)
+                        abort()
+                        return false
+                    }
+                    switch step {
+                    case .data(let offset, let count, let consumed):
+                        appendToClient(UnsafeRawBufferPointer(rebasing: available[offset..<offset + count]))
+                        connection.input.consume(consumed)
+                    case .needMore(let consumed):
+                        connection.input.consume(consumed)
+                        return true
+                    case .done(let consumed):
+                        connection.input.consume(consumed)
+                        if chunkToClient { output.append(lastChunk) }
+                        completeResponse(connection, reusable: true)
+                        return false
+                    }
+                case .untilClose:
+                    appendToClient(available)
+                    connection.input.consume(available.count)
+                    return true
+                case .none:
+                    completeResponse(connection, reusable: true)
+                    return false
+                }
+            }
+        }
+    }
+
+    /// Body bytes for the client, chunk-encoded when the response is re-framed.
+    private func appendToClient(_ bytes: UnsafeRawBufferPointer) {
+        guard bytes.count > 0 else { return }
+        if chunkToClient {
+            var header: [UInt8] = []
+            Hex.appendUInt(UInt64(bytes.count), to: &header)
+            header.append("\r\n")
+            output.append(header)
+            output.append(bytes)
+            output.append("\r\n")
+        } else {
+            output.append(bytes)
+        }
+    }
+
+    private func upstreamEnded(_ connection: UpstreamConnection) {
+        switch response {
+        case .awaitingHead:
+            upstreamBroken(connection)
+        case .body(.untilClose, _):
+            if chunkToClient { output.append(lastChunk) }
+            completeResponse(connection, reusable: false)
+        case .body:
+            abort()   // truncated: the client must not mistake it for a complete response
+        }
+    }
+
+    private func completeResponse(_ connection: UpstreamConnection, reusable: Bool) {
+        let requestDone = !requestBody.isActive
+        let keep = reusable && requestDone && connection.head.upstreamKeepsAlive && connection.input.isEmpty
+        connection.server.recordSuccess()
+        upstream = nil
+        let upstreamText = loop.accessLog.sink == nil ? "" : connection.server.address.description
+        if keep { connection.release(idleTimeoutMilliseconds: 60_000) } else { connection.close() }
+        bytesToClient = output.readableCount
+        finishRequest(status: responseStatus, decision: "allow", upstreamText: upstreamText, close: closeAfterResponse || !requestDone)
+    }
+
+    // MARK: WebSocket tunnel
+
+    private func startTunnel(_ connection: UpstreamConnection) {
+        loop.responseHeadBuilder.append(
+            head: connection.head, bytes: connection.input.readableBytes, chunked: false, close: false,
+            keepAliveForHTTP10: false, upgrade: true, to: output)
+        responseStatus = 101
+        responseStarted = true
+        connection.input.consume(connection.head.headLength)
+        phase = .tunnel
+        requestBody = .none
+        connection.deadline = 0
+        deadline = 0
+        writeAccessLog(status: 101, decision: "allow", upstream: connection.server.address.description)
+        if !connection.input.isEmpty {
+            output.append(connection.input.readableBytes)
+            connection.input.clear()
+        }
+        if !input.isEmpty {
+            connection.output.append(input.readableBytes)
+            input.clear()
+        }
+        guard connection.flush() else { return abort() }
+        guard flushOutput() else { return }
+        if readable { pumpTunnelFromClient() }
+        if upstream === connection && connection.readable { pumpTunnelFromUpstream() }
+    }
+
+    func pumpTunnelFromClient() {
+        guard let connection = upstream else { return close() }
+        while readable && !isClosed {
+            if connection.output.readableCount >= Self.highWater {
+                guard connection.flush() else { return abort() }
+                if connection.output.readableCount >= Self.highWater { return }
+            }
+            let tail = connection.output.reserveTail(Self.readChunk)
+            let want = min(tail.count, Self.readChunk)
+            switch Socket.read(fd, into: UnsafeMutableRawBufferPointer(rebasing: tail[0..<want])) {
+            case .bytes(let n):
+                connection.output.commit(n)
+                if n < want { readable = false }
+            case .wouldBlock:
+                readable = false
+            case .end, .failed:
+                _ = connection.flush()
+                return abort()
+            }
+        }
+        guard connection.flush() else { return abort() }
+    }
+
+    func pumpTunnelFromUpstream() {
+        guard let connection = upstream else { return }
+        while connection.readable && !isClosed {
+            if output.readableCount >= Self.highWater {
+                guard flushOutput() else { return }
+                if output.readableCount >= Self.highWater { return }
+            }
+            let tail = output.reserveTail(Self.readChunk)
+            let want = min(tail.count, Self.readChunk)
+            switch Socket.read(connection.fd, into: UnsafeMutableRawBufferPointer(rebasing: tail[0..<want])) {
+            case .bytes(let n):
+                output.commit(n)
+                if n < want { connection.readable = false }
+            case .wouldBlock:
+                connection.readable = false
+            case .end, .failed:
+                connection.close()
+                upstream = nil
+                closeWhenFlushed()
+                return
+            }
+        }
+        flushOutput()
+    }
+}
+
+/// Which request trailers may be forwarded (SPEC §8): never identity, hop-by-hop or framing.
+enum TrailerPolicy {
+    private static let forbidden: [String] = [
+        "host", "content-length", "transfer-encoding", "connection", "keep-alive", "proxy-connection", "te", "trailer",
+        "upgrade", "expect", "authorization", "proxy-authorization", "cookie", "x-forwarded-for", "x-forwarded-proto",
+        "x-forwarded-host", "x-request-id", "content-type", "content-encoding", "content-range",
+    ]
+
+    static func mayForward(_ name: [UInt8]) -> Bool {
+        let lower = name.map { ByteCompare.lower($0) == UInt8(ascii: "_") ? UInt8(ascii: "-") : ByteCompare.lower($0) }
+        if lower.starts(with: Array("x-auth-".utf8)) { return false }
+        let text = String(decoding: lower, as: UTF8.self)
+        return !forbidden.contains(text)
+    }
+}

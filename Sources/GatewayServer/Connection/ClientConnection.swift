@@ -1,0 +1,440 @@
+import GatewayCore
+import GatewayHTTP
+import GatewaySupport
+import GatewaySystem
+import Synchronization
+
+/// One client connection: reads request heads, answers or forwards each request in order
+/// (pipelining), streams bodies both ways with back-pressure, then waits for the next request.
+/// Loop-confined for its whole life (`Channel`).
+final class ClientConnection: Channel {
+    enum Phase {
+        /// Between requests or reading a head (`input` may hold part of one).
+        case waitingHead
+        /// A request is being forwarded; `ClientConnection+Proxy` drives it.
+        case proxying
+        /// After a 101 from the upstream: bytes are copied both ways.
+        case tunnel
+        /// Writing the last response, then half-closing.
+        case closing
+        /// Half-closed: discarding what the client still sends, bounded in time.
+        case lingering
+    }
+
+    /// Back-pressure: stop reading a side while the other side's pending output exceeds this.
+    static let highWater = 256 * 1024
+    /// How much is read from a socket at a time.
+    static let readChunk = 64 * 1024
+
+    let peer: SocketAddress
+    let peerText: [UInt8]
+    let isAdmin: Bool
+    let input = ByteBuffer(capacity: 8 * 1024)
+    let output = ByteBuffer(capacity: 8 * 1024)
+    var phase = Phase.waitingHead
+    /// True between requests: the head deadline starts with the next request's first byte.
+    var awaitingFirstHeadByte = false
+    var parser: RequestHeadParser
+    var head = RequestHead()
+
+    // The current request (valid from `startRequest` to `finishRequest`).
+    var runtime: Runtime
+    var requestID: [UInt8] = []
+    var requestStart: Int64 = 0
+    var method = HTTPMethod.get
+    var clientMinorVersion = 1
+    var keepAlive = true
+    var route: CompiledRoute? = nil
+    var bytesToClient = 0
+    var logReason: StaticString = ""
+
+    // Forwarding state (see ClientConnection+Proxy.swift).
+    var upstream: UpstreamConnection? = nil
+    var group: UpstreamGroup? = nil
+    var upstreamRequestHead: [UInt8] = []
+    var triedServers: UInt64 = 0
+    var attempts = 0
+    var requestBody = RequestBodyState.none
+    var requestChunks = ChunkedDecoder()
+    var requestBodyBytes: Int64 = 0
+    var bodyBytesSent = false
+    var response = ResponseState.awaitingHead
+    var responseChunks = ChunkedDecoder()
+    var responseStarted = false
+    var chunkToClient = false
+    var wantsUpgrade = false
+    var upstreamPaused = false
+    var needsMoreChunkInput = false
+    var closeAfterResponse = false
+    var responseStatus = 0
+
+    init(loop: EventLoop, fd: Int32, peer: SocketAddress, isAdmin: Bool) {
+        self.peer = peer
+        peerText = Array(peer.hostText.utf8)
+        self.isAdmin = isAdmin
+        runtime = loop.runtime
+        let limits = runtime.config.limits
+        parser = RequestHeadParser(maxHeadBytes: limits.maxHeadBytes, maxHeaderCount: limits.maxHeaders)
+        super.init(loop: loop, fd: fd)
+        deadline = loop.now + limits.headTimeout.milliseconds
+    }
+
+    // MARK: Events
+
+    override func handle(_ events: EpollEvents) {
+        if events.contains(.writable) { writable = true }
+        if !events.isDisjoint(with: [.readable, .readHangup, .hangup, .error]) { readable = true }
+        if writable && !output.isEmpty {
+            guard flushOutput() else { return }
+        }
+        if readable { onReadable() }
+    }
+
+    override func deadlinePassed() {
+        switch phase {
+        case .waitingHead:
+            if input.isEmpty {
+                close()
+            } else {
+                logReason = "head_timeout"
+                respondError(.requestTimeout, close: true)
+            }
+        case .closing, .lingering:
+            close()
+        case .proxying, .tunnel:
+            break
+        }
+    }
+
+    private func onReadable() {
+        switch phase {
+        case .waitingHead:
+            guard readInput() else { return }
+            processInput()
+        case .proxying:
+            if requestBody.isActive { pumpRequestBody() }
+        case .tunnel:
+            pumpTunnelFromClient()
+        case .closing:
+            break
+        case .lingering:
+            discardInput()
+        }
+    }
+
+    /// Reads what is available into `input` (up to the head limit while waiting for a head).
+    /// - Returns: false when the connection was closed.
+    @discardableResult
+    func readInput() -> Bool {
+        while readable {
+            let tail = input.reserveTail(Self.readChunk)
+            let want = min(tail.count, Self.readChunk)
+            switch Socket.read(fd, into: UnsafeMutableRawBufferPointer(rebasing: tail[0..<want])) {
+            case .bytes(let n):
+                input.commit(n)
+                if n < want { readable = false }
+                if phase == .waitingHead && input.readableCount > runtime.config.limits.maxHeadBytes { return true }
+                if phase != .waitingHead { return true }
+            case .wouldBlock:
+                readable = false
+            case .end, .failed:
+                readable = false
+                if phase == .waitingHead && !input.isEmpty && output.isEmpty {
+                    // A half-sent head and then end-of-stream: nothing sensible to answer.
+                    close()
+                    return false
+                }
+                if phase == .waitingHead || phase == .lingering || phase == .closing {
+                    closeWhenFlushed()
+                    return false
+                }
+                return true
+            }
+        }
+        return true
+    }
+
+    /// Parses and handles every complete request in `input`, in order.
+    func processInput() {
+        while phase == .waitingHead && !isClosed {
+            if input.isEmpty {
+                if loop.isDraining { closeWhenFlushed(); return }
+                if output.isEmpty { deadline = loop.now + runtime.config.limits.idleTimeout.milliseconds }
+                return
+            }
+            if output.readableCount > Self.highWater { return }   // resume when the client reads
+            if awaitingFirstHeadByte {
+                awaitingFirstHeadByte = false
+                deadline = loop.now + loop.runtime.config.limits.headTimeout.milliseconds
+            }
+            let complete: Bool
+            do {
+                complete = try parser.parse(input.readableBytes, into: &head)
+            } catch {
+                logReason = "bad_request"
+                respondError(GatewayError(error), close: true)
+                return
+            }
+            guard complete else {
+                if readable { if readInput() { continue } else { return } }
+                return
+            }
+            startRequest()
+        }
+    }
+
+    // MARK: Requests
+
+    /// A complete head is in `input`: route it and answer or start forwarding.
+    private func startRequest() {
+        runtime = loop.runtime
+        requestStart = loop.now
+        method = head.method
+        clientMinorVersion = head.minorVersion
+        keepAlive = head.wantsKeepAlive && !loop.isDraining
+        bytesToClient = 0
+        route = nil
+        logReason = ""
+        deadline = 0
+        let bytes = input.readableBytes
+        assignRequestID(bytes)
+
+        if let authority = head.absoluteAuthority {
+            // Absolute-form is accepted only when it names the Host the request carries.
+            guard let host = head.host, ByteCompare.equalCaseInsensitive(bytes, authority, bytes, host) else {
+                return reject(.invalidRequest, reason: "absolute_form_host")
+            }
+        }
+        var path = UnsafeRawBufferPointer(rebasing: bytes[head.path.start..<head.path.start + head.path.count])
+        let root: [UInt8] = [UInt8(ascii: "/")]
+        do {
+            if path.isEmpty {
+                try root.withUnsafeBytes { try PathNormalizer.normalize($0, into: &loop.pathScratch) }
+            } else {
+                try PathNormalizer.normalize(path, into: &loop.pathScratch)
+            }
+        } catch {
+            return reject(.invalidRequest, reason: "bad_path")
+        }
+        path = UnsafeRawBufferPointer(start: nil, count: 0)
+        if isAdmin { return answerAdmin() }
+
+        let lookup = loop.pathScratch.withUnsafeBytes {
+            runtime.routes.lookup(path: $0, method: method, parameters: &loop.routeParameters)
+        }
+        switch lookup {
+        case .notFound:
+            reject(.routeNotFound, reason: "route_not_found")
+        case .methodNotAllowed(let allow):
+            reject(.methodNotAllowed(allow: allow), reason: "method_not_allowed")
+        case .matched(let matched):
+            route = matched
+            switch matched.action {
+            case .deny:
+                reject(.accessDenied, reason: "route_denied")
+            case .respond(let status, let body):
+                answerLocally(status: status, contentType: "text/plain; charset=utf-8", body: body)
+            case .upstream(let index):
+                if let length = head.contentLength, length > runtime.config.limits.maxBodyBytes {
+                    return reject(.payloadTooLarge, reason: "body_too_large")
+                }
+                startForwarding(to: runtime.upstreams[index])
+            }
+        }
+    }
+
+    /// Uses a trusted proxy's `X-Request-Id` when it is sane, else a fresh id.
+    private func assignRequestID(_ bytes: UnsafeRawBufferPointer) {
+        requestID.removeAll(keepingCapacity: true)
+        if let field = head.headers.first(where: { $0.name == .xRequestId }), field.valueCount > 0, field.valueCount <= 128,
+           runtime.trusts(peer) {
+            let value = bytes[field.valueStart..<field.valueStart + field.valueCount]
+            if value.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
+                requestID.append(contentsOf: value)
+                return
+            }
+        }
+        loop.shared.requestIDs.appendNext(to: &requestID)
+    }
+
+    private func answerAdmin() {
+        if loop.pathScratch.elementsEqual("/healthz".utf8) {
+            guard method == .get || method == .head else {
+                return reject(.methodNotAllowed(allow: [MethodSet(.get), MethodSet(.head)]), reason: "method_not_allowed")
+            }
+            answerLocally(status: 200, contentType: "text/plain; charset=utf-8", body: Array("ok\n".utf8))
+        } else {
+            reject(.routeNotFound, reason: "route_not_found")
+        }
+    }
+
+    /// Answers the current request with a gateway error (the head stays consumed; a body the
+    /// client may still send makes the connection close after the answer).
+    func reject(_ error: GatewayError, reason: StaticString) {
+        logReason = reason
+        let close = !consumeRequestForLocalAnswer()
+        ResponseWriter.appendError(error, requestID: requestID, close: close, date: loop.dateHeader(), to: output)
+        finishLocalAnswer(status: error.status, close: close)
+    }
+
+    private func answerLocally(status: Int, contentType: StaticString, body: [UInt8]) {
+        let close = !consumeRequestForLocalAnswer()
+        ResponseWriter.appendResponse(
+            status: status, contentType: contentType, body: body, requestID: requestID, close: close,
+            date: loop.dateHeader(), headOnly: method == .head, to: output)
+        finishLocalAnswer(status: status, close: close)
+    }
+
+    /// Drops the head, and the body when it is already here in full.
+    /// - Returns: whether the connection can carry another request.
+    private func consumeRequestForLocalAnswer() -> Bool {
+        input.consume(head.headLength)
+        parser.reset()
+        awaitingFirstHeadByte = true
+        if head.isChunked { return false }
+        if let length = head.contentLength, length > 0 {
+            guard Int64(input.readableCount) >= length else { return false }
+            input.consume(Int(length))
+        }
+        return keepAlive
+    }
+
+    private func finishLocalAnswer(status: Int, close: Bool) {
+        bytesToClient = output.readableCount
+        writeAccessLog(status: status, decision: status < 400 ? "allow" : "deny", upstream: "")
+        head.reset()
+        if close {
+            closeWhenFlushed()
+        } else {
+            _ = flushOutput()
+        }
+    }
+
+    /// Answers a parse error or timeout that has no request context, then closes.
+    func respondError(_ error: GatewayError, close: Bool) {
+        if requestID.isEmpty || phase == .waitingHead {
+            requestID.removeAll(keepingCapacity: true)
+            loop.shared.requestIDs.appendNext(to: &requestID)
+        }
+        ResponseWriter.appendError(error, requestID: requestID, close: close, date: loop.dateHeader(), to: output)
+        writeAccessLog(status: error.status, decision: "deny", upstream: "")
+        closeWhenFlushed()
+    }
+
+    /// The response to the current request is complete: log it and move on to the next one.
+    func finishRequest(status: Int, decision: StaticString, upstreamText: String, close: Bool) {
+        writeAccessLog(status: status, decision: decision, upstream: upstreamText)
+        head.reset()
+        parser.reset()
+        awaitingFirstHeadByte = true
+        requestBody = .none
+        needsMoreChunkInput = false
+        route = nil
+        group = nil
+        if close || !keepAlive {
+            closeWhenFlushed()
+            return
+        }
+        phase = .waitingHead
+        if output.isEmpty || flushOutput() {
+            if !isClosed { processInput() }
+        }
+    }
+
+    func writeAccessLog(status: Int, decision: StaticString, upstream: String) {
+        guard loop.accessLog.sink != nil else { return }
+        loop.accessLog.record(AccessLogEntry(
+            requestID: String(decoding: requestID, as: UTF8.self),
+            client: String(decoding: peerText, as: UTF8.self),
+            method: method.name,
+            path: String(decoding: loop.pathScratch, as: UTF8.self),
+            route: route?.pattern ?? "",
+            status: status, decision: "\(decision)", reason: "\(logReason)", upstream: upstream,
+            bytes: bytesToClient, durationMilliseconds: loop.now - requestStart))
+    }
+
+    // MARK: Output and closing
+
+    /// Writes pending output. - Returns: false when the connection was closed.
+    @discardableResult
+    func flushOutput() -> Bool {
+        while !output.isEmpty && writable {
+            let pending = output.readableBytes
+            switch Socket.write(fd, pending) {
+            case .bytes(let n):
+                output.consume(n)
+                if n < pending.count { writable = false }
+            case .wouldBlock:
+                writable = false
+            case .failed:
+                abort()
+                return false
+            }
+        }
+        if output.isEmpty {
+            output.shrinkIfIdle(limit: 1 << 20, to: 8 * 1024)
+            switch phase {
+            case .closing:
+                beginLinger()
+                return false
+            case .proxying:
+                if upstreamPaused, let upstream { upstreamPaused = false; upstreamReadable(upstream) }
+            case .tunnel:
+                if let upstream, upstream.readable { pumpTunnelFromUpstream() }
+            case .waitingHead:
+                if !input.isEmpty && awaitingFirstHeadByte { processInput() }
+            case .lingering:
+                break
+            }
+        }
+        return !isClosed
+    }
+
+    /// Stops taking requests; closes once the pending output is written.
+    func closeWhenFlushed() {
+        if let upstream { upstream.close(); self.upstream = nil }
+        phase = .closing
+        deadline = loop.now + 5_000
+        if output.isEmpty { beginLinger() } else { _ = flushOutput() }
+    }
+
+    /// Half-close and drain for a moment so the client reads our last response instead of a
+    /// reset caused by unread request bytes.
+    private func beginLinger() {
+        phase = .lingering
+        Socket.shutdownWrite(fd)
+        deadline = loop.now + 2_000
+        discardInput()
+    }
+
+    private func discardInput() {
+        while readable && !isClosed {
+            input.clear()
+            let tail = input.reserveTail(Self.readChunk)
+            switch Socket.read(fd, into: tail) {
+            case .bytes: continue
+            case .wouldBlock: readable = false
+            case .end, .failed: close()
+            }
+        }
+    }
+
+    /// Drops the connection at once (the client sees it end without a complete response).
+    func abort() {
+        if let upstream { upstream.close(); self.upstream = nil }
+        close()
+    }
+
+    /// Draining (SIGTERM): an idle connection closes now; a busy one after its response.
+    func drainIfIdle() {
+        if phase == .waitingHead && input.isEmpty && output.isEmpty { close() }
+    }
+
+    override func close() {
+        guard !isClosed else { return }
+        if let upstream { upstream.close(); self.upstream = nil }
+        loop.clientCount -= 1
+        loop.shared.openConnections.subtract(1, ordering: .relaxed)
+        super.close()
+    }
+}

@@ -1,0 +1,91 @@
+import GatewayHTTP
+import GatewaySupport
+
+/// Writes the head sent upstream (SPEC §8): the normalized path, the client's end-to-end
+/// headers, and the gateway's own forwarding headers. Everything the gateway asserts is
+/// stripped first and then written fresh, so a client cannot spoof it.
+struct RequestHeadBuilder {
+    /// Scratch for `Connection` tokens, reused across requests.
+    var tokens: [ByteRange] = []
+
+    // swiftlint:disable:next function_parameter_count
+    mutating func build(
+        head: RequestHead, bytes: UnsafeRawBufferPointer, path: [UInt8], peer: [UInt8], peerTrusted: Bool,
+        requestID: [UInt8], upstreamAuthority: String, websocket: Bool, into out: inout [UInt8]
+    ) {
+        out.removeAll(keepingCapacity: true)
+        out.append(bytes, head.methodRange)
+        out.append(UInt8(ascii: " "))
+        out.append(contentsOf: path)
+        if let query = head.query {
+            out.append(UInt8(ascii: "?"))
+            out.append(bytes, query)
+        }
+        out.append(" HTTP/1.1\r\nHost: ")
+        if let host = head.host { out.append(bytes, host) } else { out.append(contentsOf: upstreamAuthority.utf8) }
+        out.append("\r\n")
+
+        ByteCompare.connectionTokens(head.headers, bytes, into: &tokens)
+        var forwardedFor: [ByteRange] = []
+        var forwardedProto: ByteRange? = nil
+        var forwardedHost: ByteRange? = nil
+        for field in head.headers {
+            switch field.name {
+            case .other:
+                if ByteCompare.isNominated(field, bytes, tokens) { continue }
+                out.append(bytes, ByteRange(start: field.nameStart, count: field.nameCount))
+                out.append(": ")
+                out.append(bytes, ByteRange(start: field.valueStart, count: field.valueCount))
+                out.append("\r\n")
+            case .xForwardedFor:
+                if peerTrusted { forwardedFor.append(ByteRange(start: field.valueStart, count: field.valueCount)) }
+            case .xForwardedProto:
+                if peerTrusted && forwardedProto == nil { forwardedProto = ByteRange(start: field.valueStart, count: field.valueCount) }
+            case .xForwardedHost:
+                if peerTrusted && forwardedHost == nil { forwardedHost = ByteRange(start: field.valueStart, count: field.valueCount) }
+            case .host, .contentLength, .transferEncoding, .connection, .keepAlive, .proxyConnection, .te, .trailer,
+                 .upgrade, .expect, .proxyAuthorization, .proxyAuthenticate, .authorization, .xRequestId, .identity,
+                 .http2Settings:
+                // Framing and hop-by-hop fields are re-derived; identity and credentials are the
+                // gateway's to assert (public routes strip credentials, SPEC §4).
+                continue
+            }
+        }
+
+        out.append("X-Forwarded-For: ")
+        for value in forwardedFor where value.count > 0 {
+            out.append(bytes, value)
+            out.append(", ")
+        }
+        out.append(contentsOf: peer)
+        out.append("\r\nX-Forwarded-Proto: ")
+        if let proto = forwardedProto { out.append(bytes, proto) } else { out.append("http") }
+        if let fhost = forwardedHost {
+            out.append("\r\nX-Forwarded-Host: ")
+            out.append(bytes, fhost)
+        } else if let host = head.host {
+            out.append("\r\nX-Forwarded-Host: ")
+            out.append(bytes, host)
+        }
+        out.append("\r\nX-Request-Id: ")
+        out.append(contentsOf: requestID)
+        out.append("\r\n")
+        if head.isChunked {
+            out.append("Transfer-Encoding: chunked\r\n")
+        } else if let length = head.contentLength, length > 0 || head.method == .post || head.method == .put || head.method == .patch {
+            out.append("Content-Length: ")
+            Decimal.append(Int(length), to: &out)
+            out.append("\r\n")
+        }
+        if websocket {
+            out.append("Connection: upgrade\r\nUpgrade: ")
+            if let upgrade = head.headers.first(where: { $0.name == .upgrade }) {
+                out.append(bytes, ByteRange(start: upgrade.valueStart, count: upgrade.valueCount))
+            } else {
+                out.append("websocket")
+            }
+            out.append("\r\n")
+        }
+        out.append("\r\n")
+    }
+}

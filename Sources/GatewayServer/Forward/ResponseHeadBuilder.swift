@@ -1,0 +1,47 @@
+import GatewayHTTP
+import GatewaySupport
+
+/// Writes the response head sent to the client: the upstream's status and end-to-end headers,
+/// with hop-by-hop fields removed and the framing and connection fields the gateway chose.
+struct ResponseHeadBuilder {
+    var tokens: [ByteRange] = []
+    /// The head being written, reused across responses (no allocation per response).
+    var line: [UInt8] = []
+
+    mutating func append(
+        head: ResponseHead, bytes: UnsafeRawBufferPointer, chunked: Bool, close: Bool, keepAliveForHTTP10: Bool,
+        upgrade: Bool, to out: ByteBuffer
+    ) {
+        line.removeAll(keepingCapacity: true)
+        line.append("HTTP/1.1 ")
+        Decimal.append(head.status, to: &line)
+        line.append(UInt8(ascii: " "))
+        line.append(bytes, head.reason)
+        line.append("\r\n")
+        ByteCompare.connectionTokens(head.headers, bytes, into: &tokens)
+        for field in head.headers {
+            switch field.name {
+            case .connection, .keepAlive, .proxyConnection, .te, .trailer, .transferEncoding, .http2Settings:
+                continue
+            case .upgrade where !upgrade:
+                continue
+            default:
+                if field.name == .other && ByteCompare.isNominated(field, bytes, tokens) { continue }
+                line.append(bytes, ByteRange(start: field.nameStart, count: field.nameCount))
+                line.append(": ")
+                line.append(bytes, ByteRange(start: field.valueStart, count: field.valueCount))
+                line.append("\r\n")
+            }
+        }
+        if chunked { line.append("Transfer-Encoding: chunked\r\n") }
+        if upgrade {
+            line.append("Connection: upgrade\r\n")
+        } else if close {
+            line.append("Connection: close\r\n")
+        } else if keepAliveForHTTP10 {
+            line.append("Connection: keep-alive\r\n")
+        }
+        line.append("\r\n")
+        out.append(line)
+    }
+}

@@ -1,0 +1,161 @@
+package import GatewayCore
+package import GatewaySupport
+package import GatewaySystem
+import Synchronization
+
+/// The running gateway: binds the listeners, starts one event loop per worker, and turns
+/// process signals into reloads (`SIGHUP`) and a graceful drain (`SIGTERM`/`SIGINT`).
+package final class GatewayServer {
+    private let logger: Logger
+    private let configPath: String?
+    private let environment: [String: String]
+    private var loaded: LoadedConfig
+
+    /// - Parameters:
+    ///   - loaded: the validated configuration to start with.
+    ///   - configPath: the file `SIGHUP` re-reads; nil disables reloading (the demo).
+    package init(loaded: LoadedConfig, configPath: String?, environment: [String: String], logger: Logger) {
+        self.loaded = loaded
+        self.configPath = configPath
+        self.environment = environment
+        self.logger = logger
+    }
+
+    /// Runs until `SIGTERM`/`SIGINT` and the drain that follows.
+    /// - Parameter onListening: called once every listener is bound, with the public and
+    ///   admin addresses actually bound (ports resolved when port 0 was asked for).
+    /// - Returns: the process exit code.
+    /// - Throws: `SystemError` when a listener cannot be bound.
+    package func run(onListening: ([String]) -> Void = { _ in }) throws(SystemError) -> Int32 {
+        ProcessSignals.blockControlSignals()
+        let config = loaded.config
+        let loopCount: Int
+        switch config.workers {
+        case .auto: loopCount = CPUs.online
+        case .count(let n): loopCount = max(1, n)
+        }
+        var generation = 1
+        let shared = try ServerShared(runtime: Runtime(loaded: loaded, generation: generation, loopCount: loopCount), loopCount: loopCount)
+
+        // Bind every listener before starting any loop, so a bind error fails the start.
+        var publicFDs: [[Int32]] = Array(repeating: [], count: loopCount)
+        var bound: [String] = []
+        let listenAddresses = config.listen.isEmpty ? [ListenAddress(host: "127.0.0.1", port: 8080)] : config.listen
+        for listen in listenAddresses {
+            guard var address = SocketAddress(host: listen.host, port: listen.port) else {
+                throw SystemError("listen \(listen): not an IP address", code: 22)
+            }
+            for loop in 0..<loopCount {
+                let fd = try Socket.listen(address, reusePort: true)
+                if loop == 0, let actual = Socket.localAddress(fd) { address = actual }
+                publicFDs[loop].append(fd)
+            }
+            bound.append(address.description)
+            logger.info("listening", [("listener", "public"), ("addr", address.description), ("workers", "\(loopCount)")])
+        }
+        var adminFD: Int32? = nil
+        if let admin = config.adminListen {
+            guard let address = SocketAddress(host: admin.host, port: admin.port) else {
+                throw SystemError("admin_listen \(admin): not an IP address", code: 22)
+            }
+            let fd = try Socket.listen(address, reusePort: false)
+            adminFD = fd
+            let actual = Socket.localAddress(fd) ?? address
+            bound.append(actual.description)
+            logger.info("listening", [("listener", "admin"), ("addr", actual.description)])
+        }
+
+        let accessSink = Self.accessLogSink(config.accessLog, logger: logger)
+        var threads: [ThreadHandle] = []
+        let logger = self.logger
+        for index in 0..<loopCount {
+            let fds = publicFDs[index]
+            let admin = index == 0 ? adminFD : nil
+            threads.append(OSThread.start {
+                Self.runLoop(index: index, shared: shared, publicFDs: fds, adminFD: admin, accessSink: accessSink, logger: logger)
+                shared.finishedLoops.add(1, ordering: .releasing)
+            })
+        }
+        onListening(bound)
+
+        var stopping = false
+        while shared.finishedLoops.load(ordering: .acquiring) < loopCount {
+            switch ProcessSignals.wait(timeoutMilliseconds: 200) {
+            case .reload?:
+                guard !stopping else { break }
+                generation += 1
+                reload(shared: shared, generation: generation, loopCount: loopCount)
+            case .terminate?, .interrupt?:
+                if stopping {
+                    logger.warning("second stop signal: exiting without draining")
+                    return 1
+                }
+                stopping = true
+                logger.info("stopping: draining in-flight requests")
+                shared.stop()
+            case .other?, nil:
+                break
+            }
+        }
+        for thread in threads { thread.join() }
+        logger.info("stopped")
+        return 0
+    }
+
+    private func reload(shared: ServerShared, generation: Int, loopCount: Int) {
+        guard let configPath else {
+            logger.warning("reload ignored: no configuration file")
+            return
+        }
+        do {
+            let next = try LoadedConfig.load(path: configPath, environment: environment)
+            if next.config.listen != loaded.config.listen || next.config.adminListen != loaded.config.adminListen
+                || next.config.workers != loaded.config.workers || next.config.accessLog != loaded.config.accessLog {
+                logger.warning("reload: listen, admin_listen, workers and access_log changes take effect on restart")
+            }
+            loaded = next
+            shared.publish(Runtime(loaded: next, generation: generation, loopCount: loopCount))
+            logger.info("config reloaded", [("config.path", configPath), ("generation", "\(generation)")])
+        } catch {
+            for diagnostic in error.diagnostics {
+                logger.error("config reload failed; keeping the running configuration", [("error", diagnostic.description)])
+            }
+        }
+    }
+
+    private static func runLoop(index: Int, shared: ServerShared, publicFDs: [Int32], adminFD: Int32?, accessSink: LogSink?, logger: Logger) {
+        let loop: EventLoop
+        do {
+            loop = try EventLoop(id: index, shared: shared, logger: logger)
+            loop.accessLog.sink = accessSink
+            for fd in publicFDs {
+                let listener = Listener(loop: loop, fd: fd, isAdmin: false)
+                try loop.register(listener)
+                loop.listeners.append(listener)
+            }
+            if let adminFD {
+                let listener = Listener(loop: loop, fd: adminFD, isAdmin: true)
+                try loop.register(listener)
+                loop.listeners.append(listener)
+            }
+        } catch {
+            logger.error("event loop failed to start", [("loop", "\(index)"), ("error", error.description)])
+            shared.stop()
+            return
+        }
+        loop.run()
+    }
+
+    private static func accessLogSink(_ target: AccessLogTarget, logger: Logger) -> LogSink? {
+        switch target {
+        case .off: return nil
+        case .stdout: return LogSink.standardOutput
+        case .file(let path):
+            guard let sink = LogSink(appendingTo: path) else {
+                logger.error("cannot open access log; writing it to stdout", [("path", path)])
+                return LogSink.standardOutput
+            }
+            return sink
+        }
+    }
+}

@@ -1,0 +1,181 @@
+import GatewayCore
+import GatewaySupport
+import GatewaySystem
+import Synchronization
+
+/// Everything a request needs from the configuration, resolved once per load: the unit that
+/// `SIGHUP` replaces atomically. Requests capture the runtime they started with.
+final class Runtime: Sendable {
+    let generation: Int
+    let config: GatewayConfig
+    let routes: RouteTable<CompiledRoute>
+    let upstreams: [UpstreamGroup]
+    let trustProxies: [CIDR]
+
+    init(loaded: LoadedConfig, generation: Int, loopCount: Int) {
+        self.generation = generation
+        config = loaded.config
+        routes = loaded.routes
+        trustProxies = loaded.config.trustProxies
+        upstreams = loaded.config.upstreams.map { UpstreamGroup(config: $0, loopCount: loopCount) }
+    }
+
+    /// Whether forwarding headers from `peer` are believed (`trust_proxies`).
+    func trusts(_ peer: SocketAddress) -> Bool {
+        trustProxies.contains { $0.contains(peer.address) }
+    }
+}
+
+/// An `upstream` block: its servers and the round-robin cursor.
+final class UpstreamGroup: Sendable {
+    let config: UpstreamConfig
+    let servers: [UpstreamServer]
+    private let cursor = Atomic<Int>(0)
+    let connectTimeoutMilliseconds: Int64
+    let readTimeoutMilliseconds: Int64
+
+    init(config: UpstreamConfig, loopCount: Int) {
+        self.config = config
+        servers = config.servers.enumerated().map { index, server in
+            UpstreamServer(config: server, index: index, keepalive: config.keepalive, loopCount: loopCount)
+        }
+        connectTimeoutMilliseconds = config.connectTimeout.milliseconds
+        readTimeoutMilliseconds = config.readTimeout.milliseconds
+    }
+
+    /// The next server in round-robin order that is healthy and not in `tried` (a bit per
+    /// server index). When every untried server is ejected, the least recently ejected one is
+    /// tried anyway (better a probe than a certain 502).
+    func pick(now: Int64, tried: UInt64) -> UpstreamServer? {
+        let count = servers.count
+        let start = cursor.add(1, ordering: .relaxed).oldValue
+        var fallback: UpstreamServer? = nil
+        for offset in 0..<count {
+            let server = servers[(start &+ offset) % count]
+            if server.index < 64 && tried & (1 << UInt64(server.index)) != 0 { continue }
+            if server.isAvailable(now: now) { return server }
+            if fallback == nil || server.ejectedUntil.load(ordering: .relaxed) < fallback!.ejectedUntil.load(ordering: .relaxed) {
+                fallback = server
+            }
+        }
+        return fallback
+    }
+
+    func closeIdle(loop: Int) {
+        for server in servers { server.pools[loop].closeAll() }
+    }
+}
+
+/// One upstream server: its address, passive-health state (shared by all loops through
+/// atomics) and one idle keep-alive pool per event loop.
+final class UpstreamServer: @unchecked Sendable {
+    // `pools[i]` is only ever touched by event loop `i` (connections are loop-confined);
+    // every other stored property is immutable or atomic.
+    let address: SocketAddress
+    let index: Int
+    let maxFails: Int
+    let failTimeoutMilliseconds: Int64
+    let failures = Atomic<Int>(0)
+    let ejectedUntil = Atomic<Int64>(0)
+    let pools: [IdlePool]
+
+    init(config: UpstreamServerConfig, index: Int, keepalive: Int, loopCount: Int) {
+        address = SocketAddress(host: config.host, port: config.port) ?? SocketAddress(address: [127, 0, 0, 1], port: config.port)
+        self.index = index
+        maxFails = max(1, config.maxFails)
+        failTimeoutMilliseconds = config.failTimeout.milliseconds
+        pools = (0..<loopCount).map { _ in IdlePool(capacity: keepalive) }
+    }
+
+    func isAvailable(now: Int64) -> Bool { ejectedUntil.load(ordering: .relaxed) <= now }
+
+    /// A connect error, reset or timeout: after `maxFails` in a row the server is skipped
+    /// for `fail_timeout`.
+    func recordFailure(now: Int64) {
+        let count = failures.add(1, ordering: .relaxed).newValue
+        if count >= maxFails {
+            ejectedUntil.store(now + failTimeoutMilliseconds, ordering: .relaxed)
+            failures.store(0, ordering: .relaxed)
+        }
+    }
+
+    func recordSuccess() {
+        if failures.load(ordering: .relaxed) != 0 { failures.store(0, ordering: .relaxed) }
+    }
+}
+
+/// Idle keep-alive connections to one server, for one loop (most recently used first out).
+final class IdlePool {
+    var connections: [UpstreamConnection] = []
+    let capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        connections.reserveCapacity(min(capacity, 64))
+    }
+
+    func take() -> UpstreamConnection? {
+        while let connection = connections.popLast() {
+            if !connection.isClosed { return connection }
+        }
+        return nil
+    }
+
+    /// - Returns: false when the pool is full (the caller closes the connection).
+    func put(_ connection: UpstreamConnection) -> Bool {
+        guard connections.count < capacity else { return false }
+        connections.append(connection)
+        return true
+    }
+
+    func remove(_ connection: UpstreamConnection) {
+        if let i = connections.firstIndex(where: { $0 === connection }) { connections.remove(at: i) }
+    }
+
+    func closeAll() {
+        let idle = connections
+        connections.removeAll()
+        for connection in idle { connection.close() }
+    }
+}
+
+/// State shared by the control thread and every loop: the published runtime, stop flag,
+/// connection count and wake-up descriptors. Every member is thread-safe.
+final class ServerShared: Sendable {
+    let wakeups: [WakeupFD]
+    private let published: Mutex<Runtime>
+    private let generationValue: Atomic<Int>
+    private let stopping = Atomic<Bool>(false)
+    let openConnections = Atomic<Int>(0)
+    /// Event loops that have returned from `run` (the control thread waits for all).
+    let finishedLoops = Atomic<Int>(0)
+    let requestIDs = RequestIDGenerator()
+    let loopCount: Int
+
+    init(runtime: Runtime, loopCount: Int) throws(SystemError) {
+        var wakeups: [WakeupFD] = []
+        for _ in 0..<loopCount { wakeups.append(try WakeupFD()) }
+        self.wakeups = wakeups
+        self.loopCount = loopCount
+        published = Mutex(runtime)
+        generationValue = Atomic(runtime.generation)
+    }
+
+    func currentRuntime() -> Runtime { published.withLock { $0 } }
+
+    func generation(for loop: Int) -> Int { generationValue.load(ordering: .acquiring) }
+
+    /// Publishes a new runtime; loops adopt it for the next requests they start.
+    func publish(_ runtime: Runtime) {
+        published.withLock { $0 = runtime }
+        generationValue.store(runtime.generation, ordering: .releasing)
+        wakeups.forEach { $0.signal() }
+    }
+
+    var isStopping: Bool { stopping.load(ordering: .relaxed) }
+
+    func stop() {
+        stopping.store(true, ordering: .relaxed)
+        wakeups.forEach { $0.signal() }
+    }
+}

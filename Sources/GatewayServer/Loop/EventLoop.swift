@@ -1,0 +1,147 @@
+import GatewayCore
+import GatewayHTTP
+import GatewaySupport
+import GatewaySystem
+
+/// One event loop: an epoll instance, the channels registered with it, a coarse deadline sweep,
+/// and the config snapshot its new requests use. Runs on its own thread; everything here is
+/// confined to that thread except what `ServerShared` exposes.
+final class EventLoop {
+    let id: Int
+    let shared: ServerShared
+    let epoll: Epoll
+    private let wakeChannelFD: WakeupFD
+    private(set) var channels: [Channel] = []
+    private var graveyard: [Channel] = []
+    /// Monotonic milliseconds, refreshed once per iteration.
+    private(set) var now: Int64 = MonotonicClock.nowMilliseconds()
+    private var nextSweep: Int64 = 0
+
+    /// The snapshot new requests start with; in-flight requests keep the one they started with.
+    private(set) var runtime: Runtime
+    private var drainingSince: Int64 = 0
+    var isDraining: Bool { drainingSince != 0 }
+    var listeners: [Listener] = []
+    /// Client connections currently open on this loop.
+    var clientCount = 0
+
+    // Scratch space reused by every request on this loop (loop-confined, so never shared).
+    var pathScratch: [UInt8] = []
+    var forwardPath: [UInt8] = []
+    var routeParameters: [RouteParameter] = []
+    var requestHeadBuilder = RequestHeadBuilder()
+    var responseHeadBuilder = ResponseHeadBuilder()
+    let logger: Logger
+    let accessLog: AccessLogWriter
+    private var dateSecond = 0
+    private var dateLine: [UInt8] = []
+
+    /// `Date: <IMF-fixdate>\r\n`, rendered at most once per second per loop.
+    func dateHeader() -> [UInt8] {
+        let second = WallClock.now()
+        if second != dateSecond {
+            dateSecond = second
+            dateLine = Array("Date: \(WallClock.httpDate(second))\r\n".utf8)
+        }
+        return dateLine
+    }
+
+    init(id: Int, shared: ServerShared, logger: Logger) throws(SystemError) {
+        self.id = id
+        self.shared = shared
+        self.logger = logger
+        epoll = try Epoll()
+        wakeChannelFD = shared.wakeups[id]
+        runtime = shared.currentRuntime()
+        accessLog = AccessLogWriter()
+        pathScratch.reserveCapacity(1024)
+        forwardPath.reserveCapacity(1024)
+        routeParameters.reserveCapacity(8)
+        try epoll.add(wakeChannelFD.fd, [.readable], token: 0)
+    }
+
+    /// Registers a channel (edge-triggered, read and write interest) and tracks it.
+    func register(_ channel: Channel) throws(SystemError) {
+        let token = UInt64(UInt(bitPattern: Unmanaged.passUnretained(channel).toOpaque()))
+        try epoll.add(channel.fd, [.readable, .writable, .readHangup, .edgeTriggered], token: token)
+        channel.slot = channels.count
+        channels.append(channel)
+    }
+
+    /// Called by `Channel.close()`.
+    func unregister(_ channel: Channel) {
+        epoll.remove(channel.fd)
+        Socket.close(channel.fd)
+        let slot = channel.slot
+        if slot >= 0 && slot < channels.count && channels[slot] === channel {
+            let last = channels.removeLast()
+            if slot < channels.count {
+                channels[slot] = last
+                last.slot = slot
+            }
+        }
+        channel.slot = -1
+        graveyard.append(channel)
+    }
+
+    /// Runs until drained after a stop request.
+    func run() {
+        while true {
+            let timeout: Int32 = 100
+            let count = epoll.wait(timeoutMilliseconds: timeout)
+            now = MonotonicClock.nowMilliseconds()
+            for index in 0..<count {
+                let (token, events) = epoll.event(index)
+                if token == 0 {
+                    wakeChannelFD.drain()
+                    continue
+                }
+                // The token is an unretained pointer to a channel that `channels` (or, if it was
+                // closed during this batch, `graveyard`) keeps alive until the batch ends.
+                let channel = Unmanaged<Channel>.fromOpaque(UnsafeRawPointer(bitPattern: UInt(token))!).takeUnretainedValue()
+                if !channel.isClosed { channel.handle(events) }
+            }
+            if !graveyard.isEmpty { graveyard.removeAll(keepingCapacity: true) }
+            accessLog.flush()
+            if shared.generation(for: id) != runtime.generation { adoptNewRuntime() }
+            if now >= nextSweep {
+                nextSweep = now + 100
+                sweepDeadlines()
+            }
+            if shared.isStopping && !isDraining { beginDrain() }
+            if isDraining {
+                if clientCount == 0 || now - drainingSince > runtime.config.limits.drainTimeout.milliseconds { break }
+            }
+        }
+        for channel in channels { channel.close() }
+        graveyard.removeAll()
+        accessLog.flush()
+    }
+
+    private func sweepDeadlines() {
+        let current = channels
+        for channel in current where channel.deadline != 0 && channel.deadline <= now && !channel.isClosed {
+            channel.deadline = 0
+            channel.deadlinePassed()
+        }
+    }
+
+    private func adoptNewRuntime() {
+        let old = runtime
+        runtime = shared.currentRuntime()
+        old.upstreams.forEach { $0.closeIdle(loop: id) }
+        logger.debug("config adopted", [("loop", "\(id)"), ("generation", "\(runtime.generation)")])
+    }
+
+    private func beginDrain() {
+        drainingSince = now
+        for listener in listeners { listener.close() }
+        listeners.removeAll()
+        for channel in channels {
+            if let client = channel as? ClientConnection { client.drainIfIdle() }
+        }
+    }
+}
+
+@available(*, unavailable)
+extension EventLoop: Sendable {}

@@ -1,0 +1,96 @@
+import GatewayHTTP
+
+/// Every error the gateway answers itself, mapped to its SPEC §12 status and code in this one
+/// place. Descriptions are fixed strings: no request bytes, no secrets.
+enum GatewayError: Equatable {
+    case invalidRequest
+    case routeNotFound
+    case methodNotAllowed(allow: MethodSet)
+    case accessDenied
+    case requestTimeout
+    case payloadTooLarge
+    case headersTooLarge
+    case upstreamUnavailable
+    case upstreamTimeout
+
+    var status: Int {
+        switch self {
+        case .invalidRequest: 400
+        case .accessDenied: 403
+        case .routeNotFound: 404
+        case .methodNotAllowed: 405
+        case .requestTimeout: 408
+        case .payloadTooLarge: 413
+        case .headersTooLarge: 431
+        case .upstreamUnavailable: 502
+        case .upstreamTimeout: 504
+        }
+    }
+
+    var code: StaticString {
+        switch self {
+        case .invalidRequest: "invalid_request"
+        case .accessDenied: "access_denied"
+        case .routeNotFound: "route_not_found"
+        case .methodNotAllowed: "method_not_allowed"
+        case .requestTimeout: "request_timeout"
+        case .payloadTooLarge: "payload_too_large"
+        case .headersTooLarge: "headers_too_large"
+        case .upstreamUnavailable: "upstream_unavailable"
+        case .upstreamTimeout: "upstream_timeout"
+        }
+    }
+
+    var description: StaticString {
+        switch self {
+        case .invalidRequest: "The request is malformed."
+        case .accessDenied: "Access to this resource is denied."
+        case .routeNotFound: "No route matches this path."
+        case .methodNotAllowed: "The method is not allowed on this route."
+        case .requestTimeout: "The request was not received in time."
+        case .payloadTooLarge: "The request body is too large."
+        case .headersTooLarge: "The request head is too large."
+        case .upstreamUnavailable: "The upstream service is unavailable."
+        case .upstreamTimeout: "The upstream service did not answer in time."
+        }
+    }
+
+    /// The error for a request-head parse failure (SPEC §13, §14).
+    init(_ error: HTTPParseError) {
+        switch error {
+        case .headTooLarge, .tooManyHeaders: self = .headersTooLarge
+        case .badRequest: self = .invalidRequest
+        }
+    }
+}
+
+/// Reason phrases for the statuses the gateway writes itself.
+enum ReasonPhrase {
+    static func text(_ status: Int) -> String {
+        switch status {
+        case 100: "Continue"
+        case 101: "Switching Protocols"
+        case 200: "OK"
+        case 201: "Created"
+        case 202: "Accepted"
+        case 204: "No Content"
+        case 301: "Moved Permanently"
+        case 302: "Found"
+        case 304: "Not Modified"
+        case 400: "Bad Request"
+        case 401: "Unauthorized"
+        case 403: "Forbidden"
+        case 404: "Not Found"
+        case 405: "Method Not Allowed"
+        case 408: "Request Timeout"
+        case 413: "Content Too Large"
+        case 429: "Too Many Requests"
+        case 431: "Request Header Fields Too Large"
+        case 500: "Internal Server Error"
+        case 502: "Bad Gateway"
+        case 503: "Service Unavailable"
+        case 504: "Gateway Timeout"
+        default: ""
+        }
+    }
+}

@@ -1,0 +1,59 @@
+import GatewayHTTP
+import GatewaySupport
+
+/// Renders the responses the gateway generates itself into a connection's output buffer.
+enum ResponseWriter {
+    /// Appends a complete JSON error response (SPEC §12).
+    static func appendError(_ error: GatewayError, requestID: [UInt8], close: Bool, date: [UInt8], to out: ByteBuffer) {
+        var body: [UInt8] = []
+        body.reserveCapacity(160)
+        body.append(contentsOf: "{\"error\":\"".utf8)
+        append(error.code, to: &body)
+        body.append(contentsOf: "\",\"error_description\":\"".utf8)
+        append(error.description, to: &body)
+        body.append(contentsOf: "\",\"request_id\":\"".utf8)
+        body.append(contentsOf: requestID)
+        body.append(contentsOf: "\"}".utf8)
+        var extra: [UInt8] = []
+        if case .methodNotAllowed(let allow) = error {
+            extra.append(contentsOf: "Allow: \(allow.allowHeaderValue)\r\n".utf8)
+        }
+        extra.append(contentsOf: "Cache-Control: no-store\r\n".utf8)
+        appendResponse(status: error.status, contentType: "application/json", body: body, requestID: requestID,
+                       close: close, date: date, extraHeaders: extra, headOnly: false, to: out)
+    }
+
+    /// Appends a complete response with a fixed body.
+    static func appendResponse(
+        status: Int, contentType: StaticString, body: [UInt8], requestID: [UInt8], close: Bool,
+        date: [UInt8], extraHeaders: [UInt8] = [], headOnly: Bool, to out: ByteBuffer
+    ) {
+        var head: [UInt8] = []
+        head.reserveCapacity(256)
+        head.append(contentsOf: "HTTP/1.1 ".utf8)
+        Decimal.append(status, to: &head)
+        head.append(UInt8(ascii: " "))
+        head.append(contentsOf: ReasonPhrase.text(status).utf8)
+        head.append(contentsOf: "\r\n".utf8)
+        head.append(contentsOf: date)
+        if !body.isEmpty || status != 204 {
+            head.append(contentsOf: "Content-Type: ".utf8)
+            append(contentType, to: &head)
+            head.append(contentsOf: "\r\nContent-Length: ".utf8)
+            Decimal.append(body.count, to: &head)
+            head.append(contentsOf: "\r\n".utf8)
+        }
+        head.append(contentsOf: "X-Request-Id: ".utf8)
+        head.append(contentsOf: requestID)
+        head.append(contentsOf: "\r\n".utf8)
+        head.append(contentsOf: extraHeaders)
+        if close { head.append(contentsOf: "Connection: close\r\n".utf8) }
+        head.append(contentsOf: "\r\n".utf8)
+        out.append(head)
+        if !headOnly { out.append(body) }
+    }
+
+    private static func append(_ text: StaticString, to out: inout [UInt8]) {
+        out.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+}

@@ -1,0 +1,72 @@
+private import Glibc
+
+/// Starts OS threads for event loops (the request path never suspends, so loops are threads,
+/// not tasks).
+package enum OSThread {
+    private final class Box {
+        let body: () -> Void
+        init(_ body: @escaping () -> Void) { self.body = body }
+    }
+
+    /// Runs `body` on a new detached-joinable thread. - Returns: a handle for `join`.
+    package static func start(_ body: @escaping @Sendable () -> Void) -> ThreadHandle {
+        // The box is retained here and released by the thread once it has taken the closure.
+        let context = Unmanaged.passRetained(Box(body)).toOpaque()
+        var thread = pthread_t()
+        let rc = pthread_create(&thread, nil, { raw in
+            let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
+            box.body()
+            return nil
+        }, context)
+        precondition(rc == 0, "pthread_create failed")
+        return ThreadHandle(thread: thread)
+    }
+}
+
+/// A started thread that can be joined once.
+package struct ThreadHandle: @unchecked Sendable {
+    // pthread_t is an integer handle; joining from any thread is allowed.
+    fileprivate let thread: pthread_t
+    package func join() { pthread_join(thread, nil) }
+}
+
+/// Process signals for the control thread: block them everywhere and wait for them here.
+package enum ProcessSignals {
+    package enum Received: Sendable { case terminate, reload, interrupt, other(Int32) }
+
+    /// Blocks SIGTERM, SIGINT and SIGHUP in the calling thread (and threads it starts later),
+    /// and ignores SIGPIPE. Call before starting any thread.
+    package static func blockControlSignals() {
+        signal(SIGPIPE, SIG_IGN)
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGTERM)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGHUP)
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+    }
+
+    /// Waits for one of the blocked control signals, at most `timeoutMilliseconds`.
+    /// - Returns: the signal, or nil on timeout.
+    package static func wait(timeoutMilliseconds: Int) -> Received? {
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGTERM)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGHUP)
+        var ts = timespec(tv_sec: timeoutMilliseconds / 1000, tv_nsec: (timeoutMilliseconds % 1000) * 1_000_000)
+        let signo = sigtimedwait(&set, nil, &ts)
+        switch signo {
+        case SIGTERM: return .terminate
+        case SIGINT: return .interrupt
+        case SIGHUP: return .reload
+        case -1: return nil
+        default: return .other(signo)
+        }
+    }
+}
+
+/// CPU count for `workers auto`.
+package enum CPUs {
+    package static var online: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+}

@@ -1,0 +1,170 @@
+import GatewayCore
+import GatewayCrypto
+import GatewayServer
+import GatewayStore
+import GatewaySupport
+import GatewaySystem
+import Glibc
+
+/// Exit codes (SPEC §2).
+enum ExitCode {
+    static let success: Int32 = 0
+    static let failure: Int32 = 1
+    static let usage: Int32 = 2
+}
+
+/// Dispatches `gateway <command> [options]`.
+enum CommandLineInterface {
+    static let version = "0.1.0"
+
+    static let usage = """
+        usage: gateway <command> [options]
+
+        commands:
+          serve          run the gateway (--config PATH)
+          demo           start a demo upstream and gateway on loopback
+          check-config   validate a configuration file (--config PATH)
+          version        print version and linked library versions
+
+        The configuration is read from --config PATH, else $GATEWAY_CONFIG, else ./gateway.conf.
+        Run `gateway <command> --help` for a command's options.
+        """
+
+    static func run(_ arguments: [String]) -> Int32 {
+        guard let command = arguments.first else {
+            printError(usage)
+            return ExitCode.usage
+        }
+        let rest = Array(arguments.dropFirst())
+        switch command {
+        case "serve": return serve(rest)
+        case "check-config": return checkConfig(rest)
+        case "demo": return Demo.run(rest)
+        case "version", "--version": return printVersion(rest)
+        case "help", "--help", "-h":
+            print(usage)
+            return ExitCode.success
+        case "keys", "token", "jwks":
+            printError("gateway: \(command): not supported yet")
+            return ExitCode.usage
+        default:
+            printError("gateway: unknown command \"\(command)\" (see gateway --help)")
+            return ExitCode.usage
+        }
+    }
+
+    // MARK: Commands
+
+    static func serve(_ arguments: [String]) -> Int32 {
+        let help = "usage: gateway serve [--config PATH]\n\nRuns the gateway until SIGTERM/SIGINT (graceful drain). SIGHUP reloads the configuration."
+        guard let options = Options(arguments, valueFlags: ["--config"], help: help) else { return ExitCode.usage }
+        if options.helpRequested { print(help); return ExitCode.success }
+        let environment = Environment.current()
+        let path = configPath(options, environment)
+        let loaded: LoadedConfig
+        do {
+            loaded = try LoadedConfig.load(path: path, environment: environment)
+        } catch {
+            for diagnostic in error.diagnostics { printError(diagnostic.description) }
+            return ExitCode.usage
+        }
+        let logger = Logger(level: .info)
+        for warning in loaded.config.warnings { logger.warning("configuration warning", [("warning", warning.description)]) }
+        do {
+            let server = GatewayServer(loaded: loaded, configPath: path, environment: environment, logger: logger)
+            return try server.run()
+        } catch {
+            printError("gateway: \(error.description)")
+            return ExitCode.failure
+        }
+    }
+
+    static func checkConfig(_ arguments: [String]) -> Int32 {
+        let help = "usage: gateway check-config [--config PATH]\n\nValidates the configuration; prints file:line:col: message per problem; exit 0 when valid, 2 when not."
+        guard let options = Options(arguments, valueFlags: ["--config"], help: help) else { return ExitCode.usage }
+        if options.helpRequested { print(help); return ExitCode.success }
+        let environment = Environment.current()
+        let path = configPath(options, environment)
+        do {
+            let loaded = try LoadedConfig.load(path: path, environment: environment)
+            for warning in loaded.config.warnings {
+                printError("\(warning.location): warning: \(warning.message)")
+            }
+            print("\(path): configuration is valid (\(loaded.config.routes.count) routes, \(loaded.config.upstreams.count) upstreams)")
+            return ExitCode.success
+        } catch {
+            for diagnostic in error.diagnostics { printError(diagnostic.description) }
+            return ExitCode.usage
+        }
+    }
+
+    static func printVersion(_ arguments: [String]) -> Int32 {
+        if arguments.contains("--help") || arguments.contains("-h") {
+            print("usage: gateway version\n\nPrints the gateway version and the linked OpenSSL and SQLite versions.")
+            return ExitCode.success
+        }
+        guard arguments.isEmpty else {
+            printError("gateway version: unexpected argument \"\(arguments[0])\"")
+            return ExitCode.usage
+        }
+        print("gateway \(version)")
+        print("\(CryptoLibrary.version)")
+        print("SQLite \(StoreLibrary.version)")
+        return ExitCode.success
+    }
+
+    // MARK: Helpers
+
+    static func configPath(_ options: Options, _ environment: [String: String]) -> String {
+        options.values["--config"] ?? environment["GATEWAY_CONFIG"] ?? "./gateway.conf"
+    }
+
+    static func printError(_ text: String) {
+        LogSink.standardError.write(text.hasSuffix("\n") ? text : text + "\n")
+    }
+}
+
+/// Parsed `--flag value` options; unknown flags and stray arguments are usage errors.
+struct Options {
+    var values: [String: String] = [:]
+    var helpRequested = false
+
+    init?(_ arguments: [String], valueFlags: Set<String>, help: String) {
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            if argument == "--help" || argument == "-h" {
+                helpRequested = true
+            } else if let equals = argument.firstIndex(of: "="), valueFlags.contains(String(argument[..<equals])) {
+                values[String(argument[..<equals])] = String(argument[argument.index(after: equals)...])
+            } else if valueFlags.contains(argument) {
+                guard index + 1 < arguments.count else {
+                    CommandLineInterface.printError("gateway: \(argument) needs a value")
+                    return nil
+                }
+                values[argument] = arguments[index + 1]
+                index += 1
+            } else {
+                CommandLineInterface.printError("gateway: unexpected argument \"\(argument)\"")
+                return nil
+            }
+            index += 1
+        }
+    }
+}
+
+/// The process environment as a dictionary (for `env:` secrets and `$GATEWAY_CONFIG`).
+enum Environment {
+    static func current() -> [String: String] {
+        var result: [String: String] = [:]
+        var pointer = environ
+        while let entry = pointer.pointee {
+            let text = String(cString: entry)
+            if let equals = text.firstIndex(of: "=") {
+                result[String(text[..<equals])] = String(text[text.index(after: equals)...])
+            }
+            pointer += 1
+        }
+        return result
+    }
+}
