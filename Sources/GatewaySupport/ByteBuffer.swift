@@ -97,6 +97,23 @@ package final class ByteBuffer {
         writerIndex += 1
     }
 
+    /// Appends `value` in lower-case hexadecimal followed by CRLF: a chunk-size line.
+    package func appendChunkHeader(_ value: Int) {
+        let tail = reserveTail(18)
+        var digits = 0
+        var v = UInt64(value)
+        repeat { digits += 1; v >>= 4 } while v != 0
+        v = UInt64(value)
+        for i in stride(from: digits - 1, through: 0, by: -1) {
+            let nibble = UInt8(v & 0xF)
+            tail[i] = nibble < 10 ? 0x30 + nibble : 0x57 + nibble
+            v >>= 4
+        }
+        tail[digits] = 0x0D
+        tail[digits + 1] = 0x0A
+        writerIndex += digits + 2
+    }
+
     /// Shrinks storage back to `capacity` when it grew past `limit` and is empty (a big burst
     /// must not pin memory on an idle keep-alive connection).
     package func shrinkIfIdle(limit: Int, to newCapacity: Int) {

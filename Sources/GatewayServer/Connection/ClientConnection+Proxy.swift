@@ -198,7 +198,9 @@ extension ClientConnection {
                 switch readBodyInput() {
                 case .progress: needsMoreChunkInput = false
                 case .blocked: break
-                case .ended: return abort()
+                case .ended:
+                    clientEnded = true
+                    return abort()
                 }
                 if input.isEmpty || (requestBody == .chunked && needsMoreChunkInput) { break }
             }
@@ -221,10 +223,7 @@ extension ClientConnection {
                 case .data(let offset, let count, let consumed):
                     requestBodyBytes += Int64(count)
                     if requestBodyBytes > maxBody { return failRequest(.payloadTooLarge, reason: "body_too_large") }
-                    var header: [UInt8] = []
-                    Hex.appendUInt(UInt64(count), to: &header)
-                    header.append("\r\n")
-                    connection.output.append(header)
+                    connection.output.appendChunkHeader(count)
                     connection.output.append(UnsafeRawBufferPointer(rebasing: input.readableBytes[offset..<offset + count]))
                     connection.output.append("\r\n")
                     input.consume(consumed)
@@ -242,6 +241,7 @@ extension ClientConnection {
                 break
             }
         }
+        if bodyBytesSent, let group { connection.deadline = loop.now + group.readTimeoutMilliseconds }
         guard connection.flush() else { return upstreamBroken(connection) }
     }
 
@@ -424,10 +424,7 @@ extension ClientConnection {
     private func appendToClient(_ bytes: UnsafeRawBufferPointer) {
         guard bytes.count > 0 else { return }
         if chunkToClient {
-            var header: [UInt8] = []
-            Hex.appendUInt(UInt64(bytes.count), to: &header)
-            header.append("\r\n")
-            output.append(header)
+            output.appendChunkHeader(bytes.count)
             output.append(bytes)
             output.append("\r\n")
         } else {

@@ -34,6 +34,9 @@ final class ClientConnection: Channel {
     var phase = Phase.waitingHead
     /// True between requests: the head deadline starts with the next request's first byte.
     var awaitingFirstHeadByte = false
+    /// The client sent end-of-stream: finish what it asked, then close.
+    var clientEnded = false
+    private var inProcessInput = false
     var parser: RequestHeadParser
     var head = RequestHead()
 
@@ -109,7 +112,6 @@ final class ClientConnection: Channel {
     private func onReadable() {
         switch phase {
         case .waitingHead:
-            guard readInput() else { return }
             processInput()
         case .proxying:
             if requestBody.isActive { pumpRequestBody() }
@@ -123,6 +125,8 @@ final class ClientConnection: Channel {
     }
 
     /// Reads what is available into `input` (up to the head limit while waiting for a head).
+    /// End-of-stream is remembered in `clientEnded`: requests already received are still
+    /// answered, then the connection closes.
     /// - Returns: false when the connection was closed.
     @discardableResult
     func readInput() -> Bool {
@@ -133,36 +137,34 @@ final class ClientConnection: Channel {
             case .bytes(let n):
                 input.commit(n)
                 if n < want { readable = false }
-                if phase == .waitingHead && input.readableCount > runtime.config.limits.maxHeadBytes { return true }
-                if phase != .waitingHead { return true }
+                if input.readableCount > runtime.config.limits.maxHeadBytes { return true }
             case .wouldBlock:
                 readable = false
             case .end, .failed:
                 readable = false
-                if phase == .waitingHead && !input.isEmpty && output.isEmpty {
-                    // A half-sent head and then end-of-stream: nothing sensible to answer.
-                    close()
-                    return false
-                }
-                if phase == .waitingHead || phase == .lingering || phase == .closing {
-                    closeWhenFlushed()
-                    return false
-                }
-                return true
+                clientEnded = true
             }
         }
         return true
     }
 
-    /// Parses and handles every complete request in `input`, in order.
+    /// Parses and handles every complete request in `input`, in order (pipelining), then
+    /// writes what was answered. Not re-entered: answers written meanwhile only flush.
     func processInput() {
+        guard !inProcessInput else { return }
+        inProcessInput = true
+        defer { inProcessInput = false }
         while phase == .waitingHead && !isClosed {
+            if input.isEmpty && readable { readInput() }
             if input.isEmpty {
-                if loop.isDraining { closeWhenFlushed(); return }
+                if clientEnded || loop.isDraining {
+                    closeWhenFlushed()
+                    return
+                }
                 if output.isEmpty { deadline = loop.now + runtime.config.limits.idleTimeout.milliseconds }
-                return
+                break
             }
-            if output.readableCount > Self.highWater { return }   // resume when the client reads
+            if output.readableCount > Self.highWater { break }   // resume when the client reads
             if awaitingFirstHeadByte {
                 awaitingFirstHeadByte = false
                 deadline = loop.now + loop.runtime.config.limits.headTimeout.milliseconds
@@ -175,12 +177,17 @@ final class ClientConnection: Channel {
                 respondError(GatewayError(error), close: true)
                 return
             }
-            guard complete else {
-                if readable { if readInput() { continue } else { return } }
-                return
+            if !complete {
+                if readable {
+                    readInput()
+                    continue
+                }
+                if clientEnded { close() }   // a partial head and then end-of-stream
+                break
             }
             startRequest()
         }
+        if !isClosed && !output.isEmpty { flushOutput() }
     }
 
     // MARK: Requests
@@ -191,7 +198,7 @@ final class ClientConnection: Channel {
         requestStart = loop.now
         method = head.method
         clientMinorVersion = head.minorVersion
-        keepAlive = head.wantsKeepAlive && !loop.isDraining
+        keepAlive = head.wantsKeepAlive && !loop.isDraining && !clientEnded
         bytesToClient = 0
         route = nil
         logReason = ""
@@ -303,11 +310,7 @@ final class ClientConnection: Channel {
         bytesToClient = output.readableCount
         writeAccessLog(status: status, decision: status < 400 ? "allow" : "deny", upstream: "")
         head.reset()
-        if close {
-            closeWhenFlushed()
-        } else {
-            _ = flushOutput()
-        }
+        if close { closeWhenFlushed() }
     }
 
     /// Answers a parse error or timeout that has no request context, then closes.
@@ -336,9 +339,7 @@ final class ClientConnection: Channel {
             return
         }
         phase = .waitingHead
-        if output.isEmpty || flushOutput() {
-            if !isClosed { processInput() }
-        }
+        processInput()
     }
 
     func writeAccessLog(status: Int, decision: StaticString, upstream: String) {
@@ -382,7 +383,7 @@ final class ClientConnection: Channel {
             case .tunnel:
                 if let upstream, upstream.readable { pumpTunnelFromUpstream() }
             case .waitingHead:
-                if !input.isEmpty && awaitingFirstHeadByte { processInput() }
+                if !input.isEmpty || readable { processInput() }
             case .lingering:
                 break
             }
@@ -401,6 +402,7 @@ final class ClientConnection: Channel {
     /// Half-close and drain for a moment so the client reads our last response instead of a
     /// reset caused by unread request bytes.
     private func beginLinger() {
+        if loop.isDraining || clientEnded { return close() }
         phase = .lingering
         Socket.shutdownWrite(fd)
         deadline = loop.now + 2_000

@@ -1,0 +1,44 @@
+# Benchmarks/gateway.sh - the gateway as contenders of ../shared/bench/peers.sh.
+# Use from the project root, after `swift build -c release`:
+#   EXTRA=Benchmarks/gateway.sh ../shared/bench/peers.sh
+#   ONLY="nginx_plain haproxy_plain gateway_public gateway_10k_routes" EXTRA=Benchmarks/gateway.sh ../shared/bench/peers.sh
+#   PIN=0 ONLY="gateway_public gateway_auto" EXTRA=Benchmarks/gateway.sh ../shared/bench/peers.sh   # scaling
+# Like the peers, the gateway gets one worker and logs nothing per request (access_log off).
+GATEWAY_BIN=${GATEWAY_BIN:-$PWD/.build/release/gateway}
+
+# gateway_conf PORT WORKERS [EXTRA_ROUTES] : a gateway.conf with one public catch-all route.
+gateway_conf() {
+    cat <<CONF
+listen 127.0.0.1:$1;
+workers $2;
+access_log off;
+upstream up { server $UPSTREAM; keepalive $KEEPALIVE; }
+route /** { public; upstream up; }
+CONF
+    local n=${3:-0} i
+    for ((i = 0; i < n; i++)); do
+        printf 'route /svc%d/{id}/items { public; respond 200 "x"; }\n' "$i"
+    done
+}
+
+gateway_version() { "$GATEWAY_BIN" version | head -n 1; }
+
+contender_gateway_public() {
+    DESC="$(gateway_version) public route (proxy only), workers 1, access_log off, upstream keepalive $KEEPALIVE"
+    gateway_conf "$PORT" 1 >"$WORK/gateway-public.conf"
+    spawn "$GATEWAY_BIN" serve --config "$WORK/gateway-public.conf"
+}
+
+contender_gateway_10k_routes() {
+    DESC="$(gateway_version) public route with 10,000 more routes in the table, workers 1, access_log off"
+    gateway_conf "$PORT" 1 10000 >"$WORK/gateway-10k.conf"
+    spawn "$GATEWAY_BIN" serve --config "$WORK/gateway-10k.conf"
+}
+
+contender_gateway_auto() {
+    DESC="$(gateway_version) public route, workers auto ($(nproc) loops), access_log off"
+    gateway_conf "$PORT" auto >"$WORK/gateway-auto.conf"
+    spawn "$GATEWAY_BIN" serve --config "$WORK/gateway-auto.conf"
+}
+
+CONTENDERS+=(gateway_public gateway_10k_routes gateway_auto)

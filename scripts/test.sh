@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The whole test suite: Swift unit tests, then the black-box integration suite against the
+# release binary (real sockets on loopback). Run from anywhere: scripts/test.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== build (release)"
+swift build -c release --product gateway 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || true
+test -x .build/release/gateway || { echo "build failed" >&2; exit 1; }
+
+echo "== unit tests"
+swift test -c release 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\] (Compiling|Emitting|Write|Wrapping|Linking|Planning)' 
+
+echo "== configuration example"
+.build/release/gateway check-config --config gateway.conf.example
+
+echo "== systemd unit"
+if command -v systemd-analyze >/dev/null 2>&1; then
+    scripts/verify-systemd-unit.sh
+else
+    echo "systemd-analyze not available: skipped"
+fi
+
+echo "== integration tests"
+GATEWAY_BIN="$PWD/.build/release/gateway" python3 -m pytest Tests/integration -q -p no:cacheprovider
