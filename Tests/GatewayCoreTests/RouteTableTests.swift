@@ -25,6 +25,8 @@ struct RouteTableTests {
         ("/x/*", nil, "x*"),
         ("/deep/{a}/{b}/{c}/end", nil, "deep"),
         ("/deep/**", nil, "deep**"),
+        ("/b", nil, "b"),
+        ("/b/**", nil, "b**"),
     ]
 
     /// Path → the answer (`value name=capture…`, `404`, or `405 <Allow>`).
@@ -60,6 +62,9 @@ struct RouteTableTests {
         ("/deep/1/2/3/end", "deep a=1 b=2 c=3"),
         ("/deep/1/2/3/other", "deep**"),
         ("/deep/1/2/end", "deep**"),
+        ("/b", "b"),  // ending exactly here beats `**` matching zero segments
+        ("/b/", "b**"),
+        ("/b/c", "b**"),
     ]
 
     @Test("most specific pattern wins, leftmost segment first", arguments: specificityCases)
