@@ -46,6 +46,27 @@ struct ConfigTokenizerTests {
         #expect(end == at(2, 3))
     }
 
+    @Test(arguments: [
+        ("route /users/{id} {", ["route", "/users/{id}", "{"]),
+        ("route /{a}/{b}/x{", ["route", "/{a}/{b}/x", "{"]),
+        ("match_claim org_id {org};", ["match_claim", "org_id", "{org}", ";"]),
+        ("limits {}", ["limits", "{", "}"]),
+        ("limits{}", ["limits", "{", "}"]),
+        ("route / {deny;}", ["route", "/", "{", "deny", ";", "}"]),
+        ("route /a{ deny; }", ["route", "/a", "{", "deny", ";", "}"]),
+        ("x {a b}", ["x", "{", "a", "b", "}"]),
+        ("x \"s\"{a}", ["x", "s", "{a}"]),
+    ])
+    func bracesInsideWordsAreRouteParameters(text: String, expected: [String]) throws {
+        #expect(try tokens(text).map(\.text) == expected)
+    }
+
+    @Test func parameterBracesKeepColumns() throws {
+        let result = try tokens("route /u/{id} {\n}")
+        #expect(result.map(\.kind) == [.word, .word, .openBrace, .closeBrace])
+        #expect(result[2].location == at(1, 15))
+    }
+
     @Test func emptyStringAndMultiLineString() throws {
         let result = try tokens("x \"\" \"a\nb\";")
         #expect(result.map(\.text) == ["x", "", "a\nb", ";"])

@@ -34,6 +34,10 @@ package struct ConfigToken: Sendable, Equatable {
 /// `\\` only), `;`, `{`, `}`; `#` starts a comment to the end of the line when it begins a
 /// token. Lines and columns are 1-based; columns count characters, not bytes.
 ///
+/// Route patterns and claim bindings contain `{name}` (`route /users/{id} {`,
+/// `match_claim org_id {org};`), so a `{` directly followed by at least one word character
+/// and a `}` (no whitespace, `;`, quote or brace in between) is part of a word, not a block.
+///
 /// Strict by design (STYLE §7): control characters, a quote inside a word, an unknown escape,
 /// an unterminated string or invalid UTF-8 are errors, never guessed around.
 package enum ConfigTokenizer {
@@ -56,7 +60,7 @@ package enum ConfigTokenizer {
             case UInt8(ascii: ";"):
                 tokens.append(ConfigToken(kind: .semicolon, text: ";", location: scanner.location))
                 scanner.advance()
-            case UInt8(ascii: "{"):
+            case UInt8(ascii: "{") where scanner.parameterEnd(from: scanner.index) == nil:
                 tokens.append(ConfigToken(kind: .openBrace, text: "{", location: scanner.location))
                 scanner.advance()
             case UInt8(ascii: "}"):
@@ -117,10 +121,29 @@ private struct Scanner {
         return ConfigDiagnostic(location, "unexpected control character 0x\(hex.count == 1 ? "0" + hex : hex)")
     }
 
+    /// The index of the `}` closing a `{name}` group that starts at `start`; nil when the
+    /// `{` there is punctuation (a block opener).
+    func parameterEnd(from start: Int) -> Int? {
+        var i = start + 1
+        while i < bytes.count {
+            let byte = bytes[i]
+            if byte == UInt8(ascii: "}") { return i > start + 1 ? i : nil }
+            if Scanner.isSeparator(byte) || Scanner.isControl(byte) || byte == UInt8(ascii: "\"") { return nil }
+            i += 1
+        }
+        return nil
+    }
+
     mutating func word() throws(ConfigDiagnostic) -> ConfigToken {
         let start = location
         var text: [UInt8] = []
-        while let byte = peek, !Scanner.isSeparator(byte) {
+        while let byte = peek {
+            if byte == UInt8(ascii: "{"), let end = parameterEnd(from: index) {
+                text += bytes[index...end]
+                while index <= end { advance() }
+                continue
+            }
+            if Scanner.isSeparator(byte) { break }
             if byte == UInt8(ascii: "\"") {
                 throw ConfigDiagnostic(location, "unexpected '\"' inside a word; quote the whole argument")
             }

@@ -5,9 +5,10 @@ extension ConfigValidator {
     static let authenticationNotSupported = "route requires authentication, which is not supported yet; add `public;`"
 
     /// `route PATTERN { ... }`: exactly one action, known methods, a consistent `strip_prefix`.
-    /// - Returns: the route and its `upstream NAME` argument (checked once every upstream is
-    ///   known), or nil after reporting.
-    mutating func route(_ directive: ConfigDirective) -> (RouteConfig, ConfigArgument?)? {
+    /// - Parameter references: receives the `upstream NAME` argument, checked once every
+    ///   upstream is known (even when the route has other problems).
+    /// - Returns: the route, or nil after reporting.
+    mutating func route(_ directive: ConfigDirective, references: inout [ConfigArgument]) -> RouteConfig? {
         let patternArgument = directive.arguments[0]
         let pattern = patternArgument.text
         var valid = true
@@ -19,7 +20,6 @@ extension ConfigValidator {
         var seen: [String: SourceLocation] = [:]
         var action: (value: RouteAction, directive: ConfigDirective)? = nil
         var sawAction = false
-        var reference: ConfigArgument? = nil
         var isPublic = false
         var methods: MethodSet? = nil
         var stripPrefix: ConfigArgument? = nil
@@ -45,7 +45,7 @@ extension ConfigValidator {
                     continue
                 }
                 action = (value, child)
-                if case .upstream = value { reference = child.arguments[0] }
+                if case .upstream = value { references.append(child.arguments[0]) }
             case "public":
                 guard once(child, &seen), shape(child, arguments: 0...0) else {
                     valid = false
@@ -96,7 +96,7 @@ extension ConfigValidator {
         route.methods = methods
         route.isPublic = isPublic
         route.stripPrefix = stripPrefix?.text
-        return (route, reference)
+        return route
     }
 
     /// `upstream NAME;`, `respond STATUS ["body"];` or `deny;`.

@@ -119,10 +119,7 @@ package struct ConfigValidator {
                 if let upstream = upstream(directive) { config.upstreams.append(upstream) }
             case "route":
                 guard shape(directive, arguments: 1...1, block: true) else { continue }
-                if let (route, reference) = route(directive) {
-                    config.routes.append(route)
-                    if let reference { references.append(reference) }
-                }
+                if let route = route(directive, references: &references) { config.routes.append(route) }
             case "store":
                 guard once(directive, &seen), shape(directive, arguments: 2...2) else { continue }
                 let kind = directive.arguments[0]
