@@ -196,6 +196,28 @@ struct ConfigIncludeTests {
         #expect(try ConfigLoader.load(path: main, environment: [:]).routes.isEmpty)
     }
 
+    @Test func globInAMissingDirectoryMatchesNothing() throws {
+        let dir = TemporaryDirectory()
+        let main = dir.file("gateway.conf", "include nodir/*.conf;\n")
+        #expect(try ConfigLoader.load(path: main, environment: [:]).upstreams.isEmpty)
+    }
+
+    @Test func includingADeviceIsAnError() {
+        let errors = configErrors("include /dev/null;")
+        #expect(errors == [ConfigDiagnostic(
+            GatewayCore.SourceLocation(file: "t.conf", line: 1, column: 9),
+            "cannot read included file \"/dev/null\": not a regular file")])
+    }
+
+    @Test func oversizedFileIsAnError() {
+        let dir = TemporaryDirectory()
+        let big = dir.file("big.conf", String(repeating: "# padding line\n", count: 600_000))
+        #expect(throws: ConfigError([ConfigDiagnostic(
+            GatewayCore.SourceLocation(file: big, line: 1, column: 1), "cannot read configuration: larger than 8 MiB")])) {
+            try ConfigLoader.load(path: big, environment: [:])
+        }
+    }
+
     @Test func missingPlainFileIsAnError() {
         let dir = TemporaryDirectory()
         let main = dir.file("gateway.conf", "workers 2;\n  include nope.conf;\n")

@@ -33,13 +33,16 @@ package enum ConfigFiles {
         }
     }
 
-    /// The paths matching a shell glob (`conf.d/*.conf`), sorted; empty when nothing matches.
-    /// Hidden files are not matched by `*`, so editor swap files stay out.
-    /// - Throws: `ConfigValueError` when a directory cannot be read.
+    /// The paths matching a shell glob (`conf.d/*.conf`), sorted; empty when nothing matches
+    /// (including a missing directory). Hidden files are not matched by `*`, so editor swap
+    /// files stay out.
+    /// - Throws: `ConfigValueError` when an existing directory cannot be read.
     package static func glob(_ pattern: String) throws(ConfigValueError) -> [String] {
         var result = glob_t()
         defer { globfree(&result) }
-        let status = Glibc.glob(pattern, GLOB_ERR, nil, &result)
+        // A directory that does not exist simply matches nothing; one that exists but cannot
+        // be read aborts, so a permission problem never silently drops configuration.
+        let status = Glibc.glob(pattern, 0, { _, error in error == ENOENT || error == ENOTDIR ? 0 : 1 }, &result)
         switch status {
         case 0:
             var paths: [String] = []

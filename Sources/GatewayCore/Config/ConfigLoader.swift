@@ -1,9 +1,16 @@
 /// Reads a configuration file (following `include`s), validates it, and returns the snapshot
 /// or every problem found. Side-effect free apart from reading files and the environment.
 ///
-/// Steps (STYLE §7): bytes → `ConfigTokenizer` → `ConfigParser` (untyped tree, includes
-/// expanded) → `ConfigValidator` → `GatewayConfig`. Syntax errors stop before validation
-/// (a half-parsed file would only produce misleading follow-on errors).
+/// Steps (STYLE §7), one file each in `Config/`:
+/// - bytes → tokens with `file:line:col`: `ConfigTokenizer`
+/// - tokens → untyped tree, `include`s expanded: `ConfigParser`, `ConfigDirective`
+/// - argument text → typed values: `ConfigValue` (+`Address`), `Rate`, `SecretSource`
+/// - tree → `GatewayConfig`, every problem collected: `ConfigValidator` (+`Sections`, +`Route`)
+/// - read-only file access on Glibc: `ConfigFiles`
+///
+/// Syntax errors stop before validation (a half-parsed file would only produce misleading
+/// follow-on errors). No Foundation, sockets or globals; route patterns are stored as text and
+/// compiled by `Route/`.
 package enum ConfigLoader {
     /// Loads and validates the file at `path`. `environment` resolves `env:NAME` secrets.
     /// - Throws: `ConfigError` listing every problem as `file:line:col: message`.
