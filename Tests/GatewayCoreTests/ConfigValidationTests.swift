@@ -331,7 +331,10 @@ struct ConfigResultTests {
         expected.upstreams = [agents]
 
         func route(_ pattern: String, _ action: RouteAction, line: Int) -> RouteConfig {
-            RouteConfig(pattern: pattern, action: action, location: GatewayCore.SourceLocation(file: "t.conf", line: line, column: 1))
+            var route = RouteConfig(
+                pattern: pattern, action: action, location: GatewayCore.SourceLocation(file: "t.conf", line: line, column: 1))
+            route.patternLocation = GatewayCore.SourceLocation(file: "t.conf", line: line, column: 7)
+            return route
         }
         var sessions = route("/api/v1/sessions/{id}", .upstream("agents"), line: 14)
         sessions.isPublic = true

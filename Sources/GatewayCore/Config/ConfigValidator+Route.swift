@@ -96,6 +96,7 @@ extension ConfigValidator {
         route.methods = methods
         route.isPublic = isPublic
         route.stripPrefix = stripPrefix?.text
+        route.patternLocation = patternArgument.location
         return route
     }
 
