@@ -147,10 +147,13 @@ package struct RouteConfig: Sendable, Equatable {
     package var stripPrefix: String? = nil
     /// Where the `route` keyword stands, for conflict errors.
     package var location: SourceLocation
+    /// Where the pattern argument stands, for `RoutePatternError`s (defaults to `location`).
+    package var patternLocation: SourceLocation
     package init(pattern: String, action: RouteAction, location: SourceLocation) {
         self.pattern = pattern
         self.action = action
         self.location = location
+        self.patternLocation = location
     }
 }
 

@@ -1,0 +1,168 @@
+import GatewayHTTP
+
+extension ConfigValidator {
+    /// Why a protected route cannot load yet (fail closed: never forward unauthenticated by accident).
+    static let authenticationNotSupported = "route requires authentication, which is not supported yet; add `public;`"
+
+    /// `route PATTERN { ... }`: exactly one action, known methods, a consistent `strip_prefix`.
+    /// - Parameter references: receives the `upstream NAME` argument, checked once every
+    ///   upstream is known (even when the route has other problems).
+    /// - Returns: the route, or nil after reporting.
+    mutating func route(_ directive: ConfigDirective, references: inout [ConfigArgument]) -> RouteConfig? {
+        let patternArgument = directive.arguments[0]
+        let pattern = patternArgument.text
+        var valid = true
+        if !pattern.hasPrefix("/") {
+            error(patternArgument.location, "route pattern \"\(pattern)\" must start with \"/\"")
+            valid = false
+        }
+
+        var seen: [String: SourceLocation] = [:]
+        var action: (value: RouteAction, directive: ConfigDirective)? = nil
+        var sawAction = false
+        var isPublic = false
+        var methods: MethodSet? = nil
+        var stripPrefix: ConfigArgument? = nil
+
+        for child in directive.block ?? [] {
+            switch child.name {
+            case "upstream", "respond", "deny":
+                sawAction = true
+                if let existing = action?.directive {
+                    if existing.name == child.name {
+                        error(child.location, "duplicate \"\(child.name)\" (first at \(existing.location))")
+                    } else {
+                        error(
+                            child.location,
+                            "\"\(child.name)\" conflicts with \"\(existing.name)\" at \(existing.location); "
+                                + "a route takes exactly one of \"upstream\", \"respond\" or \"deny\"")
+                    }
+                    valid = false
+                    continue
+                }
+                guard let value = routeAction(child) else {
+                    valid = false
+                    continue
+                }
+                action = (value, child)
+                if case .upstream = value { references.append(child.arguments[0]) }
+            case "public":
+                guard once(child, &seen), shape(child, arguments: 0...0) else {
+                    valid = false
+                    continue
+                }
+                isPublic = true
+            case "methods":
+                guard once(child, &seen), shape(child, arguments: 1...Int.max), let set = methodSet(child) else {
+                    valid = false
+                    continue
+                }
+                methods = set
+            case "strip_prefix":
+                guard once(child, &seen), shape(child, arguments: 1...1) else {
+                    valid = false
+                    continue
+                }
+                stripPrefix = child.arguments[0]
+            default:
+                reject(child, in: .route)
+                valid = false
+            }
+        }
+
+        guard let action else {
+            if !sawAction {
+                error(directive.location, "route \"\(pattern)\" needs an action: \"upstream\", \"respond\" or \"deny\"")
+            }
+            return nil
+        }
+        if action.value != .deny, !isPublic {
+            error(directive.location, ConfigValidator.authenticationNotSupported)
+            valid = false
+        }
+        if let stripPrefix {
+            if case .upstream = action.value {
+                if let message = ConfigValidator.stripPrefixProblem(stripPrefix.text, pattern: pattern) {
+                    error(stripPrefix.location, message)
+                    valid = false
+                }
+            } else {
+                error(stripPrefix.location, "\"strip_prefix\" only applies to a route that forwards to an upstream")
+                valid = false
+            }
+        }
+        guard valid else { return nil }
+        var route = RouteConfig(pattern: pattern, action: action.value, location: directive.location)
+        route.methods = methods
+        route.isPublic = isPublic
+        route.stripPrefix = stripPrefix?.text
+        route.patternLocation = patternArgument.location
+        return route
+    }
+
+    /// `upstream NAME;`, `respond STATUS ["body"];` or `deny;`.
+    private mutating func routeAction(_ directive: ConfigDirective) -> RouteAction? {
+        switch directive.name {
+        case "upstream":
+            guard shape(directive, arguments: 1...1) else { return nil }
+            return .upstream(directive.arguments[0].text)
+        case "respond":
+            guard shape(directive, arguments: 1...2) else { return nil }
+            let status = directive.arguments[0]
+            guard let code = try? ConfigValue.integer(status.text, in: 100...599) else {
+                error(status.location, "invalid status \"\(status.text)\"; expected 100...599")
+                return nil
+            }
+            return .respond(status: code, body: directive.arguments.count > 1 ? directive.arguments[1].text : "")
+        default:
+            guard shape(directive, arguments: 0...0) else { return nil }
+            return .deny
+        }
+    }
+
+    /// `methods M...;` — known, upper-case names, no repeats; `GET` brings `HEAD` along.
+    private mutating func methodSet(_ directive: ConfigDirective) -> MethodSet? {
+        var set: MethodSet = []
+        var listed: [String: SourceLocation] = [:]
+        var valid = true
+        for argument in directive.arguments {
+            guard let method = HTTPMethod(name: argument.text) else {
+                let hint = HTTPMethod(name: argument.text.uppercased()) != nil ? " (method names are upper case)" : ""
+                error(argument.location, "unknown method \"\(argument.text)\"\(hint)")
+                valid = false
+                continue
+            }
+            if let first = listed[argument.text] {
+                error(argument.location, "duplicate method \"\(argument.text)\" (first at \(first))")
+                valid = false
+                continue
+            }
+            listed[argument.text] = argument.location
+            set.insert(MethodSet(method))
+            if method == .get { set.insert(MethodSet(.head)) }
+        }
+        return valid ? set : nil
+    }
+
+    /// Why `prefix` cannot be stripped from paths matching `pattern`; nil when it can. The
+    /// prefix must be literal segments (`/api/v1`) that the pattern itself begins with, so
+    /// every matching path really has it.
+    static func stripPrefixProblem(_ prefix: String, pattern: String) -> String? {
+        guard prefix.hasPrefix("/") else { return "strip_prefix \"\(prefix)\" must start with \"/\"" }
+        guard !prefix.hasSuffix("/") else { return "strip_prefix \"\(prefix)\" must not end with \"/\"" }
+        let segments = prefix.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        for segment in segments {
+            if segment.isEmpty || segment == "." || segment == ".." {
+                return "strip_prefix \"\(prefix)\" has an empty, \".\" or \"..\" segment"
+            }
+            if segment.contains(where: { $0 == "{" || $0 == "}" || $0 == "*" }) {
+                return "strip_prefix \"\(prefix)\" must be literal segments (no {name}, * or **)"
+            }
+        }
+        let patternSegments = pattern.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        guard patternSegments.starts(with: segments) else {
+            return "strip_prefix \"\(prefix)\" is not a prefix of the route pattern \"\(pattern)\""
+        }
+        return nil
+    }
+}

@@ -1,0 +1,169 @@
+extension ConfigValidator {
+    /// `limits { ... }`: every value must be positive (a zero limit or timeout is a typo, and
+    /// nginx's "0 means unlimited" must not be silently read as "nothing allowed" or vice versa).
+    mutating func limits(_ block: [ConfigDirective]) -> LimitsConfig {
+        var limits = LimitsConfig()
+        var seen: [String: SourceLocation] = [:]
+        for directive in block {
+            guard Context.limits.supported.contains(directive.name) else {
+                reject(directive, in: .limits)
+                continue
+            }
+            guard once(directive, &seen), shape(directive, arguments: 1...1) else { continue }
+            let argument = directive.arguments[0]
+            switch directive.name {
+            case "max_head":
+                if let value = positiveSize(argument) { limits.maxHeadBytes = value }
+            case "max_headers":
+                if let value = parse(argument, { text throws(ConfigValueError) in try ConfigValue.integer(text, in: 1...10_000) }) {
+                    limits.maxHeaders = value
+                }
+            case "max_body":
+                if let value = positiveSize(argument) { limits.maxBodyBytes = Int64(value) }
+            case "max_token":
+                if let value = positiveSize(argument) { limits.maxTokenBytes = value }
+            case "head_timeout":
+                if let value = positiveDuration(argument) { limits.headTimeout = value }
+            case "idle_timeout":
+                if let value = positiveDuration(argument) { limits.idleTimeout = value }
+            case "drain_timeout":
+                if let value = positiveDuration(argument) { limits.drainTimeout = value }
+            case "max_connections":
+                if let value = parse(argument, { text throws(ConfigValueError) in try ConfigValue.integer(text, in: 1...1_000_000) }) {
+                    limits.maxConnections = value
+                }
+            default:
+                preconditionFailure("supported limits directive \(directive.name) not handled")
+            }
+        }
+        return limits
+    }
+
+    /// `upstream NAME { server ...; keepalive N; connect_timeout D; read_timeout D; }`.
+    /// - Returns: nil after reporting when the block is unusable.
+    mutating func upstream(_ directive: ConfigDirective) -> UpstreamConfig? {
+        let name = directive.arguments[0]
+        var valid = true
+        if !ConfigValidator.isName(name.text) {
+            error(name.location, "invalid upstream name \"\(name.text)\"; use letters, digits, \"_\", \"-\" and \".\"")
+            valid = false
+        }
+        var upstream = UpstreamConfig(name: name.text, servers: [], location: directive.location)
+        var seen: [String: SourceLocation] = [:]
+        var sawServer = false
+        var servers: [String: SourceLocation] = [:]
+        for child in directive.block ?? [] {
+            switch child.name {
+            case "server":
+                sawServer = true
+                guard shape(child, arguments: 1...3) else {
+                    valid = false
+                    continue
+                }
+                guard let server = server(child) else {
+                    valid = false
+                    continue
+                }
+                let key = ListenAddress(host: server.host, port: server.port).description
+                if let first = servers[key] {
+                    error(child.arguments[0].location, "duplicate server \(key) (first at \(first))")
+                    valid = false
+                    continue
+                }
+                servers[key] = child.arguments[0].location
+                upstream.servers.append(server)
+            case "keepalive":
+                guard once(child, &seen), shape(child, arguments: 1...1) else { continue }
+                if let value = parse(child.arguments[0], { text throws(ConfigValueError) in
+                    try ConfigValue.integer(text, in: 0...10_000)
+                }) {
+                    upstream.keepalive = value
+                }
+            case "connect_timeout":
+                guard once(child, &seen), shape(child, arguments: 1...1) else { continue }
+                if let value = positiveDuration(child.arguments[0]) { upstream.connectTimeout = value }
+            case "read_timeout":
+                guard once(child, &seen), shape(child, arguments: 1...1) else { continue }
+                if let value = positiveDuration(child.arguments[0]) { upstream.readTimeout = value }
+            default:
+                reject(child, in: .upstream)
+            }
+        }
+        if !sawServer {
+            error(directive.location, "upstream \"\(name.text)\" needs at least one \"server\"")
+            valid = false
+        }
+        return valid ? upstream : nil
+    }
+
+    /// `server HOST:PORT [max_fails=N] [fail_timeout=D];`
+    private mutating func server(_ directive: ConfigDirective) -> UpstreamServerConfig? {
+        guard let (host, port) = parse(directive.arguments[0], { text throws(ConfigValueError) in
+            try ConfigValue.hostPort(text, allowPortZero: false)
+        }) else { return nil }
+        var server = UpstreamServerConfig(host: host, port: port)
+        var options: Set<Substring> = []
+        var valid = true
+        for option in directive.arguments.dropFirst() {
+            let parts = option.text.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let key = parts[0]
+            guard parts.count == 2, key == "max_fails" || key == "fail_timeout" else {
+                error(option.location, "unknown server option \"\(option.text)\"; expected max_fails=N or fail_timeout=DURATION")
+                valid = false
+                continue
+            }
+            guard options.insert(key).inserted else {
+                error(option.location, "duplicate server option \"\(key)\"")
+                valid = false
+                continue
+            }
+            let value = String(parts[1])
+            if key == "max_fails" {
+                do {
+                    server.maxFails = try ConfigValue.integer(value, in: 1...1000)
+                } catch {
+                    self.error(option.location, "max_fails: \(error.message)")
+                    valid = false
+                }
+            } else {
+                do throws(ConfigValueError) {
+                    let duration = try ConfigValue.duration(value)
+                    guard duration > .zero else { throw ConfigValueError("must be greater than 0") }
+                    server.failTimeout = duration
+                } catch {
+                    self.error(option.location, "fail_timeout: \(error.message)")
+                    valid = false
+                }
+            }
+        }
+        return valid ? server : nil
+    }
+
+    /// A size of at least one byte.
+    mutating func positiveSize(_ argument: ConfigArgument) -> Int? {
+        parse(argument) { text throws(ConfigValueError) in
+            let size = try ConfigValue.size(text)
+            guard size > 0 else { throw ConfigValueError("size must be greater than 0") }
+            return size
+        }
+    }
+
+    /// A duration longer than zero.
+    mutating func positiveDuration(_ argument: ConfigArgument) -> Duration? {
+        parse(argument) { text throws(ConfigValueError) in
+            let duration = try ConfigValue.duration(text)
+            guard duration > .zero else { throw ConfigValueError("duration must be greater than 0") }
+            return duration
+        }
+    }
+
+    /// Letters, digits, `_`, `-`, `.`: names that print unambiguously in logs and metrics.
+    static func isName(_ text: String) -> Bool {
+        !text.isEmpty
+            && text.utf8.allSatisfy { byte in
+                (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z")) || (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
+                    || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: "_")
+                    || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".")
+            }
+    }
+}
