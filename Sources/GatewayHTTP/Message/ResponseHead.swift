@@ -10,6 +10,8 @@ package struct ResponseHead: Sendable {
     package var isChunked: Bool = false
     package var connectionClose: Bool = false
     package var connectionKeepAlive: Bool = false
+    /// `Connection` lists `upgrade` (with a 101 status: the connection switches protocols).
+    package var connectionUpgrade: Bool = false
     /// Bytes the head occupies, including the final CRLF CRLF.
     package var headLength: Int = 0
 
