@@ -2,7 +2,7 @@
 /// derived from them. Everything is offsets into the caller's buffer; nothing is copied.
 ///
 /// Reused across the requests of a connection (`reset()` keeps the header array's capacity).
-package struct RequestHead: Sendable {
+package struct RequestHead: Sendable, Equatable {
     package var method: HTTPMethod = .other
     package var methodRange: ByteRange = .empty
     /// The whole request-target as received.

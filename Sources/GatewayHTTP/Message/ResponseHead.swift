@@ -1,6 +1,6 @@
 /// A parsed upstream response head (status line and header fields), as offsets into the
 /// buffer it was parsed from.
-package struct ResponseHead: Sendable {
+package struct ResponseHead: Sendable, Equatable {
     /// 0 for HTTP/1.0, 1 for HTTP/1.1.
     package var minorVersion: Int = 1
     package var status: Int = 0
@@ -10,6 +10,8 @@ package struct ResponseHead: Sendable {
     package var isChunked: Bool = false
     package var connectionClose: Bool = false
     package var connectionKeepAlive: Bool = false
+    /// `Connection` lists `upgrade` (with a 101 status: the connection switches protocols).
+    package var connectionUpgrade: Bool = false
     /// Bytes the head occupies, including the final CRLF CRLF.
     package var headLength: Int = 0
 
