@@ -229,6 +229,33 @@ struct HTTPBytesTests {
         }
     }
 
+    @Test func swarControlByteTest() {
+        // Every byte value at every position of an otherwise clean word (also with obs-text around).
+        for filler: UInt8 in [0x61, 0xFF, 0x20] {
+            for position in 0 ..< 8 {
+                for b in 0 ... 255 {
+                    var bytes = [UInt8](repeating: filler, count: 8)
+                    bytes[position] = UInt8(b)
+                    let word = bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+                    #expect(HTTPBytes.hasControlOrDEL(word) == (b < 0x20 || b == 0x7F), "byte \(b) at \(position)")
+                }
+            }
+        }
+    }
+
+    @Test func longValuesWithTabsAndObsText() throws {
+        let value = String(repeating: "abc\tdef\u{FF}gh ", count: 20)
+        let bytes = latin1("GET / HTTP/1.1\r\nHost: a\r\nX-Long: \(value)\r\n\r\n")
+        let head = try #require(try parseRequest(bytes))
+        #expect(head.headers[1].valueCount == value.unicodeScalars.count - 1)
+        for position in [0, 7, 8, 15, 63] {
+            var bad = latin1(value)
+            bad[position] = 0x01
+            let request = latin1("GET / HTTP/1.1\r\nHost: a\r\nX-Long: ") + bad + latin1("\r\n\r\n")
+            #expect(throws: HTTPParseError.badRequest(.headerValue)) { try parseRequest(request) }
+        }
+    }
+
     @Test(arguments: [("0", Int64(0)), ("42", 42), ("0042", 42), ("4611686018427387904", 1 << 62)])
     func decimalAccepted(_ text: String, _ value: Int64) {
         let bytes = latin1(text)

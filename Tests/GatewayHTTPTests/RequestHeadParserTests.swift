@@ -168,6 +168,11 @@ struct RequestHeadParserValidTests {
         #expect(head.expectContinue)
     }
 
+    @Test func expectContinueIgnoredOnHTTP10() throws {
+        let head = try #require(try parseRequest(latin1("POST / HTTP/1.0\r\nExpect: 100-continue\r\n\r\n")))
+        #expect(!head.expectContinue)
+    }
+
     @Test(arguments: [
         "a", "example.com", "EXAMPLE.com:443", "127.0.0.1:8080", "[::1]", "[2001:db8::1]:443", "xn--bcher-kva.example",
         "a%2Eb", "under_score.example", "a:1", "a:65535",

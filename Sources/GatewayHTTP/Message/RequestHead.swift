@@ -31,7 +31,7 @@ package struct RequestHead: Sendable, Equatable {
     package var connectionUpgrade: Bool = false
     /// `Upgrade` names `websocket` (case-insensitive).
     package var upgradeWebSocket: Bool = false
-    /// `Expect: 100-continue` was sent (any other expectation is a parse error).
+    /// `Expect: 100-continue` was sent on HTTP/1.1 (ignored on HTTP/1.0; any other expectation is a parse error).
     package var expectContinue: Bool = false
     /// Bytes the head occupies, including leading empty lines and the final CRLF CRLF.
     package var headLength: Int = 0
@@ -46,9 +46,11 @@ package struct RequestHead: Sendable, Equatable {
 
     /// Clears every field, keeping the header array's storage.
     package mutating func reset() {
-        let storage = headers
+        // Take the array out first so it is uniquely referenced when emptied (no copy-on-write).
+        var storage: [HeaderField] = []
+        swap(&storage, &headers)
+        storage.removeAll(keepingCapacity: true)
         self = RequestHead()
         headers = storage
-        headers.removeAll(keepingCapacity: true)
     }
 }

@@ -19,10 +19,12 @@ package struct ResponseHead: Sendable, Equatable {
 
     /// Clears every field, keeping the header array's storage.
     package mutating func reset() {
-        let storage = headers
+        // Take the array out first so it is uniquely referenced when emptied (no copy-on-write).
+        var storage: [HeaderField] = []
+        swap(&storage, &headers)
+        storage.removeAll(keepingCapacity: true)
         self = ResponseHead()
         headers = storage
-        headers.removeAll(keepingCapacity: true)
     }
 
     /// Whether the upstream connection may be reused after this response.

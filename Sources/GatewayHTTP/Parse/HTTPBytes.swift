@@ -24,6 +24,20 @@ package enum HTTPBytes {
         (b >= 0x20 && b != 0x7F) || b == 0x09
     }
 
+    /// Whether any of the eight bytes in `word` is below 0x20 or is 0x7F (SWAR test).
+    ///
+    /// May report true for a clean word whose higher bytes follow a flagged one (borrow), but
+    /// never false for a word holding such a byte; callers recheck byte by byte when true.
+    @inlinable @inline(__always)
+    package static func hasControlOrDEL(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let below20 = (word &- ones &* 0x20) & ~word & highs
+        let xored = word ^ (ones &* 0x7F)
+        let isDEL = (xored &- ones) & ~xored & highs
+        return below20 | isDEL != 0
+    }
+
     /// True for SP or HTAB (optional whitespace, OWS).
     @inlinable @inline(__always)
     package static func isOWS(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 }

@@ -74,6 +74,11 @@ struct HeaderLineScanner: Sendable {
                 phase = .value
                 p &+= 1
             case .value:
+                // Eight bytes at a time while none is a control byte or DEL (HTAB, CR and
+                // anything bad drop to the byte loop, which decides).
+                while p &+ 8 <= end && !HTTPBytes.hasControlOrDEL(bytes.loadUnaligned(fromByteOffset: p, as: UInt64.self)) {
+                    p &+= 8
+                }
                 while p < end && HTTPBytes.isFieldValueByte(bytes[p]) { p &+= 1 }
                 guard p < end else { return .needMore }
                 let b = bytes[p]

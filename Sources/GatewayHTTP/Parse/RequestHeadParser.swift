@@ -303,7 +303,8 @@ package struct RequestHeadParser: Sendable {
             }
         case .expect:
             guard HTTPBytes.equalsLowercase(bytes, start, count, "100-continue") else { throw .badRequest(.expectation) }
-            head.expectContinue = true
+            // An HTTP/1.0 client cannot wait for 100 (Continue): the expectation is ignored (RFC 9110 §10.1.1).
+            head.expectContinue = head.minorVersion == 1
         default:
             break
         }
