@@ -2,6 +2,11 @@
 // The gateway has no package dependencies: only the toolchain, OpenSSL and SQLite.
 import PackageDescription
 
+/// The request path's loop-confined classes are checked for exclusive access statically;
+/// the dynamic check (a runtime call on every class-property access) is kept in debug builds
+/// and tests, and left out of release builds of the hot-path modules.
+let hotPath: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+
 /// Upcoming features every Swift target opts into (see STYLE.md §2).
 let strictness: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
@@ -25,16 +30,16 @@ let package = Package(
         .target(name: "CGatewayLinux", cSettings: [.define("_GNU_SOURCE")]),
 
         // The pipeline, bottom-up: support -> system -> crypto/store -> http -> core -> server.
-        .target(name: "GatewaySupport", swiftSettings: strictness),
+        .target(name: "GatewaySupport", swiftSettings: strictness + hotPath),
         .target(name: "GatewaySystem", dependencies: ["CGatewayLinux", "GatewaySupport"], swiftSettings: strictness),
         .target(name: "GatewayCrypto", dependencies: ["COpenSSL", "GatewaySupport"], swiftSettings: strictness),
         .target(name: "GatewayStore", dependencies: ["CSQLite", "GatewaySupport"], swiftSettings: strictness),
-        .target(name: "GatewayHTTP", dependencies: ["GatewaySupport"], swiftSettings: strictness),
-        .target(name: "GatewayCore", dependencies: ["GatewayHTTP", "GatewaySupport"], swiftSettings: strictness),
+        .target(name: "GatewayHTTP", dependencies: ["GatewaySupport"], swiftSettings: strictness + hotPath),
+        .target(name: "GatewayCore", dependencies: ["GatewayHTTP", "GatewaySupport"], swiftSettings: strictness + hotPath),
         .target(
             name: "GatewayServer",
             dependencies: ["GatewayCore", "GatewayHTTP", "GatewaySystem", "GatewaySupport", "GatewayCrypto", "GatewayStore"],
-            swiftSettings: strictness),
+            swiftSettings: strictness + hotPath),
         .executableTarget(name: "gateway", dependencies: ["GatewayServer", "GatewayCore", "GatewaySupport", "GatewaySystem", "GatewayCrypto", "GatewayStore"], swiftSettings: strictness),
 
         .testTarget(name: "GatewayHTTPTests", dependencies: ["GatewayHTTP"], swiftSettings: strictness),

@@ -56,7 +56,7 @@ package enum RouteCompiler {
             do {
                 pattern = try RoutePattern(route.pattern)
             } catch {
-                problems.append(ConfigDiagnostic(route.location, "invalid route pattern \"\(route.pattern)\": \(error.message)"))
+                problems.append(ConfigDiagnostic(route.patternLocation, "invalid route pattern \"\(route.pattern)\": \(error.message)"))
                 continue
             }
             let action: CompiledAction

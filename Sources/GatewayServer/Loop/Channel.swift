@@ -6,7 +6,8 @@ import GatewaySystem
 /// Registration is edge-triggered: `readable`/`writable` remember readiness until an I/O call
 /// reports `wouldBlock` (or a short transfer), so a paused side can resume without a new event.
 class Channel {
-    unowned let loop: EventLoop
+    // The loop outlives every channel it owns (it closes them all before returning from run).
+    unowned(unsafe) let loop: EventLoop
     let fd: Int32
     /// Index in `loop.channels` (swap-removed on close).
     var slot = -1
