@@ -9,7 +9,16 @@ swift build -c release --product gateway 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' ||
 test -x .build/release/gateway || { echo "build failed" >&2; exit 1; }
 
 echo "== unit tests"
-swift test -c release 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\] (Compiling|Emitting|Write|Wrapping|Linking|Planning)' 
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+swift test -c release >"$log" 2>&1 || status=$?
+# Passing cases are many (parameterized); show failures and the summary.
+grep -E '✘|error:|warning:|Test run with' "$log" | tail -n 200 || true
+if [[ $status -ne 0 ]]; then
+    tail -n 80 "$log"
+    exit "$status"
+fi
 
 echo "== configuration example"
 .build/release/gateway check-config --config gateway.conf.example

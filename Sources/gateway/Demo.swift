@@ -2,6 +2,7 @@ import GatewayCore
 import GatewayServer
 import GatewaySupport
 import GatewaySystem
+import Glibc
 
 /// `gateway demo`: an echo upstream and a gateway on loopback with a built-in configuration,
 /// plus ready-to-paste curl commands. Serves until Ctrl-C.
@@ -68,5 +69,6 @@ enum Demo {
             Press Ctrl-C to stop.
 
             """)
+        fflush(nil)   // flushes every output stream (stdout is a file or pipe under supervision)
     }
 }

@@ -161,7 +161,7 @@ final class ClientConnection: Channel {
                     closeWhenFlushed()
                     return
                 }
-                if output.isEmpty { deadline = loop.now + runtime.config.limits.idleTimeout.milliseconds }
+                deadline = loop.now + runtime.config.limits.idleTimeout.milliseconds
                 break
             }
             if output.readableCount > Self.highWater { break }   // resume when the client reads
@@ -207,8 +207,11 @@ final class ClientConnection: Channel {
         assignRequestID(bytes)
 
         if let authority = head.absoluteAuthority {
-            // Absolute-form is accepted only when it names the Host the request carries.
-            guard let host = head.host, ByteCompare.equalCaseInsensitive(bytes, authority, bytes, host) else {
+            // Absolute-form is accepted only for the gateway's own listen authority, and only
+            // when it agrees with Host (SPEC §14): the gateway is not a forward proxy.
+            guard let host = head.host, ByteCompare.equalCaseInsensitive(bytes, authority, bytes, host),
+                  runtime.isOwnAuthority(UnsafeRawBufferPointer(rebasing: bytes[authority.start..<authority.start + authority.count]))
+            else {
                 return reject(.invalidRequest, reason: "absolute_form_host")
             }
         }
@@ -279,7 +282,9 @@ final class ClientConnection: Channel {
     /// client may still send makes the connection close after the answer).
     func reject(_ error: GatewayError, reason: StaticString) {
         logReason = reason
-        let close = !consumeRequestForLocalAnswer()
+        // A malformed request closes the connection: nothing after it can be trusted to be framed
+        // as the client meant (SPEC §14).
+        let close = !consumeRequestForLocalAnswer() || error == .invalidRequest
         ResponseWriter.appendError(error, requestID: requestID, close: close, date: loop.dateHeader(), to: output)
         finishLocalAnswer(status: error.status, close: close)
     }

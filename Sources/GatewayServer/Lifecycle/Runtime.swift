@@ -11,6 +11,9 @@ final class Runtime: Sendable {
     let routes: RouteTable<CompiledRoute>
     let upstreams: [UpstreamGroup]
     let trustProxies: [CIDR]
+    /// `host:port` of every listen address (and `localhost:port` for 127.0.0.1), lower-case:
+    /// the only authorities an absolute-form request target may name.
+    let ownAuthorities: [[UInt8]]
 
     init(loaded: LoadedConfig, generation: Int, loopCount: Int) {
         self.generation = generation
@@ -18,6 +21,18 @@ final class Runtime: Sendable {
         routes = loaded.routes
         trustProxies = loaded.config.trustProxies
         upstreams = loaded.config.upstreams.map { UpstreamGroup(config: $0, loopCount: loopCount) }
+        var authorities: [[UInt8]] = []
+        for listen in loaded.config.listen {
+            authorities.append(Array(listen.description.lowercased().utf8))
+            if listen.host == "127.0.0.1" || listen.host == "::1" { authorities.append(Array("localhost:\(listen.port)".utf8)) }
+        }
+        ownAuthorities = authorities
+    }
+
+    func isOwnAuthority(_ authority: UnsafeRawBufferPointer) -> Bool {
+        ownAuthorities.contains { own in
+            own.count == authority.count && zip(own, authority).allSatisfy { $0 == ByteCompare.lower($1) }
+        }
     }
 
     /// Whether forwarding headers from `peer` are believed (`trust_proxies`).
