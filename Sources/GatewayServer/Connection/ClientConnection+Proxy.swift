@@ -195,10 +195,10 @@ extension ClientConnection {
             }
             if input.isEmpty || requestBody == .chunked && needsMoreChunkInput {
                 guard readable else { break }
-                switch readBodyInput() {
+                switch readAvailable(into: input) {
                 case .progress: needsMoreChunkInput = false
                 case .blocked: break
-                case .ended:
+                case .ended, .failed:
                     clientEnded = true
                     return abort()
                 }
@@ -258,26 +258,6 @@ extension ClientConnection {
         out.append("\r\n")
     }
 
-    enum BodyRead { case progress, blocked, ended }
-
-    /// Reads request-body bytes from the client.
-    private func readBodyInput() -> BodyRead {
-        let tail = input.reserveTail(Self.readChunk)
-        let want = min(tail.count, Self.readChunk)
-        switch Socket.read(fd, into: UnsafeMutableRawBufferPointer(rebasing: tail[0..<want])) {
-        case .bytes(let n):
-            input.commit(n)
-            if n < want { readable = false }
-            return .progress
-        case .wouldBlock:
-            readable = false
-            return .blocked
-        case .end, .failed:
-            readable = false
-            return .ended
-        }
-    }
-
     // MARK: Response
 
     /// Reads from the upstream and relays to the client until a side blocks.
@@ -291,20 +271,14 @@ extension ClientConnection {
                     return
                 }
             }
-            let tail = connection.input.reserveTail(Self.readChunk)
-            let want = min(tail.count, Self.readChunk)
-            switch Socket.read(connection.fd, into: UnsafeMutableRawBufferPointer(rebasing: tail[0..<want])) {
-            case .bytes(let n):
-                connection.input.commit(n)
-                if n < want { connection.readable = false }
-            case .wouldBlock:
-                connection.readable = false
+            switch connection.readAvailable(into: connection.input) {
+            case .progress:
+                break
+            case .blocked:
                 continue
-            case .end:
-                connection.readable = false
+            case .ended:
                 return upstreamEnded(connection)
             case .failed:
-                connection.readable = false
                 return upstreamBroken(connection)
             }
             guard relayUpstreamInput(connection) else { return }
@@ -490,15 +464,7 @@ extension ClientConnection {
                 guard connection.flush() else { return abort() }
                 if connection.output.readableCount >= Self.highWater { return }
             }
-            let tail = connection.output.reserveTail(Self.readChunk)
-            let want = min(tail.count, Self.readChunk)
-            switch Socket.read(fd, into: UnsafeMutableRawBufferPointer(rebasing: tail[0..<want])) {
-            case .bytes(let n):
-                connection.output.commit(n)
-                if n < want { readable = false }
-            case .wouldBlock:
-                readable = false
-            case .end, .failed:
+            if readAvailable(into: connection.output).endsStream {
                 _ = connection.flush()
                 return abort()
             }
@@ -513,15 +479,7 @@ extension ClientConnection {
                 guard flushOutput() else { return }
                 if output.readableCount >= Self.highWater { return }
             }
-            let tail = output.reserveTail(Self.readChunk)
-            let want = min(tail.count, Self.readChunk)
-            switch Socket.read(connection.fd, into: UnsafeMutableRawBufferPointer(rebasing: tail[0..<want])) {
-            case .bytes(let n):
-                output.commit(n)
-                if n < want { connection.readable = false }
-            case .wouldBlock:
-                connection.readable = false
-            case .end, .failed:
+            if connection.readAvailable(into: output).endsStream {
                 connection.close()
                 upstream = nil
                 closeWhenFlushed()

@@ -23,8 +23,6 @@ final class ClientConnection: Channel {
 
     /// Back-pressure: stop reading a side while the other side's pending output exceeds this.
     static let highWater = 256 * 1024
-    /// How much is read from a socket at a time.
-    static let readChunk = 64 * 1024
 
     let peer: SocketAddress
     let peerText: [UInt8]
@@ -85,8 +83,7 @@ final class ClientConnection: Channel {
     // MARK: Events
 
     override func handle(_ events: EpollEvents) {
-        if events.contains(.writable) { writable = true }
-        if !events.isDisjoint(with: [.readable, .readHangup, .hangup, .error]) { readable = true }
+        noteReadiness(events)
         if writable && !output.isEmpty {
             guard flushOutput() else { return }
         }
@@ -131,17 +128,12 @@ final class ClientConnection: Channel {
     @discardableResult
     func readInput() -> Bool {
         while readable {
-            let tail = input.reserveTail(Self.readChunk)
-            let want = min(tail.count, Self.readChunk)
-            switch Socket.read(fd, into: UnsafeMutableRawBufferPointer(rebasing: tail[0..<want])) {
-            case .bytes(let n):
-                input.commit(n)
-                if n < want { readable = false }
+            switch readAvailable(into: input) {
+            case .progress:
                 if input.readableCount > runtime.config.limits.maxHeadBytes { return true }
-            case .wouldBlock:
-                readable = false
-            case .end, .failed:
-                readable = false
+            case .blocked:
+                break
+            case .ended, .failed:
                 clientEnded = true
             }
         }
@@ -364,18 +356,9 @@ final class ClientConnection: Channel {
     /// Writes pending output. - Returns: false when the connection was closed.
     @discardableResult
     func flushOutput() -> Bool {
-        while !output.isEmpty && writable {
-            let pending = output.readableBytes
-            switch Socket.write(fd, pending) {
-            case .bytes(let n):
-                output.consume(n)
-                if n < pending.count { writable = false }
-            case .wouldBlock:
-                writable = false
-            case .failed:
-                abort()
-                return false
-            }
+        guard writePending(output) else {
+            abort()
+            return false
         }
         if output.isEmpty {
             output.shrinkIfIdle(limit: 1 << 20, to: 8 * 1024)
@@ -417,12 +400,7 @@ final class ClientConnection: Channel {
     private func discardInput() {
         while readable && !isClosed {
             input.clear()
-            let tail = input.reserveTail(Self.readChunk)
-            switch Socket.read(fd, into: tail) {
-            case .bytes: continue
-            case .wouldBlock: readable = false
-            case .end, .failed: close()
-            }
+            if readAvailable(into: input).endsStream { close() }
         }
     }
 

@@ -32,8 +32,7 @@ final class UpstreamConnection: Channel {
     }
 
     override func handle(_ events: EpollEvents) {
-        if events.contains(.writable) { writable = true }
-        if !events.isDisjoint(with: [.readable, .readHangup, .hangup, .error]) { readable = true }
+        noteReadiness(events)
         if isConnecting {
             guard writable || !events.isDisjoint(with: [.hangup, .error]) else { return }
             let error = Socket.pendingError(fd)
@@ -64,21 +63,7 @@ final class UpstreamConnection: Channel {
     }
 
     /// Writes pending output. - Returns: false when the connection failed.
-    func flush() -> Bool {
-        while !output.isEmpty && writable {
-            let pending = output.readableBytes
-            switch Socket.write(fd, pending) {
-            case .bytes(let n):
-                output.consume(n)
-                if n < pending.count { writable = false }
-            case .wouldBlock:
-                writable = false
-            case .failed:
-                return false
-            }
-        }
-        return true
-    }
+    func flush() -> Bool { writePending(output) }
 
     /// Hands the connection back to the pool of its server (or closes it when the pool is
     /// full or the gateway is draining).
@@ -94,7 +79,7 @@ final class UpstreamConnection: Channel {
             return
         }
         deadline = loop.now + idleTimeoutMilliseconds
-        if readable { retire() }
+        if readable || hangupSeen { retire() }
     }
 
     /// Closes an idle connection and forgets it.

@@ -1,3 +1,4 @@
+import GatewaySupport
 import GatewaySystem
 
 /// Something registered with an event loop: a listener, a client connection, an upstream
@@ -16,17 +17,71 @@ class Channel {
     var deadline: Int64 = 0
     var readable = false
     var writable = false
+    /// epoll reported a hang-up: the end of stream may sit right behind the data, and no new
+    /// edge will announce it, so reads go on until `wouldBlock` or the end.
+    var hangupSeen = false
 
     init(loop: EventLoop, fd: Int32) {
         self.loop = loop
         self.fd = fd
     }
 
-    /// Readiness reported by epoll. Subclasses override.
+    /// Readiness reported by epoll. Subclasses override and call `noteReadiness` first.
     func handle(_ events: EpollEvents) {}
+
+    /// Records what an epoll event says about the socket.
+    @inline(__always)
+    final func noteReadiness(_ events: EpollEvents) {
+        if events.contains(.writable) { writable = true }
+        if !events.isDisjoint(with: [.readable, .readHangup, .hangup, .error]) { readable = true }
+        if !events.isDisjoint(with: [.readHangup, .hangup, .error]) { hangupSeen = true }
+    }
 
     /// The deadline passed. Subclasses override.
     func deadlinePassed() {}
+
+    /// How much one read takes from a socket at most.
+    static let readChunk = 64 * 1024
+
+    /// Reads once from the socket into the tail of `buffer` (at most `readChunk` bytes).
+    /// A short read clears `readable` (edge-triggered: the socket was drained).
+    final func readAvailable(into buffer: ByteBuffer) -> ReadOutcome {
+        let tail = buffer.reserveTail(Self.readChunk)
+        let want = min(tail.count, Self.readChunk)
+        switch Socket.read(fd, into: UnsafeMutableRawBufferPointer(rebasing: tail[0..<want])) {
+        case .bytes(let n):
+            buffer.commit(n)
+            if n < want && !hangupSeen { readable = false }
+            return .progress
+        case .wouldBlock:
+            readable = false
+            return .blocked
+        case .end:
+            readable = false
+            return .ended
+        case .failed:
+            readable = false
+            return .failed
+        }
+    }
+
+    /// Writes `buffer` while the socket takes it (edge-triggered: `writable` is cleared on
+    /// a short write or `wouldBlock`). - Returns: false when the peer is gone.
+    final func writePending(_ buffer: ByteBuffer) -> Bool {
+        while !buffer.isEmpty && writable {
+            let pending = buffer.readableBytes
+            switch Socket.write(fd, pending) {
+            case .bytes(let n):
+                buffer.consume(n)
+                if n < pending.count { writable = false }
+            case .wouldBlock:
+                writable = false
+            case .failed:
+                return false
+            }
+        }
+        return true
+    }
 
     /// Deregisters and closes the descriptor (once); the object is released after the current
     /// batch of events so a stale event for it is ignored, never dispatched to freed memory.
@@ -36,6 +91,21 @@ class Channel {
         deadline = 0
         loop.unregister(self)
     }
+}
+
+/// The outcome of `Channel.readAvailable`.
+enum ReadOutcome {
+    /// Bytes were appended.
+    case progress
+    /// Nothing to read now.
+    case blocked
+    /// End of stream.
+    case ended
+    /// A connection error (reset): whatever was being received is incomplete.
+    case failed
+
+    /// True for `.ended` and `.failed`: nothing more will come.
+    var endsStream: Bool { self == .ended || self == .failed }
 }
 
 @available(*, unavailable)
