@@ -44,5 +44,8 @@ let package = Package(
 
         .testTarget(name: "GatewayHTTPTests", dependencies: ["GatewayHTTP"], swiftSettings: strictness),
         .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore", "GatewayHTTP"], swiftSettings: strictness),
+        .testTarget(
+            name: "GatewayServerTests", dependencies: ["GatewayServer", "GatewayCore", "GatewayHTTP", "GatewaySupport"],
+            swiftSettings: strictness),
     ]
 )

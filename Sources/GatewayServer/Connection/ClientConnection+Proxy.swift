@@ -491,14 +491,14 @@ extension ClientConnection {
 }
 
 /// Which request trailers may be forwarded (SPEC §8): never identity, hop-by-hop or framing.
-enum TrailerPolicy {
+package enum TrailerPolicy {
     private static let forbidden: [String] = [
         "host", "content-length", "transfer-encoding", "connection", "keep-alive", "proxy-connection", "te", "trailer",
         "upgrade", "expect", "authorization", "proxy-authorization", "cookie", "x-forwarded-for", "x-forwarded-proto",
         "x-forwarded-host", "x-request-id", "content-type", "content-encoding", "content-range",
     ]
 
-    static func mayForward(_ name: [UInt8]) -> Bool {
+    package static func mayForward(_ name: [UInt8]) -> Bool {
         let lower = name.map { ByteCompare.lower($0) == UInt8(ascii: "_") ? UInt8(ascii: "-") : ByteCompare.lower($0) }
         if lower.starts(with: Array("x-auth-".utf8)) { return false }
         let text = String(decoding: lower, as: UTF8.self)

@@ -1,15 +1,17 @@
-import GatewayHTTP
+package import GatewayHTTP
 import GatewaySupport
 
 /// Writes the head sent upstream (SPEC §8): the normalized path, the client's end-to-end
 /// headers, and the gateway's own forwarding headers. Everything the gateway asserts is
 /// stripped first and then written fresh, so a client cannot spoof it.
-struct RequestHeadBuilder {
+package struct RequestHeadBuilder {
     /// Scratch for `Connection` tokens, reused across requests.
     var tokens: [ByteRange] = []
 
+    package init() {}
+
     // swiftlint:disable:next function_parameter_count
-    mutating func build(
+    package mutating func build(
         head: RequestHead, bytes: UnsafeRawBufferPointer, path: [UInt8], peer: [UInt8], peerTrusted: Bool,
         requestID: [UInt8], upstreamAuthority: String, websocket: Bool, into out: inout [UInt8]
     ) {

@@ -1,8 +1,8 @@
-import GatewayHTTP
+package import GatewayHTTP
 
 /// Every error the gateway answers itself, mapped to its SPEC §12 status and code in this one
 /// place. Descriptions are fixed strings: no request bytes, no secrets.
-enum GatewayError: Equatable {
+package enum GatewayError: Equatable, Sendable {
     case invalidRequest
     case routeNotFound
     case methodNotAllowed(allow: MethodSet)
@@ -13,7 +13,7 @@ enum GatewayError: Equatable {
     case upstreamUnavailable
     case upstreamTimeout
 
-    var status: Int {
+    package var status: Int {
         switch self {
         case .invalidRequest: 400
         case .accessDenied: 403
@@ -27,7 +27,7 @@ enum GatewayError: Equatable {
         }
     }
 
-    var code: StaticString {
+    package var code: StaticString {
         switch self {
         case .invalidRequest: "invalid_request"
         case .accessDenied: "access_denied"
@@ -41,7 +41,7 @@ enum GatewayError: Equatable {
         }
     }
 
-    var description: StaticString {
+    package var description: StaticString {
         switch self {
         case .invalidRequest: "The request is malformed."
         case .accessDenied: "Access to this resource is denied."
@@ -56,7 +56,7 @@ enum GatewayError: Equatable {
     }
 
     /// The error for a request-head parse failure (SPEC §13, §14).
-    init(_ error: HTTPParseError) {
+    package init(_ error: HTTPParseError) {
         switch error {
         case .headTooLarge, .tooManyHeaders: self = .headersTooLarge
         case .badRequest: self = .invalidRequest

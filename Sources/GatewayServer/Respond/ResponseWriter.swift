@@ -1,10 +1,10 @@
 import GatewayHTTP
-import GatewaySupport
+package import GatewaySupport
 
 /// Renders the responses the gateway generates itself into a connection's output buffer.
-enum ResponseWriter {
+package enum ResponseWriter {
     /// Appends a complete JSON error response (SPEC §12).
-    static func appendError(_ error: GatewayError, requestID: [UInt8], close: Bool, date: [UInt8], to out: ByteBuffer) {
+    package static func appendError(_ error: GatewayError, requestID: [UInt8], close: Bool, date: [UInt8], to out: ByteBuffer) {
         var body: [UInt8] = []
         body.reserveCapacity(160)
         body.append(contentsOf: "{\"error\":\"".utf8)
