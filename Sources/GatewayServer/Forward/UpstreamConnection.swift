@@ -74,7 +74,7 @@ final class UpstreamConnection: Channel {
         input.clear()
         output.clear()
         wasReused = true
-        if loop.isDraining || !server.pools[loop.id].put(self) {
+        if loop.isDraining || server.generation != loop.runtime.generation || !server.pools[loop.id].put(self) {
             close()
             return
         }

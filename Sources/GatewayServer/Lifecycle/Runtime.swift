@@ -20,7 +20,7 @@ final class Runtime: Sendable {
         config = loaded.config
         routes = loaded.routes
         trustProxies = loaded.config.trustProxies
-        upstreams = loaded.config.upstreams.map { UpstreamGroup(config: $0, loopCount: loopCount) }
+        upstreams = loaded.config.upstreams.map { UpstreamGroup(config: $0, generation: generation, loopCount: loopCount) }
         var authorities: [[UInt8]] = []
         for listen in loaded.config.listen {
             authorities.append(Array(listen.description.lowercased().utf8))
@@ -49,10 +49,10 @@ final class UpstreamGroup: Sendable {
     let connectTimeoutMilliseconds: Int64
     let readTimeoutMilliseconds: Int64
 
-    init(config: UpstreamConfig, loopCount: Int) {
+    init(config: UpstreamConfig, generation: Int, loopCount: Int) {
         self.config = config
         servers = config.servers.enumerated().map { index, server in
-            UpstreamServer(config: server, index: index, keepalive: config.keepalive, loopCount: loopCount)
+            UpstreamServer(config: server, index: index, generation: generation, keepalive: config.keepalive, loopCount: loopCount)
         }
         connectTimeoutMilliseconds = config.connectTimeout.milliseconds
         readTimeoutMilliseconds = config.readTimeout.milliseconds
@@ -93,8 +93,12 @@ final class UpstreamServer: @unchecked Sendable {
     let failures = Atomic<Int>(0)
     let ejectedUntil = Atomic<Int64>(0)
     let pools: [IdlePool]
+    /// The runtime generation this server belongs to: a connection finishing after a reload
+    /// is closed instead of pooled in a runtime no request will use again.
+    let generation: Int
 
-    init(config: UpstreamServerConfig, index: Int, keepalive: Int, loopCount: Int) {
+    init(config: UpstreamServerConfig, index: Int, generation: Int, keepalive: Int, loopCount: Int) {
+        self.generation = generation
         address = SocketAddress(host: config.host, port: config.port) ?? SocketAddress(address: [127, 0, 0, 1], port: config.port)
         self.index = index
         maxFails = max(1, config.maxFails)
