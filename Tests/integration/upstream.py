@@ -41,11 +41,13 @@ _BLOCK = bytes(range(256)) * 256  # 64 KiB
 
 
 def pattern_chunks(n: int, piece: int = len(_BLOCK)):
-    """The deterministic byte stream of `/big`: yields pieces totalling `n` bytes."""
+    """The deterministic byte stream of `/big` (byte i is i % 256): pieces totalling `n`."""
+    assert piece % 256 == 0
+    block = _BLOCK if piece == len(_BLOCK) else (_BLOCK * (piece // len(_BLOCK) + 1))[:piece]
     sent = 0
     while sent < n:
         take = min(piece, n - sent)
-        yield _BLOCK[:take] if take < len(_BLOCK) else _BLOCK
+        yield block if take == piece else block[:take]
         sent += take
 
 
