@@ -151,9 +151,10 @@ def test_check_config_cwd_fallback(gateway_bin, tmp_path):
 
 def find_example() -> Path:
     candidates = [REPO / "gateway.conf.example"]
-    b = gateway_bin_path().resolve()
-    if len(b.parents) >= 3 and b.parents[1].name == ".build":
-        candidates.append(b.parents[2] / "gateway.conf.example")
+    for b in (gateway_bin_path().absolute(), gateway_bin_path().resolve()):
+        for parent in b.parents:
+            if parent.name == ".build":
+                candidates.append(parent.parent / "gateway.conf.example")
     for c in candidates:
         if c.is_file():
             return c
