@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from conftest import Conn, build_request, chunked, echo, hdr, upstream_block
+from conftest import Conn, assert_error, build_request, chunked, echo, hdr, upstream_block
 
 ROUTES = """
 route /api/** { public; upstream u; }
@@ -254,3 +254,63 @@ def test_connection_close_from_client(gw, up):
         r = c.request("GET", "/api/bye", headers=[("Connection", "close")])
         assert r.status == 200
         assert c.wait_closed(3)
+
+
+def test_hop_by_hop_response_headers_are_removed(gw, up):
+    with gw.connect() as c:
+        r = c.request("GET", "/api/hop-response")
+        assert r.status == 200 and r.body == b"hop"
+        assert r.header("X-Hop-Secret") is None, r.headers
+        assert r.header("Keep-Alive") is None or "timeout=1" not in r.header("Keep-Alive"), r.headers
+        assert r.header("X-End-To-End") == "2"
+        assert c.request("GET", "/healthz").body == b"ok"
+
+
+def test_request_with_plain_trailer_passes(gw, up):
+    with gw.connect() as c:
+        c.send(build_request("POST", "/api/trailers", [("Transfer-Encoding", "chunked"), ("Trailer", "X-Checksum")])
+               + chunked(b"abc", trailers="X-Checksum: 123\r\n"))
+        doc = echo(c.read_response())
+    assert doc["body"] == "abc"
+    assert hdr(doc["trailers"], "X-Checksum") in ([], ["123"])
+
+
+@pytest.mark.parametrize("trailer", ["X-Auth-User-Id: admin", "x-auth-roles: admin", "X_Auth_Roles: admin",
+                                     "Content-Length: 99", "Transfer-Encoding: gzip", "Connection: close",
+                                     "Host: evil.example"])
+def test_request_trailers_never_carry_identity_or_framing(gw, up, trailer):
+    """SPEC §8: such trailers are not forwarded (rejecting the request is fine too)."""
+    with gw.connect() as c:
+        c.send(build_request("POST", "/api/trailers", [("Transfer-Encoding", "chunked")])
+               + chunked(b"abc", trailers=trailer + "\r\n"))
+        r = c.read_response()
+    assert r.status in (200, 400), r
+    if r.status == 400:
+        assert_error(r, 400, "invalid_request")
+        return
+    doc = r.json()
+    assert doc["body"] == "abc"
+    name = trailer.split(":")[0].lower().replace("_", "-")
+    assert [n for n, _ in doc["trailers"] if n.lower().replace("_", "-") == name] == [], doc["trailers"]
+    bad = [n for n, _ in doc["headers"] + doc["trailers"] if n.lower().replace("_", "-").startswith("x-auth-")]
+    assert bad == []
+
+
+def test_many_concurrent_keep_alive_clients(gw, up):
+    import threading
+    errors = []
+
+    def client(i: int) -> None:
+        try:
+            with Conn(gw.port, timeout=10) as c:
+                for j in range(3):
+                    assert echo(c.request("GET", f"/api/cc?i={i}&j={j}"))["query"] == f"i={i}&j={j}"
+        except Exception as exc:  # noqa: BLE001
+            errors.append(f"{i}: {exc!r}")
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(100)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not errors, errors[:5]

@@ -4,6 +4,7 @@ both ways with bounded gateway memory."""
 import base64
 import hashlib
 import os
+import socket
 import struct
 import threading
 import time
@@ -222,3 +223,75 @@ def test_concurrent_streams(gw, up):
     for t in threads:
         t.join(30)
     assert not errors, errors
+
+
+@pytest.mark.slow
+def test_download_to_a_slow_reader_applies_backpressure(gw, up):
+    """A client that does not read must not make the gateway buffer the upstream's body."""
+    n = 150 * MIB
+    h = hashlib.sha256()
+    with gw.connect(timeout=30) as c:
+        c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 256 * 1024)
+        c.send(build_request("GET", f"/api/big?n={n}"))
+        time.sleep(2.0)  # the upstream writes as fast as it can meanwhile
+        hwm = gw.vm_hwm_kib()
+        assert hwm < HWM_LIMIT_KIB, f"gateway peak RSS {hwm} KiB while the client was not reading"
+        r = c.read_response(body_sink=h.update)
+        assert r.status == 200
+    assert h.hexdigest() == pattern_sha256(n)
+
+
+@pytest.fixture(scope="module")
+def patient_gw(module_gateways, module_upstream):
+    """Default read_timeout (60s): for transfers that take longer than `gw`'s 2s."""
+    body = upstream_block("u", module_upstream.port) + """
+limits { max_body 200m; }
+route /api/** { public; upstream u; }
+"""
+    return module_gateways.new("patient").start(body)
+
+
+@pytest.mark.slow
+def test_upload_to_a_slow_upstream_applies_backpressure(patient_gw, up):
+    """An upstream that does not read must not make the gateway buffer the client's body."""
+    gw = patient_gw
+    n = 150 * MIB
+    sent = [0]
+    errors = []
+
+    def writer(c: Conn) -> None:
+        try:
+            for piece in pattern_chunks(n, 1 << 20):
+                c.send(piece)
+                sent[0] += len(piece)
+        except Exception as exc:  # noqa: BLE001
+            errors.append(repr(exc))
+
+    with gw.connect(timeout=30) as c:
+        c.send(build_request("POST", "/api/sink?delay_ms=2500", [("Content-Length", str(n))]))
+        t = threading.Thread(target=writer, args=(c,))
+        t.start()
+        time.sleep(2.0)
+        hwm = gw.vm_hwm_kib()
+        assert sent[0] < n, "the whole body was accepted while the upstream read nothing"
+        assert hwm < HWM_LIMIT_KIB, f"gateway peak RSS {hwm} KiB while the upstream was not reading"
+        t.join(30)
+        assert not errors, errors
+        r = c.read_response()
+        assert r.status == 200, r
+        doc = r.json()
+    assert doc["body_len"] == n and doc["sha256"] == pattern_sha256(n)
+
+
+def test_slow_upload_is_not_cut_by_read_timeout(gw, up):
+    """read_timeout is the wait for the response head once the request is sent: a streaming
+    request body that takes longer than read_timeout (2s here) is not cut (SPEC §3, §8)."""
+    with gw.connect(timeout=10) as c:
+        c.send(build_request("POST", "/api/sink", [("Transfer-Encoding", "chunked")]))
+        for _ in range(6):
+            c.send(b"400\r\n" + b"u" * 1024 + b"\r\n")
+            time.sleep(0.5)
+        c.send(b"0\r\n\r\n")
+        r = c.read_response()
+        assert r.status == 200, r
+        assert r.json()["body_len"] == 6 * 1024

@@ -138,3 +138,12 @@ def test_upstream_failure_does_not_disturb_other_clients(gateways, upstream):
     for t in threads:
         t.join(10)
     assert results == [504, 504, 504], results
+
+
+def test_garbage_from_upstream_is_502(gateways, upstream):
+    gw = gateways.start(upstream_block("u", upstream.port) + "route /api/** { public; upstream u; }\n")
+    r = gw.request("GET", "/api/garbage")
+    assert r.status == 502, r
+    if r.body:
+        assert_error(r, 502, "upstream_unavailable")
+    assert echo(gw.request("GET", "/api/fine"))["path"] == "/api/fine"

@@ -20,6 +20,9 @@ Behaviours (query parameters in brackets):
     sink                body consumed without being stored; JSON {body_len, sha256}
     reset               read the request, then reset the connection (RST)
     silent-close        echo (keep-alive framing), then close the connection without notice
+    garbage             answers bytes that are not HTTP, then closes
+    hop-response        200 "hop" with hop-by-hop response headers (Connection-named, Keep-Alive)
+    sink [delay_ms]     (see above) optionally waits before reading the body
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ import urllib.parse
 
 WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC11B55"
 BEHAVIOURS = ("sse", "ws", "slow", "hang", "close-mid-body", "chunked", "big", "status", "sink",
-              "reset", "silent-close")
+              "reset", "silent-close", "garbage", "hop-response")
 
 _BLOCK = bytes(range(256)) * 256  # 64 KiB
 
@@ -281,6 +284,8 @@ class Upstream:
             self._send(conn, b"HTTP/1.1 100 Continue\r\n\r\n")
 
         sink = behaviour == "sink"
+        if sink and "delay_ms" in params:  # a slow reader: the body waits in the socket buffers
+            self._sleep(int(params["delay_ms"]) / 1000)
         digest = hashlib.sha256()
         body = bytearray()
         body_len = 0
@@ -353,6 +358,15 @@ class Upstream:
         if behaviour == "sink":
             payload = json.dumps({"server": self.name, "body_len": body_len, "sha256": record["sha256"]}).encode()
             self._respond(conn, 200, [("Content-Type", "application/json")], payload, keep)
+            return keep
+        if behaviour == "garbage":
+            self._send(conn, b"THIS IS NOT HTTP\r\n\r\n")
+            time.sleep(0.05)
+            return False
+        if behaviour == "hop-response":
+            self._send(conn, b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: keep-alive, X-Hop-Secret\r\n"
+                             b"Keep-Alive: timeout=1\r\nX-Hop-Secret: 1\r\nX-End-To-End: 2\r\n"
+                             b"Content-Length: 3\r\n\r\nhop")
             return keep
         if behaviour == "hang":
             self.stopping.wait()
