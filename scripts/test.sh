@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The integration suite needs pytest (present on the standard image; installed if not).
+python3 -m pytest --version >/dev/null 2>&1 || python3 -m pip install -q pytest
+
 echo "== build (release)"
 swift build -c release --product gateway 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || true
 test -x .build/release/gateway || { echo "build failed" >&2; exit 1; }
