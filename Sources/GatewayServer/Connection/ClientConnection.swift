@@ -216,6 +216,7 @@ final class ClientConnection: Channel {
                 try PathNormalizer.normalize(path, into: &loop.pathScratch)
             }
         } catch {
+            loop.pathScratch.removeAll(keepingCapacity: true)   // never log a half-normalized path
             return reject(.invalidRequest, reason: "bad_path")
         }
         path = UnsafeRawBufferPointer(start: nil, count: 0)

@@ -79,6 +79,7 @@ package final class GatewayServer {
         onListening(bound)
 
         var stopping = false
+        var stopRequestedAt: Int64 = 0
         while shared.finishedLoops.load(ordering: .acquiring) < loopCount {
             switch ProcessSignals.wait(timeoutMilliseconds: 200) {
             case .reload?:
@@ -87,10 +88,14 @@ package final class GatewayServer {
                 reload(shared: shared, generation: generation, loopCount: loopCount)
             case .terminate?, .interrupt?:
                 if stopping {
+                    // A terminal's Ctrl-C can arrive twice (to the process group and forwarded
+                    // by a wrapper such as `swift run`): only a later signal cancels the drain.
+                    guard MonotonicClock.nowMilliseconds() - stopRequestedAt > 1_000 else { break }
                     logger.warning("second stop signal: exiting without draining")
                     return 1
                 }
                 stopping = true
+                stopRequestedAt = MonotonicClock.nowMilliseconds()
                 logger.info("stopping: draining in-flight requests")
                 shared.stop()
             case .other?, nil:
