@@ -499,7 +499,7 @@ package enum TrailerPolicy {
     ]
 
     package static func mayForward(_ name: [UInt8]) -> Bool {
-        let lower = name.map { ByteCompare.lower($0) == UInt8(ascii: "_") ? UInt8(ascii: "-") : ByteCompare.lower($0) }
+        let lower = name.map { HTTPBytes.lowercased($0) == UInt8(ascii: "_") ? UInt8(ascii: "-") : HTTPBytes.lowercased($0) }
         if lower.starts(with: Array("x-auth-".utf8)) { return false }
         let text = String(decoding: lower, as: UTF8.self)
         return !forbidden.contains(text)

@@ -2,13 +2,10 @@ import GatewayHTTP
 
 /// ASCII comparisons on byte ranges (no `String`, no lowercasing copies).
 enum ByteCompare {
-    @inline(__always)
-    static func lower(_ byte: UInt8) -> UInt8 { byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte }
-
     /// Whether `a[ra]` equals `b[rb]`, ASCII case-insensitively.
     static func equalCaseInsensitive(_ a: UnsafeRawBufferPointer, _ ra: ByteRange, _ b: UnsafeRawBufferPointer, _ rb: ByteRange) -> Bool {
         guard ra.count == rb.count else { return false }
-        for i in 0..<ra.count where lower(a[ra.start + i]) != lower(b[rb.start + i]) { return false }
+        for i in 0..<ra.count where HTTPBytes.lowercased(a[ra.start + i]) != HTTPBytes.lowercased(b[rb.start + i]) { return false }
         return true
     }
 
@@ -17,15 +14,9 @@ enum ByteCompare {
     static func connectionTokens(_ headers: [HeaderField], _ bytes: UnsafeRawBufferPointer, into tokens: inout [ByteRange]) {
         tokens.removeAll(keepingCapacity: true)
         for field in headers where field.name == .connection {
-            var i = field.valueStart
-            let end = field.valueStart + field.valueCount
-            while i < end {
-                while i < end && (bytes[i] == 0x20 || bytes[i] == 0x09 || bytes[i] == UInt8(ascii: ",")) { i += 1 }
-                let start = i
-                while i < end && bytes[i] != UInt8(ascii: ",") { i += 1 }
-                var stop = i
-                while stop > start && (bytes[stop - 1] == 0x20 || bytes[stop - 1] == 0x09) { stop -= 1 }
-                if stop > start { tokens.append(ByteRange(start: start, count: stop - start)) }
+            // The body never throws; the parser validated the list already.
+            _ = try? HTTPBytes.forEachListElement(bytes, field.valueStart, field.valueCount) { start, count in
+                tokens.append(ByteRange(start: start, count: count))
             }
         }
     }

@@ -1,4 +1,5 @@
 import GatewayCore
+import GatewayHTTP
 import GatewaySupport
 import GatewaySystem
 import Synchronization
@@ -31,7 +32,7 @@ final class Runtime: Sendable {
 
     func isOwnAuthority(_ authority: UnsafeRawBufferPointer) -> Bool {
         ownAuthorities.contains { own in
-            own.count == authority.count && zip(own, authority).allSatisfy { $0 == ByteCompare.lower($1) }
+            own.count == authority.count && zip(own, authority).allSatisfy { $0 == HTTPBytes.lowercased($1) }
         }
     }
 
