@@ -124,20 +124,17 @@ final class ClientConnection: Channel {
     /// Reads what is available into `input` (up to the head limit while waiting for a head).
     /// End-of-stream is remembered in `clientEnded`: requests already received are still
     /// answered, then the connection closes.
-    /// - Returns: false when the connection was closed.
-    @discardableResult
-    func readInput() -> Bool {
+    func readInput() {
         while readable {
             switch readAvailable(into: input) {
             case .progress:
-                if input.readableCount > runtime.config.limits.maxHeadBytes { return true }
+                if input.readableCount > runtime.config.limits.maxHeadBytes { return }
             case .blocked:
                 break
             case .ended, .failed:
                 clientEnded = true
             }
         }
-        return true
     }
 
     /// Parses and handles every complete request in `input`, in order (pipelining), then
