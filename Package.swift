@@ -33,9 +33,9 @@ let package = Package(
         .target(name: "GatewaySupport", swiftSettings: strictness + hotPath),
         .target(name: "GatewaySystem", dependencies: ["CGatewayLinux", "GatewaySupport"], swiftSettings: strictness),
         .target(name: "GatewayCrypto", dependencies: ["COpenSSL", "GatewaySupport"], swiftSettings: strictness),
-        .target(name: "GatewayStore", dependencies: ["CSQLite", "GatewaySupport"], swiftSettings: strictness),
+        .target(name: "GatewayStore", dependencies: ["CSQLite", "GatewaySupport", "GatewayCrypto"], swiftSettings: strictness),
         .target(name: "GatewayHTTP", dependencies: ["GatewaySupport"], swiftSettings: strictness + hotPath),
-        .target(name: "GatewayCore", dependencies: ["GatewayHTTP", "GatewaySupport"], swiftSettings: strictness + hotPath),
+        .target(name: "GatewayCore", dependencies: ["GatewayHTTP", "GatewaySupport", "GatewayCrypto"], swiftSettings: strictness + hotPath),
         .target(
             name: "GatewayServer",
             dependencies: ["GatewayCore", "GatewayHTTP", "GatewaySystem", "GatewaySupport", "GatewayCrypto", "GatewayStore"],
@@ -43,7 +43,9 @@ let package = Package(
         .executableTarget(name: "gateway", dependencies: ["GatewayServer", "GatewayCore", "GatewaySupport", "GatewaySystem", "GatewayCrypto", "GatewayStore"], swiftSettings: strictness),
 
         .testTarget(name: "GatewayHTTPTests", dependencies: ["GatewayHTTP"], swiftSettings: strictness),
-        .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore", "GatewayHTTP"], swiftSettings: strictness),
+        .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore", "GatewayHTTP", "GatewayCrypto"], swiftSettings: strictness),
+        .testTarget(name: "GatewayCryptoTests", dependencies: ["GatewayCrypto"], swiftSettings: strictness),
+        .testTarget(name: "GatewayStoreTests", dependencies: ["GatewayStore", "GatewayCrypto"], swiftSettings: strictness),
         .testTarget(
             name: "GatewayServerTests", dependencies: ["GatewayServer", "GatewayCore", "GatewayHTTP", "GatewaySupport"],
             swiftSettings: strictness),

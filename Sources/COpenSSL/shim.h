@@ -6,4 +6,5 @@
 #include <openssl/err.h>
 #include <openssl/rand.h>
 #include <openssl/opensslv.h>
+#include <openssl/sha.h>
 #endif
