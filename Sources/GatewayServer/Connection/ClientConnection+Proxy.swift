@@ -50,7 +50,7 @@ extension ClientConnection {
         swap(&upstreamHead, &upstreamRequestHead)
         loop.requestHeadBuilder.build(
             head: head, bytes: input.readableBytes, path: forwardPath, peer: peerText, peerTrusted: trusted,
-            requestID: requestID, upstreamAuthority: server.address.description, websocket: wantsUpgrade,
+            requestID: requestID, upstreamAuthority: server.authority, websocket: wantsUpgrade,
             into: &upstreamHead)
         swap(&upstreamHead, &upstreamRequestHead)
         swap(&forwardPath, &loop.forwardPath)
@@ -100,7 +100,7 @@ extension ClientConnection {
                 return
             } catch {
                 server.recordFailure(now: loop.now)
-                loop.logger.warning("upstream connect failed", [("upstream.addr", server.address.description), ("error", error.description)])
+                loop.logger.warning("upstream connect failed", [("upstream.addr", server.authority), ("error", error.description)])
             }
         }
     }
@@ -124,7 +124,7 @@ extension ClientConnection {
 
     func upstreamConnectFailed(_ connection: UpstreamConnection) {
         connection.server.recordFailure(now: loop.now)
-        loop.logger.warning("upstream connect failed", [("upstream.addr", connection.server.address.description), ("request.id", String(decoding: requestID, as: UTF8.self))])
+        loop.logger.warning("upstream connect failed", [("upstream.addr", connection.server.authority), ("request.id", String(decoding: requestID, as: UTF8.self))])
         connection.close()
         upstream = nil
         connectNextServer()   // nothing was sent: any method may go to the next server
@@ -133,7 +133,7 @@ extension ClientConnection {
     func upstreamDeadlinePassed(_ connection: UpstreamConnection) {
         connection.server.recordFailure(now: loop.now)
         if connection.isConnecting {
-            loop.logger.warning("upstream connect timed out", [("upstream.addr", connection.server.address.description)])
+            loop.logger.warning("upstream connect timed out", [("upstream.addr", connection.server.authority)])
             connection.close()
             upstream = nil
             if let group, group.pick(now: loop.now, tried: triedServers) != nil, attempts < group.servers.count {
@@ -423,7 +423,7 @@ extension ClientConnection {
         let keep = reusable && requestDone && connection.head.upstreamKeepsAlive && connection.input.isEmpty
         connection.server.recordSuccess()
         upstream = nil
-        let upstreamText = loop.accessLog.sink == nil ? "" : connection.server.address.description
+        let upstreamText = loop.accessLog.sink == nil ? "" : connection.server.authority
         if keep { connection.release(idleTimeoutMilliseconds: 60_000) } else { connection.close() }
         bytesToClient = output.readableCount
         finishRequest(status: responseStatus, decision: "allow", upstreamText: upstreamText, close: closeAfterResponse || !requestDone)
@@ -442,7 +442,7 @@ extension ClientConnection {
         requestBody = .none
         connection.deadline = 0
         deadline = 0
-        writeAccessLog(status: 101, decision: "allow", upstream: connection.server.address.description)
+        writeAccessLog(status: 101, decision: "allow", upstream: connection.server.authority)
         if !connection.input.isEmpty {
             output.append(connection.input.readableBytes)
             connection.input.clear()

@@ -48,6 +48,9 @@ final class ClientConnection: Channel {
     var route: CompiledRoute? = nil
     var bytesToClient = 0
     var logReason: StaticString = ""
+    /// The normalized path of the current request, kept for its access-log line (the loop's
+    /// scratch is reused by other connections meanwhile). Filled only when logging is on.
+    var loggedPath: [UInt8] = []
 
     // Forwarding state (see ClientConnection+Proxy.swift).
     var upstream: UpstreamConnection? = nil
@@ -191,6 +194,7 @@ final class ClientConnection: Channel {
         bytesToClient = 0
         route = nil
         logReason = ""
+        loggedPath.removeAll(keepingCapacity: true)
         deadline = 0
         let bytes = input.readableBytes
         assignRequestID(bytes)
@@ -213,10 +217,14 @@ final class ClientConnection: Channel {
                 try PathNormalizer.normalize(path, into: &loop.pathScratch)
             }
         } catch {
-            loop.pathScratch.removeAll(keepingCapacity: true)   // never log a half-normalized path
+            loggedPath.removeAll(keepingCapacity: true)   // never log a half-normalized path
             return reject(.invalidRequest, reason: "bad_path")
         }
         path = UnsafeRawBufferPointer(start: nil, count: 0)
+        if loop.accessLog.sink != nil {
+            loggedPath.removeAll(keepingCapacity: true)
+            loggedPath.append(contentsOf: loop.pathScratch)
+        }
         if isAdmin { return answerAdmin() }
 
         let lookup = loop.pathScratch.withUnsafeBytes {
@@ -310,6 +318,7 @@ final class ClientConnection: Channel {
 
     /// Answers a parse error or timeout that has no request context, then closes.
     func respondError(_ error: GatewayError, close: Bool) {
+        if phase == .waitingHead { loggedPath.removeAll(keepingCapacity: true) }
         if requestID.isEmpty || phase == .waitingHead {
             requestID.removeAll(keepingCapacity: true)
             loop.shared.requestIDs.appendNext(to: &requestID)
@@ -343,7 +352,7 @@ final class ClientConnection: Channel {
             requestID: String(decoding: requestID, as: UTF8.self),
             client: String(decoding: peerText, as: UTF8.self),
             method: method.name,
-            path: String(decoding: loop.pathScratch, as: UTF8.self),
+            path: String(decoding: loggedPath, as: UTF8.self),
             route: route?.pattern ?? "",
             status: status, decision: "\(decision)", reason: "\(logReason)", upstream: upstream,
             bytes: bytesToClient, durationMilliseconds: loop.now - requestStart))

@@ -88,6 +88,8 @@ final class UpstreamServer: @unchecked Sendable {
     // `pools[i]` is only ever touched by event loop `i` (connections are loop-confined);
     // every other stored property is immutable or atomic.
     let address: SocketAddress
+    /// `host:port`, rendered once: the Host sent for HTTP/1.0 requests that have none, and logs.
+    let authority: String
     let index: Int
     let maxFails: Int
     let failTimeoutMilliseconds: Int64
@@ -101,6 +103,7 @@ final class UpstreamServer: @unchecked Sendable {
     init(config: UpstreamServerConfig, index: Int, generation: Int, keepalive: Int, loopCount: Int) {
         self.generation = generation
         address = SocketAddress(host: config.host, port: config.port) ?? SocketAddress(address: [127, 0, 0, 1], port: config.port)
+        authority = address.description
         self.index = index
         maxFails = max(1, config.maxFails)
         failTimeoutMilliseconds = config.failTimeout.milliseconds
