@@ -227,6 +227,10 @@ package struct JSONParser: ~Copyable {
                 exactValue = -value
             }
         }
+        // Integers up to 2^53 convert exactly without building a String (dates, counters).
+        if let exactValue, exactValue.magnitude <= 1 << 53 {
+            return .number(negative && exactValue == 0 ? -0.0 : Double(exactValue), exact: exactValue)
+        }
         // The grammar is validated above; the standard library's conversion handles the rest.
         let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
         guard let double = Double(text), double.isFinite else {
