@@ -39,6 +39,31 @@ package struct KeyRecord: Sendable, Equatable, CustomStringConvertible {
     /// SHA-256 of the whole legacy key (snapshot only).
     package var legacyHash: [UInt8]?
 
+    /// A record with every field (the store and tests build these; hashes default to none).
+    package init(
+        id: String, principalID: String, name: String, prefix: String, permissions: [String], roles: [String],
+        rateLimit: String?, orgID: String?, createdAt: Int, expiresAt: Int?, lastUsedAt: Int?, active: Bool,
+        rotatedFrom: String?, graceUntil: Int?, isLegacy: Bool, secretHash: [UInt8]? = nil, legacyHash: [UInt8]? = nil
+    ) {
+        self.id = id
+        self.principalID = principalID
+        self.name = name
+        self.prefix = prefix
+        self.permissions = permissions
+        self.roles = roles
+        self.rateLimit = rateLimit
+        self.orgID = orgID
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.lastUsedAt = lastUsedAt
+        self.active = active
+        self.rotatedFrom = rotatedFrom
+        self.graceUntil = graceUntil
+        self.isLegacy = isLegacy
+        self.secretHash = secretHash
+        self.legacyHash = legacyHash
+    }
+
     /// Whether the key would be accepted at `now` (active, not expired, not past grace).
     package func isUsable(at now: Int) -> Bool {
         active && !(expiresAt.map { now >= $0 } ?? false) && !(graceUntil.map { now >= $0 } ?? false)
