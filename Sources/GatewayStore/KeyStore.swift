@@ -145,7 +145,7 @@ package final class KeyStore {
     /// Replaces key `id` with a new key for the same principal and settings. The old key keeps
     /// working until `now + grace` seconds (0 = stops now); an earlier grace end is kept.
     /// - Returns: the new record and its whole key (shown once).
-    /// - Throws: `notFound`; `invalidArgument` for a revoked or legacy key.
+    /// - Throws: `notFound`; `invalidArgument` for a revoked, expired or legacy key.
     package func rotate(id: String, grace: Int = 0) throws(StoreError) -> (record: KeyRecord, fullKey: String) {
         guard grace >= 0 else { throw .invalid("grace must not be negative") }
         return try database.transaction { () throws(StoreError) -> (record: KeyRecord, fullKey: String) in
@@ -153,6 +153,8 @@ package final class KeyStore {
             guard old.active else { throw .invalid("key \(id) is revoked") }
             guard !old.isLegacy else { throw .invalid("key \(id) is a legacy key; create a new key instead") }
             let now = clock()
+            // The new key inherits the absolute expiry; an expired key would yield a dead key.
+            if let expires = old.expiresAt, now >= expires { throw .invalid("key \(id) has expired; create a new key instead") }
             let graceEnd = min(now + grace, old.graceUntil ?? Int.max)
             try database.execute("UPDATE api_keys SET grace_until = ? WHERE id = ?", [.int(graceEnd), .text(id)])
             return try insertNewKey(

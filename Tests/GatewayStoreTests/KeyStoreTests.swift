@@ -1,6 +1,7 @@
 import Foundation
 import GatewayCrypto
 import GatewayStore
+import Synchronization
 import Testing
 
 @Suite("Key store")
@@ -21,6 +22,25 @@ struct KeyStoreTests {
             // Reopening through KeyStore migrates nothing more.
             let store = try KeyStore(path: dir + "/m.db")
             store.close()
+        }
+    }
+
+    @Test("several connections opening a fresh file at once migrate it exactly once")
+    func concurrentOpen() throws {
+        try withTemporaryDirectory { dir in
+            let failures = Mutex<[String]>([])
+            DispatchQueue.concurrentPerform(iterations: 4) { _ in
+                do {
+                    let store = try KeyStore(path: dir + "/c.db")
+                    store.close()
+                } catch {
+                    failures.withLock { $0.append("\(error)") }
+                }
+            }
+            #expect(failures.withLock { $0 } == [])
+            let db = try Database(path: dir + "/c.db")
+            defer { db.close() }
+            #expect(try db.scalarInt("SELECT COUNT(*) FROM schema_migrations") == 1)
         }
     }
 
@@ -139,6 +159,10 @@ struct KeyStoreTests {
                 try store.revoke(id: new.record.id)
                 expectStoreError(.invalidArgument) { try store.rotate(id: new.record.id) }
                 expectStoreError(.notFound) { try store.rotate(id: "nosuchkey000") }
+                let expiring = try store.createKey(name: "e", principal: "p1", expiresAt: 10_200, prefix: "sk_")
+                clock.now = 10_200
+                expectStoreError(.invalidArgument) { try store.rotate(id: expiring.record.id) }
+                expectStoreError(.invalidArgument) { try store.rotate(id: old.record.id, grace: -1) }
             }
         }
     }
