@@ -24,6 +24,12 @@ private enum Material {
     }
 }
 
+/// A C string with static storage, for OSSL_PARAM keys: OSSL_PARAM_BLD keeps the key pointer
+/// (it does not copy it), so a temporary bridged Swift string would dangle.
+private func paramKey(_ key: StaticString) -> UnsafePointer<CChar> {
+    UnsafeRawPointer(key.utf8Start).assumingMemoryBound(to: CChar.self)
+}
+
 // MARK: - Loading helpers
 
 private enum Load {
@@ -405,7 +411,7 @@ package final class VerificationKey: @unchecked Sendable {
         }
         guard let nNumber, let eNumber else { throw .openSSL("out of memory") }
         let pkey = try Load.fromData(type: "RSA") { builder in
-            OSSL_PARAM_BLD_push_BN(builder, "n", nNumber) == 1 && OSSL_PARAM_BLD_push_BN(builder, "e", eNumber) == 1
+            OSSL_PARAM_BLD_push_BN(builder, paramKey("n"), nNumber) == 1 && OSSL_PARAM_BLD_push_BN(builder, paramKey("e"), eNumber) == 1
         }
         self.init(algorithm: algorithm, material: try Load.bind(pkey, algorithm: algorithm))
     }
@@ -424,8 +430,8 @@ package final class VerificationKey: @unchecked Sendable {
             curve.groupName.withCString { group in
                 Result { () throws(CryptoError) in
                     try Load.fromData(type: "EC") { builder in
-                        OSSL_PARAM_BLD_push_utf8_string(builder, "group", group, 0) == 1
-                            && OSSL_PARAM_BLD_push_octet_string(builder, "pub", pointBytes.baseAddress, pointBytes.count) == 1
+                        OSSL_PARAM_BLD_push_utf8_string(builder, paramKey("group"), group, 0) == 1
+                            && OSSL_PARAM_BLD_push_octet_string(builder, paramKey("pub"), pointBytes.baseAddress, pointBytes.count) == 1
                     }
                 }
             }
