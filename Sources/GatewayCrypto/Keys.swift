@@ -102,6 +102,7 @@ private enum Load {
             guard bits >= minimumRSABits else {
                 throw CryptoError("weak key: RSA key has \(bits) bits, need at least \(minimumRSABits)")
             }
+            try checkPublic(pkey)  // n odd, e odd and > 1 (JWK n/e are not checked elsewhere)
             return nil
         case .ecdsa:
             guard let curve = CurveInfo.forAlgorithm(algorithm) else { throw CryptoError("unsupported algorithm") }
@@ -126,12 +127,12 @@ private enum Load {
         }
     }
 
-    /// The public point is valid (on the curve, not the identity).
+    /// The public key is sound: an EC point on the curve (not the identity); RSA n and e sane.
     static func checkPublic(_ pkey: OpaquePointer) throws(CryptoError) {
         OpenSSLErrors.clear()
         guard let context = EVP_PKEY_CTX_new_from_pkey(nil, pkey, nil) else { throw .openSSL("cannot check the key") }
         defer { EVP_PKEY_CTX_free(context) }
-        guard EVP_PKEY_public_check(context) == 1 else { throw .openSSL("invalid public key: point is not on the curve") }
+        guard EVP_PKEY_public_check(context) == 1 else { throw .openSSL("invalid public key") }
     }
 
     /// The first PEM block of `pem`: its label and DER body.

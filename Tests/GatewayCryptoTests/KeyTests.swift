@@ -255,3 +255,19 @@ struct Base64URLTests {
         }
     }
 }
+
+@Suite("RSA JWK checks")
+struct RSAJWKTests {
+    @Test("an even exponent or modulus is refused")
+    func badNumbers() throws {
+        let jwk = try #require(try SigningKey(privateKeyPEM: pemBytes(Fixtures.rsa2048Private), algorithm: .rs256).publicJWK())
+        let n = try #require(Base64URL.decode(jwk.first { $0.0 == "n" }?.1 ?? ""))
+        #expect(throws: Never.self) { try VerificationKey(rsaModulus: n, exponent: [1, 0, 1], algorithm: .rs256) }
+        #expect(throws: Never.self) { try VerificationKey(rsaModulus: [0] + n, exponent: [1, 0, 1], algorithm: .rs256) }
+        #expect(throws: CryptoError.self) { try VerificationKey(rsaModulus: n, exponent: [1, 0, 0], algorithm: .rs256) }
+        var even = n
+        even[even.count - 1] &= 0xFE
+        #expect(throws: CryptoError.self) { try VerificationKey(rsaModulus: even, exponent: [1, 0, 1], algorithm: .rs256) }
+        #expect(throws: CryptoError.self) { try VerificationKey(rsaModulus: Array(n.prefix(128)), exponent: [1, 0, 1], algorithm: .rs256) }
+    }
+}
