@@ -250,21 +250,49 @@ private enum Operation {
         }
     }
 
-    static func verify(_ pkey: OpaquePointer, digest: OpaquePointer?, algorithm: JWSAlgorithm,
+    /// A verification context keyed and configured at load, for `verify` to copy; nil when this
+    /// OpenSSL cannot copy it (then each call initialises its own context).
+    static func verifyTemplate(_ pkey: OpaquePointer, digest: OpaquePointer?, algorithm: JWSAlgorithm) -> OpaquePointer? {
+        defer { OpenSSLErrors.clear() }
+        guard let template = EVP_MD_CTX_new() else { return nil }
+        var pctx: OpaquePointer?
+        guard EVP_DigestVerifyInit(template, &pctx, digest, nil, pkey) == 1,
+              configure(pctx, algorithm: algorithm, digest: digest, saltLength: Int32(algorithm.digestSize))
+        else {
+            EVP_MD_CTX_free(template)
+            return nil
+        }
+        // Probe once: copying must work for this key type before the hot path relies on it.
+        let probe = EVP_MD_CTX_new()
+        defer { EVP_MD_CTX_free(probe) }
+        guard let probe, EVP_MD_CTX_copy_ex(probe, template) == 1 else {
+            EVP_MD_CTX_free(template)
+            return nil
+        }
+        return template
+    }
+
+    static func verify(_ pkey: OpaquePointer, template: OpaquePointer?, digest: OpaquePointer?, algorithm: JWSAlgorithm,
                        signature: UnsafePointer<UInt8>, length: Int, message: UnsafeRawBufferPointer) -> Bool {
         guard let context = EVP_MD_CTX_new() else { return false }
         defer { EVP_MD_CTX_free(context) }
-        var pctx: OpaquePointer?
-        let ok = EVP_DigestVerifyInit(context, &pctx, digest, nil, pkey) == 1
-            && configure(pctx, algorithm: algorithm, digest: digest, saltLength: Int32(algorithm.digestSize))
-            && EVP_DigestVerify(context, signature, length, bytePointer(message), message.count) == 1
+        let ready: Bool
+        if let template {
+            // The template is only read by the copy; the copy is private to this call.
+            ready = EVP_MD_CTX_copy_ex(context, template) == 1
+        } else {
+            var pctx: OpaquePointer?
+            ready = EVP_DigestVerifyInit(context, &pctx, digest, nil, pkey) == 1
+                && configure(pctx, algorithm: algorithm, digest: digest, saltLength: Int32(algorithm.digestSize))
+        }
+        let ok = ready && EVP_DigestVerify(context, signature, length, bytePointer(message), message.count) == 1
         // A bad signature leaves entries on this thread's queue; they are not errors of ours.
         if !ok { OpenSSLErrors.clear() }
         return ok
     }
 
     /// Verifies a JWS ECDSA signature (raw r||s) by re-encoding it as DER.
-    static func verifyECDSA(_ pkey: OpaquePointer, digest: OpaquePointer?, curve: CurveInfo, algorithm: JWSAlgorithm,
+    static func verifyECDSA(_ pkey: OpaquePointer, template: OpaquePointer?, digest: OpaquePointer?, curve: CurveInfo, algorithm: JWSAlgorithm,
                             signature: UnsafeRawBufferPointer, message: UnsafeRawBufferPointer) -> Bool {
         let size = curve.size
         guard signature.count == 2 * size else { return false }
@@ -290,7 +318,7 @@ private enum Operation {
                 OpenSSLErrors.clear()
                 return false
             }
-            return verify(pkey, digest: digest, algorithm: algorithm, signature: base, length: Int(length), message: message)
+            return verify(pkey, template: template, digest: digest, algorithm: algorithm, signature: base, length: Int(length), message: message)
         }
     }
 
@@ -372,13 +400,23 @@ package final class VerificationKey: @unchecked Sendable {
     /// The one algorithm this key verifies.
     package let algorithm: JWSAlgorithm
     private let material: Material
+    /// A pre-keyed `EVP_MD_CTX` (DigestVerifyInit done, padding set) copied per verification.
+    private let template: OpaquePointer?
 
     private init(algorithm: JWSAlgorithm, material: Material) {
         self.algorithm = algorithm
         self.material = material
+        if case .pkey(let pkey, let digest, _) = material {
+            template = Operation.verifyTemplate(pkey, digest: digest, algorithm: algorithm)
+        } else {
+            template = nil
+        }
     }
 
-    deinit { material.free() }
+    deinit {
+        EVP_MD_CTX_free(template)
+        material.free()
+    }
 
     /// An HMAC key (HS256/384/512). A secret shorter than 32 bytes is a weak key.
     package convenience init(hmacSecret: [UInt8], algorithm: JWSAlgorithm) throws(CryptoError) {
@@ -473,10 +511,10 @@ package final class VerificationKey: @unchecked Sendable {
             }
         case .pkey(let pkey, let digest, let curve):
             if let curve {
-                return Operation.verifyECDSA(pkey, digest: digest, curve: curve, algorithm: algorithm, signature: signature, message: message)
+                return Operation.verifyECDSA(pkey, template: template, digest: digest, curve: curve, algorithm: algorithm, signature: signature, message: message)
             }
             guard !signature.isEmpty else { return false }
-            return Operation.verify(pkey, digest: digest, algorithm: algorithm, signature: bytePointer(signature), length: signature.count, message: message)
+            return Operation.verify(pkey, template: template, digest: digest, algorithm: algorithm, signature: bytePointer(signature), length: signature.count, message: message)
         }
     }
 

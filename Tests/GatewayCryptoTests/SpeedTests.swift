@@ -27,3 +27,22 @@ struct SpeedTests {
         #expect(nanoseconds / Double(rounds) < 10_000)
     }
 }
+
+@Suite("Speed (public keys)")
+struct PublicKeySpeedTests {
+    @Test("public-key verify cost per algorithm (report only)", arguments: [JWSAlgorithm.rs256, .ps256, .es256, .edDSA])
+    func publicKey(_ algorithm: JWSAlgorithm) throws {
+        let key = try SignVerifyTests.signingKey(algorithm)
+        let message = Array("eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwiZXhwIjoxOTAwMDAwMDAwfQ".utf8)
+        let signature = try message.withUnsafeBytes { try key.sign($0) }
+        let verifier = key.verificationKey
+        let rounds = 300
+        var ok = 0
+        let elapsed = ContinuousClock().measure {
+            for _ in 0..<rounds where signature.withUnsafeBytes({ sig in message.withUnsafeBytes { verifier.verify(signature: sig, message: $0) } }) { ok += 1 }
+        }
+        #expect(ok == rounds)
+        let nanoseconds = Double(elapsed.components.attoseconds) / 1e9 + Double(elapsed.components.seconds) * 1e9
+        print("\(algorithm.rawValue) verify: \(Int(nanoseconds / Double(rounds))) ns/op")
+    }
+}
