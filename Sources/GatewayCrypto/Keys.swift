@@ -392,10 +392,16 @@ private enum Operation {
 
 // MARK: - Public types
 
+// @unchecked Sendable: the handles are set once in init and never change. The EVP_PKEY is only
+// read (OpenSSL 3 allows concurrent verification with one key); the template contexts (HMAC
+// EVP_MAC_CTX, public-key EVP_MD_CTX) are only read, by EVP_MAC_CTX_dup / EVP_MD_CTX_copy_ex
+// (STYLE §4.9: pre-key at load, duplicate per use); every context that is written is created
+// per call and freed before the call returns.
+//
+// Secret handling: no HMAC key bytes are kept in Swift memory. The secret lives only inside the
+// keyed EVP_MAC_CTX, which OpenSSL wipes (OPENSSL_cleanse) when EVP_MAC_CTX_free runs in deinit;
+// computed tags are wiped after comparison and PEM bodies after parsing.
 /// A key bound to ONE algorithm, parsed once at load; `verify` is thread-safe and does no key parsing.
-// @unchecked Sendable: the handles are immutable after init. The EVP_PKEY is only read (OpenSSL 3
-// allows concurrent verification with one key), the HMAC template context is only duplicated
-// (EVP_MAC_CTX_dup reads it), and every mutable context is created per call.
 package final class VerificationKey: @unchecked Sendable {
     /// The one algorithm this key verifies.
     package let algorithm: JWSAlgorithm
@@ -537,9 +543,10 @@ package final class VerificationKey: @unchecked Sendable {
     }
 }
 
-/// A private key for minting tokens (token issue, identity tokens, token service).
 // @unchecked Sendable: as VerificationKey — the EVP_PKEY is read-only after load (OpenSSL 3
 // allows concurrent signing with one key) and every signing context is created per call.
+// The private key lives only in the EVP_PKEY, which OpenSSL wipes when EVP_PKEY_free runs in deinit.
+/// A private key for minting tokens (token issue, identity tokens, token service).
 package final class SigningKey: @unchecked Sendable {
     /// The one algorithm this key signs with.
     package let algorithm: JWSAlgorithm
