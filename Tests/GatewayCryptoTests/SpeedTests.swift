@@ -24,7 +24,7 @@ struct SpeedTests {
         #expect(ok == rounds)
         let nanoseconds = Double(elapsed.components.attoseconds) / 1e9 + Double(elapsed.components.seconds) * 1e9
         print("HS256 verify: \(Int(nanoseconds / Double(rounds))) ns/op")
-        #expect(nanoseconds / Double(rounds) < 10_000)
+        #expect(nanoseconds / Double(rounds) < 25_000)  // regression guard that survives sanitizer builds
     }
 }
 
