@@ -108,6 +108,14 @@ struct WycheproofTests {
         print("wycheproof \(file.name): \(tally)")
     }
 
+    @Test("every vector file present is mapped to an algorithm, and every mapped file is present")
+    func coverage() throws {
+        let names = try FileManager.default.contentsOfDirectory(atPath: wycheproofDirectory().path)
+            .filter { $0.hasSuffix(".json") }
+            .map { String($0.dropLast(5)) }
+        #expect(Set(names) == Set(vectorFiles.map(\.name)), "vector directory: \(names.sorted())")
+    }
+
     /// The group's public key in every form the file provides: PEM plus JWK (or raw bytes).
     func groupKeys(_ group: [String: Any], algorithm: JWSAlgorithm) throws -> [VerificationKey] {
         var keys: [VerificationKey] = []
