@@ -70,3 +70,10 @@ package enum ProcessSignals {
 package enum CPUs {
     package static var online: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 }
+
+/// Sleeps the calling thread (control-plane threads only, never an event loop).
+package func usleepMilliseconds(_ milliseconds: Int) {
+    var request = timespec(tv_sec: milliseconds / 1000, tv_nsec: (milliseconds % 1000) * 1_000_000)
+    var remaining = timespec()
+    while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
+}

@@ -24,6 +24,7 @@ enum CommandLineInterface {
           serve          run the gateway (--config PATH)
           demo           start a demo upstream and gateway on loopback
           check-config   validate a configuration file (--config PATH)
+          keys           create, list, show, revoke, rotate and import API keys
           version        print version and linked library versions
 
         The configuration is read from --config PATH, else $GATEWAY_CONFIG, else ./gateway.conf.
@@ -44,7 +45,8 @@ enum CommandLineInterface {
         case "help", "--help", "-h":
             print(usage)
             return ExitCode.success
-        case "keys", "token", "jwks":
+        case "keys": return KeysCommand.run(rest)
+        case "token", "jwks":
             printError("gateway: \(command): not supported yet")
             return ExitCode.usage
         default:
@@ -74,7 +76,7 @@ enum CommandLineInterface {
             let server = GatewayServer(loaded: loaded, configPath: path, environment: environment, logger: logger)
             return try server.run()
         } catch {
-            printError("gateway: \(error.description)")
+            printError("gateway: \(error)")
             return ExitCode.failure
         }
     }

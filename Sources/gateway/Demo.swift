@@ -32,7 +32,7 @@ enum Demo {
             do {
                 return try server.run { addresses in printTour(gateway: addresses.first ?? "127.0.0.1:8080") }
             } catch {
-                if port == 0 { CommandLineInterface.printError("gateway demo: \(error.description)"); return ExitCode.failure }
+                if port == 0 { CommandLineInterface.printError("gateway demo: \(error)"); return ExitCode.failure }
                 // Port taken: try a free one.
             }
         }

@@ -54,7 +54,7 @@ struct ConfigTopLevelValidationTests {
     }
 
     @Test(arguments: [
-        "jwt", "api_keys", "tokens", "roles", "rate_limit", "auth_failure_limit", "introspection", "registration",
+        "jwt", "tokens", "roles", "rate_limit", "auth_failure_limit", "introspection", "registration",
         "resource", "rate_limit_store", "identity_token",
     ])
     func notYetSupportedTopLevel(name: String) {
@@ -159,16 +159,18 @@ struct ConfigRouteValidationTests {
     }
 
     @Test(arguments: [
-        "auth", "require", "require_any", "require_role", "match_claim", "rate_limit", "allow_query_token",
-        "forward_credentials", "identity_token", "require_typ",
+        "require", "require_any", "require_role", "match_claim", "rate_limit", "allow_query_token",
+        "identity_token", "require_typ",
     ])
     func notYetSupportedInRoute(name: String) {
         expectSingleError(ErrorCase("route / {\n    deny;\n    \(name) x;\n}", at: "3:5", "\"\(name)\" is not supported yet"))
     }
 
     @Test(arguments: [
-        ErrorCase("route / {\n    respond 200;\n}", at: "1:1", "route requires authentication, which is not supported yet; add `public;`"),
-        ErrorCase(upstreamU + "route /api/** {\n    methods GET;\n    upstream u;\n}", at: "4:1", "route requires authentication, which is not supported yet; add `public;`"),
+        ErrorCase("route / {\n    respond 200;\n}", at: "1:1", "route requires authentication: configure `api_keys` (JWT is not supported yet) or add `public;`"),
+        ErrorCase(upstreamU + "route /api/** {\n    methods GET;\n    upstream u;\n}", at: "4:1", "route requires authentication: configure `api_keys` (JWT is not supported yet) or add `public;`"),
+        ErrorCase(upstreamU + "store sqlite k.db;\napi_keys { prefix gw_; }\nroute /a {\n    auth jwt;\n    upstream u;\n}", at: "6:1",
+                  "route accepts only JWTs, and JWT authentication is not supported yet"),
     ])
     func failClosedWithoutPublic(item: ErrorCase) {
         expectSingleError(item)
@@ -180,13 +182,42 @@ struct ConfigRouteValidationTests {
         #expect(config.routes.first?.isPublic == false)
     }
 
-    @Test func failClosedIsReportedAlongsideUnsupportedAuthDirectives() {
-        let errors = configErrors(upstreamU + "route /api/** {\n    require memory:read;\n    upstream u;\n}")
-        #expect(errors.map(position) == ["4:1", "5:5"])
-        #expect(errors.map(\.message) == [
-            "route requires authentication, which is not supported yet; add `public;`",
-            "\"require\" is not supported yet",
-        ])
+    @Test func unsupportedAuthDirectivesAreErrorsEvenWithAPIKeys() {
+        let errors = configErrors(upstreamU + "store sqlite k.db;\napi_keys { }\nroute /api/** {\n    require memory:read;\n    upstream u;\n}")
+        #expect(errors.map(position) == ["7:5"])
+        #expect(errors.map(\.message) == ["\"require\" is not supported yet"])
+    }
+
+    @Test("api_keys makes protected routes loadable, with auth modes and forward_credentials")
+    func apiKeysRoutes() throws {
+        let config = try loadConfig(upstreamU + """
+            store sqlite k.db;
+            api_keys { header X-Key; bearer on; prefix gw_ ak_; legacy_prefix ck_; }
+            route /a { upstream u; }
+            route /b { auth api_key; forward_credentials on; upstream u; }
+            route /c { auth optional; upstream u; }
+            """)
+        #expect(config.apiKeys?.header == "X-Key")
+        #expect(config.apiKeys?.bearer == true)
+        #expect(config.apiKeys?.prefixes == ["gw_", "ak_"])
+        #expect(config.apiKeys?.legacyPrefixes == ["ck_"])
+        #expect(config.routes.map(\.auth) == [.required, .apiKeyOnly, .optional])
+        #expect(config.routes.map(\.forwardCredentials) == [false, true, false])
+    }
+
+    @Test(arguments: [
+        ErrorCase("api_keys { }", at: "1:1", "\"api_keys\" needs a key store"),
+        ErrorCase("store sqlite k.db;\napi_keys { header Authorization; }", at: "2:19", "cannot be Authorization"),
+        ErrorCase("store sqlite k.db;\napi_keys { header X-Auth-Key; }", at: "2:19", "identity (X-Auth-*) header"),
+        ErrorCase("store sqlite k.db;\napi_keys { bearer maybe; }", at: "2:19", "expected on or off"),
+        ErrorCase("store sqlite k.db;\napi_keys { bogus x; }", at: "2:12", "unknown directive \"bogus\""),
+        ErrorCase("store sqlite k.db;\napi_keys { prefix \"a b\"; }", at: "2:19", "must be 1 to 32 visible ASCII characters"),
+        ErrorCase("route / {\n    public;\n    auth optional;\n    deny;\n}", at: "3:5", "\"auth\" contradicts \"public\""),
+        ErrorCase("route / {\n    deny;\n    auth maybe;\n}", at: "3:10", "\"auth\" takes api_key, jwt or optional"),
+        ErrorCase("route / {\n    deny;\n    forward_credentials x;\n}", at: "3:25", "expected on or off"),
+    ])
+    func apiKeysErrors(item: ErrorCase) {
+        expectSingleError(item)
     }
 
     private static func stripRoute(_ pattern: String, _ prefix: String) -> String {
@@ -402,7 +433,7 @@ struct ConfigResultTests {
             "t.conf:1:1: upstream \"u\" needs at least one \"server\"",
             "t.conf:2:15: invalid number \"x\"",
             "t.conf:4:9: 0 is out of range 1...256",
-            "t.conf:5:1: route requires authentication, which is not supported yet; add `public;`",
+            "t.conf:5:1: route requires authentication: configure `api_keys` (JWT is not supported yet) or add `public;`",
             "t.conf:6:14: unknown upstream \"missing\"",
             "t.conf:8:1: unknown directive \"bogus\"",
             "t.conf:9:19: size must be greater than 0",

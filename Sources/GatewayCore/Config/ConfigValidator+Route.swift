@@ -1,9 +1,6 @@
 import GatewayHTTP
 
 extension ConfigValidator {
-    /// Why a protected route cannot load yet (fail closed: never forward unauthenticated by accident).
-    static let authenticationNotSupported = "route requires authentication, which is not supported yet; add `public;`"
-
     /// `route PATTERN { ... }`: exactly one action, known methods, a consistent `strip_prefix`.
     /// - Parameter references: receives the `upstream NAME` argument, checked once every
     ///   upstream is known (even when the route has other problems).
@@ -23,6 +20,8 @@ extension ConfigValidator {
         var isPublic = false
         var methods: MethodSet? = nil
         var stripPrefix: ConfigArgument? = nil
+        var auth: (mode: RouteAuthMode, directive: ConfigDirective)? = nil
+        var forwardCredentials = false
 
         for child in directive.block ?? [] {
             switch child.name {
@@ -64,6 +63,25 @@ extension ConfigValidator {
                     continue
                 }
                 stripPrefix = child.arguments[0]
+            case "auth":
+                guard once(child, &seen), shape(child, arguments: 1...1) else {
+                    valid = false
+                    continue
+                }
+                switch child.arguments[0].text {
+                case "api_key": auth = (.apiKeyOnly, child)
+                case "jwt": auth = (.jwtOnly, child)
+                case "optional": auth = (.optional, child)
+                default:
+                    error(child.arguments[0].location, "\"auth\" takes api_key, jwt or optional")
+                    valid = false
+                }
+            case "forward_credentials":
+                guard once(child, &seen), shape(child, arguments: 1...1), let flag = onOff(child.arguments[0]) else {
+                    valid = false
+                    continue
+                }
+                forwardCredentials = flag
             default:
                 reject(child, in: .route)
                 valid = false
@@ -76,8 +94,8 @@ extension ConfigValidator {
             }
             return nil
         }
-        if action.value != .deny, !isPublic {
-            error(directive.location, ConfigValidator.authenticationNotSupported)
+        if isPublic, let auth {
+            error(auth.directive.location, "\"auth\" contradicts \"public\" (a public route authenticates nobody)")
             valid = false
         }
         if let stripPrefix {
@@ -96,6 +114,8 @@ extension ConfigValidator {
         route.methods = methods
         route.isPublic = isPublic
         route.stripPrefix = stripPrefix?.text
+        route.auth = auth?.mode ?? .required
+        route.forwardCredentials = forwardCredentials
         route.patternLocation = patternArgument.location
         return route
     }

@@ -1,3 +1,4 @@
+import GatewayHTTP
 extension ConfigValidator {
     /// `limits { ... }`: every value must be positive (a zero limit or timeout is a typo, and
     /// nginx's "0 means unlimited" must not be silently read as "nothing allowed" or vice versa).
@@ -165,5 +166,59 @@ extension ConfigValidator {
                     || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: "_")
                     || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".")
             }
+    }
+}
+
+extension ConfigValidator {
+    /// `api_keys { header NAME; bearer on|off; prefix P...; legacy_prefix P...; }`.
+    mutating func apiKeys(_ block: [ConfigDirective]) -> APIKeysConfig {
+        var result = APIKeysConfig()
+        var seen: [String: SourceLocation] = [:]
+        for directive in block {
+            switch directive.name {
+            case "header":
+                guard once(directive, &seen), shape(directive, arguments: 1...1) else { continue }
+                let name = directive.arguments[0]
+                guard !name.text.isEmpty, name.text.utf8.allSatisfy(HTTPBytes.isTChar) else {
+                    error(name.location, "\"\(name.text)\" is not a valid header name")
+                    continue
+                }
+                let lower = name.text.lowercased()
+                guard lower != "authorization", !lower.hasPrefix("x-auth-"), !lower.hasPrefix("x_auth_") else {
+                    error(name.location, "the API-key header cannot be Authorization or an identity (X-Auth-*) header")
+                    continue
+                }
+                result.header = name.text
+            case "bearer":
+                guard once(directive, &seen), shape(directive, arguments: 1...1), let flag = onOff(directive.arguments[0]) else { continue }
+                result.bearer = flag
+            case "prefix", "legacy_prefix":
+                guard once(directive, &seen), shape(directive, arguments: 1...Int.max) else { continue }
+                var prefixes: [String] = []
+                for argument in directive.arguments {
+                    let bytes = Array(argument.text.utf8)
+                    guard !bytes.isEmpty, bytes.count <= 32, bytes.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+                        error(argument.location, "key prefix \"\(argument.text)\" must be 1 to 32 visible ASCII characters")
+                        continue
+                    }
+                    prefixes.append(argument.text)
+                }
+                if directive.name == "prefix" { result.prefixes = prefixes } else { result.legacyPrefixes = prefixes }
+            default:
+                reject(directive, in: .apiKeys)
+            }
+        }
+        return result
+    }
+
+    /// `on` or `off`. - Returns: nil after reporting anything else.
+    mutating func onOff(_ argument: ConfigArgument) -> Bool? {
+        switch argument.text {
+        case "on": return true
+        case "off": return false
+        default:
+            error(argument.location, "expected on or off, got \"\(argument.text)\"")
+            return nil
+        }
     }
 }

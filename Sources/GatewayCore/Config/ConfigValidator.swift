@@ -19,7 +19,7 @@ package struct ConfigValidator {
 
     /// The blocks directives can stand in; used to say where a misplaced directive belongs.
     enum Context: CaseIterable {
-        case main, limits, upstream, route
+        case main, limits, upstream, route, apiKeys
 
         var phrase: String {
             switch self {
@@ -27,6 +27,7 @@ package struct ConfigValidator {
             case .limits: "inside \"limits\""
             case .upstream: "inside \"upstream\""
             case .route: "inside \"route\""
+            case .apiKeys: "inside \"api_keys\""
             }
         }
 
@@ -34,14 +35,17 @@ package struct ConfigValidator {
         var supported: Set<String> {
             switch self {
             case .main:
-                ["listen", "admin_listen", "workers", "trust_proxies", "limits", "upstream", "route", "store", "access_log"]
+                ["listen", "admin_listen", "workers", "trust_proxies", "limits", "upstream", "route", "store", "access_log",
+                 "api_keys"]
             case .limits:
                 ["max_head", "max_headers", "max_body", "max_token", "head_timeout", "idle_timeout", "max_connections",
                  "drain_timeout"]
             case .upstream:
                 ["server", "keepalive", "connect_timeout", "read_timeout"]
             case .route:
-                ["methods", "upstream", "public", "respond", "deny", "strip_prefix"]
+                ["methods", "upstream", "public", "respond", "deny", "strip_prefix", "auth", "forward_credentials"]
+            case .apiKeys:
+                ["header", "bearer", "prefix", "legacy_prefix"]
             }
         }
 
@@ -49,13 +53,13 @@ package struct ConfigValidator {
         var notYetSupported: Set<String> {
             switch self {
             case .main:
-                ["jwt", "api_keys", "tokens", "roles", "rate_limit", "auth_failure_limit", "introspection", "registration",
+                ["jwt", "tokens", "roles", "rate_limit", "auth_failure_limit", "introspection", "registration",
                  "resource", "rate_limit_store", "identity_token"]
-            case .limits, .upstream:
+            case .limits, .upstream, .apiKeys:
                 []
             case .route:
-                ["auth", "require", "require_any", "require_role", "match_claim", "rate_limit", "allow_query_token",
-                 "forward_credentials", "identity_token", "require_typ"]
+                ["require", "require_any", "require_role", "match_claim", "rate_limit", "allow_query_token",
+                 "identity_token", "require_typ"]
             }
         }
     }
@@ -68,6 +72,7 @@ package struct ConfigValidator {
         var listens: [String: SourceLocation] = [:]
         var adminArgument: ConfigArgument? = nil
         var upstreamNames: [String: SourceLocation] = [:]
+        var apiKeysLocation: SourceLocation? = nil
         var references: [ConfigArgument] = []
 
         for directive in directives {
@@ -133,6 +138,10 @@ package struct ConfigValidator {
                     continue
                 }
                 config.storePath = path.text
+            case "api_keys":
+                guard once(directive, &seen), shape(directive, arguments: 0...0, block: true) else { continue }
+                config.apiKeys = apiKeys(directive.block ?? [])
+                apiKeysLocation = directive.location
             case "access_log":
                 guard once(directive, &seen), shape(directive, arguments: 1...1) else { continue }
                 let target = directive.arguments[0]
@@ -147,6 +156,20 @@ package struct ConfigValidator {
             }
         }
 
+        if config.apiKeys != nil, config.storePath == nil, let apiKeysLocation {
+            error(apiKeysLocation, "\"api_keys\" needs a key store: add `store sqlite PATH;`")
+        }
+        // Fail closed: a route that needs a credential loads only when a method can check one.
+        for route in config.routes where !route.isPublic && route.action != .deny {
+            switch route.auth {
+            case .jwtOnly:
+                error(route.location, "route accepts only JWTs, and JWT authentication is not supported yet")
+            case .required, .apiKeyOnly, .optional:
+                if config.apiKeys == nil {
+                    error(route.location, "route requires authentication: configure `api_keys` (JWT is not supported yet) or add `public;`")
+                }
+            }
+        }
         for reference in references where upstreamNames[reference.text] == nil {
             error(reference.location, "unknown upstream \"\(reference.text)\"")
         }

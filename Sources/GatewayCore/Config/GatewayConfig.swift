@@ -19,6 +19,8 @@ package struct GatewayConfig: Sendable, Equatable {
     package var routes: [RouteConfig] = []
     /// `store sqlite PATH;` — the key store file; nil when not configured.
     package var storePath: String? = nil
+    /// `api_keys { ... }` — API-key authentication (needs `store`); nil when absent.
+    package var apiKeys: APIKeysConfig? = nil
     /// `access_log off|stdout|PATH;` — one JSON line per request. Default `stdout`.
     package var accessLog: AccessLogTarget = .stdout
     /// Non-fatal findings (a literal secret, for instance), shown by `check-config`.
@@ -145,6 +147,10 @@ package struct RouteConfig: Sendable, Equatable {
     package var action: RouteAction
     /// `strip_prefix /api;` — removed from the normalized path before forwarding.
     package var stripPrefix: String? = nil
+    /// `auth api_key|jwt|optional;` — which credentials the route accepts. Default: any configured.
+    package var auth: RouteAuthMode = .required
+    /// `forward_credentials on;` — keep the credential header when forwarding. Default off.
+    package var forwardCredentials = false
     /// Where the `route` keyword stands, for conflict errors.
     package var location: SourceLocation
     /// Where the pattern argument stands, for `RoutePatternError`s (defaults to `location`).
@@ -155,6 +161,33 @@ package struct RouteConfig: Sendable, Equatable {
         self.location = location
         self.patternLocation = location
     }
+}
+
+/// `api_keys { header NAME; bearer on|off; prefix P...; legacy_prefix P...; }` (SPEC §5).
+package struct APIKeysConfig: Sendable, Equatable {
+    /// `header NAME;` — the request header carrying a key. Default `X-API-Key`.
+    package var header = "X-API-Key"
+    /// `bearer on|off;` — also accept `Authorization: Bearer <key>` when the token has a key
+    /// prefix (OpenAI-style clients). Default off.
+    package var bearer = false
+    /// `prefix P...;` — prefixes of keys this gateway issues (`<prefix><id>_<secret><check>`).
+    /// Default `gw_`; the first is used for new keys.
+    package var prefixes = ["gw_"]
+    /// `legacy_prefix P...;` — prefixes of imported keys, looked up by SHA-256 of the whole key.
+    package var legacyPrefixes: [String] = []
+    package init() {}
+}
+
+/// Which credentials a protected route accepts (`auth ...;`).
+package enum RouteAuthMode: Sendable, Equatable {
+    /// Any configured method; a credential is required (the default for non-public routes).
+    case required
+    /// `auth api_key;` — only API keys.
+    case apiKeyOnly
+    /// `auth jwt;` — only JWTs.
+    case jwtOnly
+    /// `auth optional;` — authenticate when a credential is present, else forward anonymously.
+    case optional
 }
 
 /// What a route does with a request that passed its checks.

@@ -8,12 +8,22 @@ package final class CompiledRoute: Sendable {
     /// Bytes removed from the front of the normalized path before forwarding (`strip_prefix`).
     package let stripPrefix: [UInt8]?
     package let isPublic: Bool
+    /// Which credentials the route accepts.
+    package let auth: RouteAuthMode
+    /// `forward_credentials on;`
+    package let forwardCredentials: Bool
+    /// A credential is checked before acting: not public and not `deny`.
+    package let needsAuthentication: Bool
 
-    package init(pattern: String, action: CompiledAction, stripPrefix: [UInt8]?, isPublic: Bool) {
+    package init(pattern: String, action: CompiledAction, stripPrefix: [UInt8]?, isPublic: Bool,
+                 auth: RouteAuthMode = .required, forwardCredentials: Bool = false) {
         self.pattern = pattern
         self.action = action
         self.stripPrefix = stripPrefix
         self.isPublic = isPublic
+        self.auth = auth
+        self.forwardCredentials = forwardCredentials
+        if case .deny = action { needsAuthentication = false } else { needsAuthentication = !isPublic }
     }
 }
 
@@ -74,7 +84,8 @@ package enum RouteCompiler {
             }
             let compiled = CompiledRoute(
                 pattern: route.pattern, action: action,
-                stripPrefix: route.stripPrefix.map { Array($0.utf8) }, isPublic: route.isPublic)
+                stripPrefix: route.stripPrefix.map { Array($0.utf8) }, isPublic: route.isPublic,
+                auth: route.auth, forwardCredentials: route.forwardCredentials)
             entries.append(RouteEntry(pattern: pattern, methods: route.methods, value: compiled))
             sources.append(route)
         }

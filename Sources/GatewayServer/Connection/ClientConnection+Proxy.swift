@@ -51,6 +51,7 @@ extension ClientConnection {
         loop.requestHeadBuilder.build(
             head: head, bytes: input.readableBytes, path: forwardPath, peer: peerText, peerTrusted: trusted,
             requestID: requestID, upstreamAuthority: server.authority, websocket: wantsUpgrade,
+            identity: identity, credentials: route?.forwardCredentials == true ? nil : runtime.apiKeys?.headerName ?? [],
             into: &upstreamHead)
         swap(&upstreamHead, &upstreamRequestHead)
         swap(&forwardPath, &loop.forwardPath)
@@ -172,7 +173,7 @@ extension ClientConnection {
     }
 
     /// Answers the current request with an error instead of the upstream's response.
-    func failRequest(_ error: GatewayError, reason: StaticString) {
+    func failRequest(_ error: GatewayError, reason: String) {
         logReason = reason
         if let upstream { upstream.close(); self.upstream = nil }
         if responseStarted { return abort() }

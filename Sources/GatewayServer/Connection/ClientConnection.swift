@@ -46,8 +46,10 @@ final class ClientConnection: Channel {
     var clientMinorVersion = 1
     var keepAlive = true
     var route: CompiledRoute? = nil
+    /// Who the current request is (nil: public route or anonymous `auth optional`).
+    var identity: Identity? = nil
     var bytesToClient = 0
-    var logReason: StaticString = ""
+    var logReason = ""
     /// The normalized path of the current request, kept for its access-log line (the loop's
     /// scratch is reused by other connections meanwhile). Filled only when logging is on.
     var loggedPath: [UInt8] = []
@@ -193,6 +195,7 @@ final class ClientConnection: Channel {
         keepAlive = head.wantsKeepAlive && !loop.isDraining && !clientEnded
         bytesToClient = 0
         route = nil
+        identity = nil
         logReason = ""
         loggedPath.removeAll(keepingCapacity: true)
         deadline = 0
@@ -237,6 +240,20 @@ final class ClientConnection: Channel {
             reject(.methodNotAllowed(allow: allow), reason: "method_not_allowed")
         case .matched(let matched):
             route = matched
+            if matched.needsAuthentication {
+                switch authenticate(route: matched, bytes: bytes) {
+                case .anonymous:
+                    break
+                case .authenticated(let who):
+                    identity = who
+                case .missing:
+                    return reject(.unauthorized, reason: "credential_missing")
+                case .invalid(let reason):
+                    return reject(.invalidToken, reason: reason)
+                case .ambiguous(let reason):
+                    return reject(.invalidRequest, reason: reason)
+                }
+            }
             switch matched.action {
             case .deny:
                 reject(.accessDenied, reason: "route_denied")
@@ -278,7 +295,7 @@ final class ClientConnection: Channel {
 
     /// Answers the current request with a gateway error (the head stays consumed; a body the
     /// client may still send makes the connection close after the answer).
-    func reject(_ error: GatewayError, reason: StaticString) {
+    func reject(_ error: GatewayError, reason: String) {
         logReason = reason
         // A malformed request closes the connection: nothing after it can be trusted to be framed
         // as the client meant (SPEC §14).
@@ -354,7 +371,7 @@ final class ClientConnection: Channel {
             method: method.name,
             path: String(decoding: loggedPath, as: UTF8.self),
             route: route?.pattern ?? "",
-            status: status, decision: "\(decision)", reason: "\(logReason)", upstream: upstream,
+            status: status, decision: "\(decision)", reason: logReason, upstream: upstream,
             bytes: bytesToClient, durationMilliseconds: loop.now - requestStart))
     }
 

@@ -1,3 +1,4 @@
+package import GatewayCore
 package import GatewayHTTP
 import GatewaySupport
 
@@ -13,7 +14,8 @@ package struct RequestHeadBuilder {
     // swiftlint:disable:next function_parameter_count
     package mutating func build(
         head: RequestHead, bytes: UnsafeRawBufferPointer, path: [UInt8], peer: [UInt8], peerTrusted: Bool,
-        requestID: [UInt8], upstreamAuthority: String, websocket: Bool, into out: inout [UInt8]
+        requestID: [UInt8], upstreamAuthority: String, websocket: Bool, identity: Identity? = nil,
+        credentials keyHeader: [UInt8]? = [], into out: inout [UInt8]
     ) {
         out.removeAll(keepingCapacity: true)
         out.append(bytes, head.methodRange)
@@ -35,21 +37,21 @@ package struct RequestHeadBuilder {
             switch field.name {
             case .other:
                 if ByteCompare.isNominated(field, bytes, tokens) { continue }
-                out.append(bytes, ByteRange(start: field.nameStart, count: field.nameCount))
-                out.append(": ")
-                out.append(bytes, ByteRange(start: field.valueStart, count: field.valueCount))
-                out.append("\r\n")
+                if let keyHeader, !keyHeader.isEmpty, Self.nameEquals(field, bytes, keyHeader) { continue }
+                copy(field, bytes, into: &out)
             case .xForwardedFor:
                 if peerTrusted { forwardedFor.append(ByteRange(start: field.valueStart, count: field.valueCount)) }
             case .xForwardedProto:
                 if peerTrusted && forwardedProto == nil { forwardedProto = ByteRange(start: field.valueStart, count: field.valueCount) }
             case .xForwardedHost:
                 if peerTrusted && forwardedHost == nil { forwardedHost = ByteRange(start: field.valueStart, count: field.valueCount) }
+            case .authorization:
+                // The credential is removed unless the route says `forward_credentials on`
+                // (public routes ignore and strip it too, SPEC §4).
+                if keyHeader == nil { copy(field, bytes, into: &out) }
             case .host, .contentLength, .transferEncoding, .connection, .keepAlive, .proxyConnection, .te, .trailer,
-                 .upgrade, .expect, .proxyAuthorization, .proxyAuthenticate, .authorization, .xRequestId, .identity,
-                 .http2Settings:
-                // Framing and hop-by-hop fields are re-derived; identity and credentials are the
-                // gateway's to assert (public routes strip credentials, SPEC §4).
+                 .upgrade, .expect, .proxyAuthorization, .proxyAuthenticate, .xRequestId, .identity, .http2Settings:
+                // Framing and hop-by-hop fields are re-derived; identity is the gateway's to assert.
                 continue
             }
         }
@@ -72,6 +74,7 @@ package struct RequestHeadBuilder {
         out.append("\r\nX-Request-Id: ")
         out.append(contentsOf: requestID)
         out.append("\r\n")
+        if let identity { IdentityHeaders.append(identity, to: &out) }
         if head.isChunked {
             out.append("Transfer-Encoding: chunked\r\n")
         } else if let length = head.contentLength, length > 0 || head.method == .post || head.method == .put || head.method == .patch {
@@ -88,6 +91,44 @@ package struct RequestHeadBuilder {
             }
             out.append("\r\n")
         }
+        out.append("\r\n")
+    }
+
+    private func copy(_ field: HeaderField, _ bytes: UnsafeRawBufferPointer, into out: inout [UInt8]) {
+        out.append(bytes, ByteRange(start: field.nameStart, count: field.nameCount))
+        out.append(": ")
+        out.append(bytes, ByteRange(start: field.valueStart, count: field.valueCount))
+        out.append("\r\n")
+    }
+
+    private static func nameEquals(_ field: HeaderField, _ bytes: UnsafeRawBufferPointer, _ lowerName: [UInt8]) -> Bool {
+        guard field.nameCount == lowerName.count else { return false }
+        for i in 0..<field.nameCount where HTTPBytes.lowercased(bytes[field.nameStart + i]) != lowerName[i] { return false }
+        return true
+    }
+}
+
+/// The identity headers sent upstream (SPEC §8), written after every client `X-Auth-*` was
+/// stripped. Values are reduced to visible ASCII and spaces, so a stored value can never
+/// break the head.
+package enum IdentityHeaders {
+    package static func append(_ identity: Identity, to out: inout [UInt8]) {
+        field("X-Auth-User-Id", identity.userID, &out)
+        if let org = identity.orgID { field("X-Auth-Org-Id", org, &out) }
+        if let email = identity.email { field("X-Auth-Email", email, &out) }
+        if let name = identity.name { field("X-Auth-Name", name, &out) }
+        if !identity.permissions.isEmpty { field("X-Auth-Permissions", identity.permissions.sorted().joined(separator: ","), &out) }
+        if !identity.roles.isEmpty { field("X-Auth-Roles", identity.roles.sorted().joined(separator: ","), &out) }
+        field("X-Auth-Method", identity.method.rawValue, &out)
+        if let key = identity.keyID { field("X-Auth-Key-Id", key, &out) }
+        if let token = identity.tokenID { field("X-Auth-Token-Id", token, &out) }
+    }
+
+    private static func field(_ name: StaticString, _ value: String, _ out: inout [UInt8]) {
+        guard !value.isEmpty else { return }
+        out.append(name)
+        out.append(": ")
+        for byte in value.utf8 where byte >= 0x20 && byte < 0x7F { out.append(byte) }
         out.append("\r\n")
     }
 }

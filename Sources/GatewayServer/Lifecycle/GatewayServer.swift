@@ -1,6 +1,6 @@
 package import GatewayCore
 package import GatewaySupport
-package import GatewaySystem
+import GatewaySystem
 import Synchronization
 
 /// The running gateway: binds the listeners, starts one event loop per worker, and turns
@@ -26,7 +26,7 @@ package final class GatewayServer {
     ///   admin addresses actually bound (ports resolved when port 0 was asked for).
     /// - Returns: the process exit code.
     /// - Throws: `SystemError` when a listener cannot be bound.
-    package func run(onListening: ([String]) -> Void = { _ in }) throws(SystemError) -> Int32 {
+    package func run(onListening: ([String]) -> Void = { _ in }) throws -> Int32 {
         ProcessSignals.blockControlSignals()
         let config = loaded.config
         let loopCount: Int
@@ -35,7 +35,16 @@ package final class GatewayServer {
         case .count(let n): loopCount = max(1, n)
         }
         var generation = 1
-        let shared = try ServerShared(runtime: Runtime(loaded: loaded, generation: generation, loopCount: loopCount), loopCount: loopCount)
+        // The key store is opened (created, migrated) and indexed before anything listens.
+        var watcher: KeyStoreWatcher? = nil
+        if config.apiKeys != nil, let storePath = config.storePath {
+            watcher = try KeyStoreWatcher(path: storePath, logger: logger)
+        }
+        defer { watcher?.stop() }
+        let shared = try ServerShared(
+            runtime: Runtime(loaded: loaded, generation: generation, loopCount: loopCount), loopCount: loopCount,
+            keys: watcher?.center)
+        watcher?.start()
 
         // Bind every listener before starting any loop, so a bind error fails the start.
         var publicFDs: [[Int32]] = Array(repeating: [], count: loopCount)

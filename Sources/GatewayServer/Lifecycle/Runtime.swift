@@ -15,6 +15,8 @@ final class Runtime: Sendable {
     /// `host:port` of every listen address (and `localhost:port` for 127.0.0.1), lower-case:
     /// the only authorities an absolute-form request target may name.
     let ownAuthorities: [[UInt8]]
+    /// `api_keys`, resolved; nil when API keys are not configured.
+    let apiKeys: CompiledAPIKeys?
 
     init(loaded: LoadedConfig, generation: Int, loopCount: Int) {
         self.generation = generation
@@ -28,6 +30,7 @@ final class Runtime: Sendable {
             if listen.host == "127.0.0.1" || listen.host == "::1" { authorities.append(Array("localhost:\(listen.port)".utf8)) }
         }
         ownAuthorities = authorities
+        apiKeys = loaded.config.apiKeys.map(CompiledAPIKeys.init)
     }
 
     func isOwnAuthority(_ authority: UnsafeRawBufferPointer) -> Bool {
@@ -174,8 +177,11 @@ final class ServerShared: Sendable {
     let finishedLoops = Atomic<Int>(0)
     let requestIDs = RequestIDGenerator()
     let loopCount: Int
+    /// The API-key index, when a key store is configured.
+    let keys: KeyIndexCenter?
 
-    init(runtime: Runtime, loopCount: Int) throws(SystemError) {
+    init(runtime: Runtime, loopCount: Int, keys: KeyIndexCenter?) throws(SystemError) {
+        self.keys = keys
         var wakeups: [WakeupFD] = []
         for _ in 0..<loopCount { wakeups.append(try WakeupFD()) }
         self.wakeups = wakeups

@@ -1,5 +1,6 @@
 import GatewayCore
 import GatewayHTTP
+import GatewayStore
 import GatewaySupport
 import GatewaySystem
 
@@ -33,8 +34,27 @@ final class EventLoop {
     var responseHeadBuilder = ResponseHeadBuilder()
     let logger: Logger
     let accessLog: AccessLogWriter
+    private var keyIndex: APIKeyIndex? = nil
+    private var keyIndexGeneration = -1
+    private var usedKeys: [String: Int] = [:]
     private var dateSecond = 0
     private var dateLine: [UInt8] = []
+
+    /// The API-key index, refreshed when the store watcher published a new one.
+    func currentKeyIndex() -> APIKeyIndex? {
+        guard let keys = shared.keys else { return nil }
+        let generation = keys.generation
+        if generation != keyIndexGeneration {
+            keyIndex = keys.index()
+            keyIndexGeneration = generation
+        }
+        return keyIndex
+    }
+
+    /// Remembers that a key was used; handed to the store in batches (not a write per request).
+    func noteKeyUsed(_ id: String) {
+        usedKeys[id] = WallClock.now()
+    }
 
     /// `Date: <IMF-fixdate>\r\n`, rendered at most once per second per loop.
     func dateHeader() -> [UInt8] {
@@ -103,6 +123,10 @@ final class EventLoop {
             }
             if !graveyard.isEmpty { graveyard.removeAll(keepingCapacity: true) }
             accessLog.flush()
+            if !usedKeys.isEmpty, now >= nextSweep {
+                shared.keys?.noteUsed(usedKeys)
+                usedKeys.removeAll(keepingCapacity: true)
+            }
             if shared.generation(for: id) != runtime.generation { adoptNewRuntime() }
             if now >= nextSweep {
                 nextSweep = now + 100

@@ -4,6 +4,10 @@ package import GatewayHTTP
 /// place. Descriptions are fixed strings: no request bytes, no secrets.
 package enum GatewayError: Equatable, Sendable {
     case invalidRequest
+    /// No credential on a protected route (401 with a bare challenge, RFC 6750 §3.1).
+    case unauthorized
+    /// A credential that failed (401 `invalid_token`).
+    case invalidToken
     case routeNotFound
     case methodNotAllowed(allow: MethodSet)
     case accessDenied
@@ -16,6 +20,7 @@ package enum GatewayError: Equatable, Sendable {
     package var status: Int {
         switch self {
         case .invalidRequest: 400
+        case .unauthorized, .invalidToken: 401
         case .accessDenied: 403
         case .routeNotFound: 404
         case .methodNotAllowed: 405
@@ -30,6 +35,8 @@ package enum GatewayError: Equatable, Sendable {
     package var code: StaticString {
         switch self {
         case .invalidRequest: "invalid_request"
+        case .unauthorized: "unauthorized"
+        case .invalidToken: "invalid_token"
         case .accessDenied: "access_denied"
         case .routeNotFound: "route_not_found"
         case .methodNotAllowed: "method_not_allowed"
@@ -44,6 +51,8 @@ package enum GatewayError: Equatable, Sendable {
     package var description: StaticString {
         switch self {
         case .invalidRequest: "The request is malformed."
+        case .unauthorized: "Authentication is required."
+        case .invalidToken: "The credential is invalid."
         case .accessDenied: "Access to this resource is denied."
         case .routeNotFound: "No route matches this path."
         case .methodNotAllowed: "The method is not allowed on this route."

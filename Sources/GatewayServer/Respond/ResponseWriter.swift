@@ -15,8 +15,15 @@ package enum ResponseWriter {
         body.append(contentsOf: requestID)
         body.append(contentsOf: "\"}".utf8)
         var extra: [UInt8] = []
-        if case .methodNotAllowed(let allow) = error {
+        switch error {
+        case .methodNotAllowed(let allow):
             extra.append(contentsOf: "Allow: \(allow.allowHeaderValue)\r\n".utf8)
+        case .unauthorized:
+            extra.append(contentsOf: "WWW-Authenticate: Bearer realm=\"gateway\"\r\n".utf8)
+        case .invalidToken:
+            extra.append(contentsOf: "WWW-Authenticate: Bearer realm=\"gateway\", error=\"invalid_token\"\r\n".utf8)
+        default:
+            break
         }
         extra.append(contentsOf: "Cache-Control: no-store\r\n".utf8)
         appendResponse(status: error.status, contentType: "application/json", body: body, requestID: requestID,

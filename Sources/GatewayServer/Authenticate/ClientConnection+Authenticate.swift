@@ -1,0 +1,127 @@
+import GatewayCore
+import GatewayHTTP
+import GatewayStore
+import GatewaySupport
+
+/// The result of looking at a request's credentials (SPEC §5).
+enum AuthOutcome {
+    /// `auth optional;` and no credential: forwarded without identity.
+    case anonymous
+    case authenticated(Identity)
+    /// No credential on a protected route: 401 `unauthorized` with a bare challenge.
+    case missing
+    /// A credential that fails, whatever the reason: one 401 `invalid_token` (reason logged only).
+    case invalid(String)
+    /// Two credentials (or one header twice): 400 `invalid_request` (RFC 6750 §2).
+    case ambiguous(String)
+}
+
+extension ClientConnection {
+    /// Finds the request's credential and checks it. The first applicable method decides: a
+    /// credential that is present but invalid is never followed by another method.
+    func authenticate(route: CompiledRoute, bytes: UnsafeRawBufferPointer) -> AuthOutcome {
+        let apiKeys = runtime.apiKeys
+        var authorization: HeaderField? = nil
+        var keyHeader: HeaderField? = nil
+        for field in head.headers {
+            if field.name == .authorization {
+                guard authorization == nil else { return .ambiguous("duplicate_authorization") }
+                authorization = field
+            } else if field.name == .other, let apiKeys, apiKeys.isKeyHeader(field, bytes) {
+                guard keyHeader == nil else { return .ambiguous("duplicate_api_key_header") }
+                keyHeader = field
+            }
+        }
+        if authorization != nil && keyHeader != nil { return .ambiguous("two_credentials") }
+
+        let token: ByteRange
+        var isAPIKey: Bool
+        if let authorization {
+            guard let bearer = Self.bearerToken(authorization, bytes) else { return .invalid("authorization_not_bearer") }
+            token = bearer
+            isAPIKey = apiKeys.map { $0.bearer && $0.hasKeyPrefix(bytes, bearer) } ?? false
+        } else if let keyHeader {
+            token = ByteRange(start: keyHeader.valueStart, count: keyHeader.valueCount)
+            isAPIKey = true
+        } else {
+            return route.auth == .optional ? .anonymous : .missing
+        }
+        guard token.count > 0 else { return .invalid("empty_credential") }
+        guard token.count <= runtime.config.limits.maxTokenBytes else { return .invalid("token_too_large") }
+        switch route.auth {
+        case .jwtOnly where isAPIKey: return .invalid("api_key_not_accepted")
+        case .apiKeyOnly where !isAPIKey: return .invalid("jwt_not_accepted")
+        default: break
+        }
+        guard isAPIKey, let apiKeys else { return .invalid("jwt_not_configured") }
+        guard let index = loop.currentKeyIndex() else { return .invalid("apikey_store_unavailable") }
+        let presented = UnsafeRawBufferPointer(rebasing: bytes[token.start..<token.start + token.count])
+        switch index.authenticate(presented: presented, prefixes: apiKeys.prefixes, legacyPrefixes: apiKeys.legacyPrefixes, now: WallClock.now()) {
+        case .success(let record):
+            loop.noteKeyUsed(record.id)
+            return .authenticated(Identity(apiKey: record))
+        case .failure(let failure):
+            return .invalid(failure.reason)
+        }
+    }
+
+    /// The token of `Authorization: Bearer <token>` (scheme case-insensitive, one space, token68
+    /// characters only); nil for any other scheme or shape.
+    static func bearerToken(_ field: HeaderField, _ bytes: UnsafeRawBufferPointer) -> ByteRange? {
+        let scheme = "bearer "
+        guard field.valueCount > scheme.utf8.count else { return nil }
+        for (offset, expected) in scheme.utf8.enumerated() where HTTPBytes.lowercased(bytes[field.valueStart + offset]) != expected {
+            return nil
+        }
+        let start = field.valueStart + scheme.utf8.count
+        let end = field.valueStart + field.valueCount
+        for i in start..<end where !isToken68(bytes[i]) { return nil }
+        return ByteRange(start: start, count: end - start)
+    }
+
+    private static func isToken68(_ b: UInt8) -> Bool {
+        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
+            || b == UInt8(ascii: "-") || b == UInt8(ascii: ".") || b == UInt8(ascii: "_") || b == UInt8(ascii: "~")
+            || b == UInt8(ascii: "+") || b == UInt8(ascii: "/") || b == UInt8(ascii: "=")
+    }
+}
+
+/// `api_keys` resolved for the request path.
+struct CompiledAPIKeys: Sendable {
+    /// The key header's name, lower-case.
+    let headerName: [UInt8]
+    let bearer: Bool
+    let prefixes: [String]
+    let legacyPrefixes: [String]
+    private let allPrefixes: [[UInt8]]
+
+    init(_ config: APIKeysConfig) {
+        headerName = Array(config.header.lowercased().utf8)
+        bearer = config.bearer
+        prefixes = config.prefixes
+        legacyPrefixes = config.legacyPrefixes
+        allPrefixes = (config.prefixes + config.legacyPrefixes).map { Array($0.utf8) }
+    }
+
+    func isKeyHeader(_ field: HeaderField, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard field.nameCount == headerName.count else { return false }
+        for i in 0..<field.nameCount where HTTPBytes.lowercased(bytes[field.nameStart + i]) != headerName[i] { return false }
+        return true
+    }
+
+    func hasKeyPrefix(_ bytes: UnsafeRawBufferPointer, _ token: ByteRange) -> Bool {
+        allPrefixes.contains { prefix in
+            prefix.count <= token.count && prefix.indices.allSatisfy { bytes[token.start + $0] == prefix[$0] }
+        }
+    }
+}
+
+extension Identity {
+    /// The identity of an API key's principal (SPEC §5).
+    init(apiKey record: KeyRecord) {
+        self.init(
+            userID: record.principalID, orgID: record.orgID, email: nil, name: nil,
+            permissions: record.permissions, roles: record.roles, method: .apiKey, keyID: record.id,
+            tokenID: nil, expiresAt: record.expiresAt.map(Int64.init), subject: record.principalID)
+    }
+}
