@@ -42,3 +42,23 @@ contender_gateway_auto() {
 }
 
 CONTENDERS+=(gateway_public gateway_10k_routes gateway_auto)
+
+# API-key protected route (SPEC §5): a key minted by `gateway keys create` into a fresh store.
+contender_gateway_apikey() {
+    IDENTITY=1
+    local conf="$WORK/gateway-apikey.conf" key flipped
+    {
+        gateway_conf "$PORT" 1 | sed 's/route \/\*\* { public; upstream up; }/route \/** { upstream up; }/'
+        printf 'store sqlite %s;\napi_keys { header X-API-Key; prefix gw_; }\n' "$WORK/gateway-apikey.db"
+    } >"$conf"
+    key=$("$GATEWAY_BIN" keys create --name bench --principal "$JWT_SUB" --json --config "$conf" |
+        python3 -c 'import json, sys; print(json.load(sys.stdin)["key"])') || return 1
+    flipped="${key:0:20}$([[ ${key:20:1} == A ]] && echo B || echo A)${key:21}"
+    VALID_HEADER="X-API-Key: $key"
+    BAD_HEADERS=("no key|" "garbage|X-API-Key: gw_garbage" "bad checksum|X-API-Key: $flipped"
+                 "basic auth|Authorization: Basic dXNlcjpwYXNz")
+    DESC="$(gateway_version) API-key protected route (X-API-Key), workers 1, access_log off"
+    spawn "$GATEWAY_BIN" serve --config "$conf"
+}
+
+CONTENDERS+=(gateway_apikey)

@@ -1,5 +1,6 @@
 import GatewayCore
 import GatewayServer
+import GatewayStore
 import GatewaySupport
 import GatewaySystem
 import Glibc
@@ -19,8 +20,26 @@ enum Demo {
             return ExitCode.failure
         }
         let requestedPort = options.values["--port"].flatMap { UInt16($0) } ?? 8080
+        // A temporary key store with one demo key (removed with the temp directory by the OS).
+        var template = Array("/tmp/gateway-demo-XXXXXX".utf8CString)
+        guard let dir = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }).map({ String(cString: $0) }) else {
+            CommandLineInterface.printError("gateway demo: cannot create a temporary directory")
+            return ExitCode.failure
+        }
+        let storePath = dir + "/demo.db"
+        let demoKey: String
+        do {
+            let store = try KeyStore(path: storePath)
+            defer { store.close() }
+            demoKey = try store.createKey(
+                name: "demo-agent", principal: "demo-user", permissions: ["memory:read", "session:read"],
+                roles: ["reader"], orgID: "demo-org", prefix: "gw_").fullKey
+        } catch {
+            CommandLineInterface.printError("gateway demo: \(error)")
+            return ExitCode.failure
+        }
         for port in [requestedPort, 0] {
-            let text = configuration(port: port, echoPort: echoPort)
+            let text = configuration(port: port, echoPort: echoPort, storePath: storePath)
             let loaded: LoadedConfig
             do {
                 loaded = try LoadedConfig.load(text: text, fileName: "<demo>", environment: [:])
@@ -30,7 +49,7 @@ enum Demo {
             }
             let server = GatewayServer(loaded: loaded, configPath: nil, environment: [:], logger: Logger(level: .info))
             do {
-                return try server.run { addresses in printTour(gateway: addresses.first ?? "127.0.0.1:8080") }
+                return try server.run { addresses in printTour(gateway: addresses.first ?? "127.0.0.1:8080", key: demoKey) }
             } catch {
                 if port == 0 { CommandLineInterface.printError("gateway demo: \(error)"); return ExitCode.failure }
                 // Port taken: try a free one.
@@ -39,32 +58,39 @@ enum Demo {
         return ExitCode.failure
     }
 
-    static func configuration(port: UInt16, echoPort: UInt16) -> String {
+    static func configuration(port: UInt16, echoPort: UInt16, storePath: String) -> String {
         """
         # gateway demo configuration (built in)
         listen 127.0.0.1:\(port);
         workers 1;
         access_log stdout;
+        store sqlite "\(storePath)";
+        api_keys { header X-API-Key; bearer on; prefix gw_; }
         upstream echo { server 127.0.0.1:\(echoPort); keepalive 16; }
         route /healthz { public; respond 200 "ok"; }
-        route /api/** { public; upstream echo; }
+        route /api/** { upstream echo; }
+        route /api/public/** { public; upstream echo; }
         route /api/admin/** { deny; }
         """
     }
 
-    static func printTour(gateway: String) {
+    static func printTour(gateway: String, key: String) {
         print("""
 
             gateway demo: an echo upstream behind the gateway at http://\(gateway)
-            (authentication arrives with API keys and JWTs in the next releases; every route here is public)
+            demo API key (user demo-user, org demo-org): \(key)
 
             Try:
-              curl -i http://\(gateway)/healthz
-              curl -i http://\(gateway)/api/v1/sessions/42?verbose=1          # forwarded: the echo shows what the upstream saw
-              curl -i -H 'X-Auth-User-Id: spoofed' http://\(gateway)/api/whoami  # spoofed identity headers are stripped
-              curl -i http://\(gateway)/api/admin/keys                       # 403 access_denied (deny route)
-              curl -i http://\(gateway)/nowhere                              # 404 route_not_found
-              curl -i --path-as-is http://\(gateway)/api/../../etc/passwd      # 400 invalid_request
+              curl -i http://\(gateway)/api/v1/sessions/42                      # 401: no credential
+              curl -i -H 'X-API-Key: \(key)' http://\(gateway)/api/v1/sessions/42
+                                                                      # 200: the echo shows the identity the upstream saw
+              curl -i -H 'Authorization: Bearer \(key)' -H 'X-Auth-User-Id: spoofed' http://\(gateway)/api/whoami
+                                                                      # Bearer works too; the spoofed header is replaced
+              curl -i -H 'X-API-Key: gw_not_a_real_key' http://\(gateway)/api/v1/sessions/42   # 401 invalid_token
+              curl -i http://\(gateway)/api/public/hello                      # a public route: no key needed
+              curl -i http://\(gateway)/api/admin/keys                        # 403 access_denied (deny route)
+              curl -i --path-as-is http://\(gateway)/api/../../etc/passwd       # 400 invalid_request
+            (JWTs and the API-key -> JWT exchange arrive with the next release.)
 
             Press Ctrl-C to stop.
 

@@ -51,7 +51,7 @@ extension ClientConnection {
         loop.requestHeadBuilder.build(
             head: head, bytes: input.readableBytes, path: forwardPath, peer: peerText, peerTrusted: trusted,
             requestID: requestID, upstreamAuthority: server.authority, websocket: wantsUpgrade,
-            identity: identity, credentials: route?.forwardCredentials == true ? nil : runtime.apiKeys?.headerName ?? [],
+            identityHeaders: identityHeaderBlock(), credentials: route?.forwardCredentials == true ? nil : runtime.apiKeys?.headerName ?? [],
             into: &upstreamHead)
         swap(&upstreamHead, &upstreamRequestHead)
         swap(&forwardPath, &loop.forwardPath)
@@ -78,6 +78,15 @@ extension ClientConnection {
             guard flushOutput() else { return }
         }
         connectNextServer()
+    }
+
+    /// The identity headers for the current request (cached per API key; empty when anonymous).
+    private func identityHeaderBlock() -> [UInt8] {
+        guard let identity else { return [] }
+        if identity.method == .apiKey, let id = identity.keyID { return loop.identityHeaders(forKey: id, identity) }
+        var block: [UInt8] = []
+        IdentityHeaders.append(identity, to: &block)
+        return block
     }
 
     /// Takes an idle connection or opens a new one to the next healthy server.

@@ -14,7 +14,7 @@ package struct RequestHeadBuilder {
     // swiftlint:disable:next function_parameter_count
     package mutating func build(
         head: RequestHead, bytes: UnsafeRawBufferPointer, path: [UInt8], peer: [UInt8], peerTrusted: Bool,
-        requestID: [UInt8], upstreamAuthority: String, websocket: Bool, identity: Identity? = nil,
+        requestID: [UInt8], upstreamAuthority: String, websocket: Bool, identityHeaders: [UInt8] = [],
         credentials keyHeader: [UInt8]? = [], into out: inout [UInt8]
     ) {
         out.removeAll(keepingCapacity: true)
@@ -74,7 +74,7 @@ package struct RequestHeadBuilder {
         out.append("\r\nX-Request-Id: ")
         out.append(contentsOf: requestID)
         out.append("\r\n")
-        if let identity { IdentityHeaders.append(identity, to: &out) }
+        out.append(contentsOf: identityHeaders)
         if head.isChunked {
             out.append("Transfer-Encoding: chunked\r\n")
         } else if let length = head.contentLength, length > 0 || head.method == .post || head.method == .put || head.method == .patch {

@@ -32,10 +32,14 @@ class Channel {
     /// Records what an epoll event says about the socket.
     @inline(__always)
     final func noteReadiness(_ events: EpollEvents) {
-        if events.contains(.writable) { writable = true }
-        if !events.isDisjoint(with: [.readable, .readHangup, .hangup, .error]) { readable = true }
-        if !events.isDisjoint(with: [.readHangup, .hangup, .error]) { hangupSeen = true }
+        let bits = events.rawValue
+        if bits & EpollEvents.writable.rawValue != 0 { writable = true }
+        if bits & Self.readableMask != 0 { readable = true }
+        if bits & Self.hangupMask != 0 { hangupSeen = true }
     }
+
+    private static let hangupMask = EpollEvents.readHangup.rawValue | EpollEvents.hangup.rawValue | EpollEvents.error.rawValue
+    private static let readableMask = EpollEvents.readable.rawValue | hangupMask
 
     /// The deadline passed. Subclasses override.
     func deadlinePassed() {}

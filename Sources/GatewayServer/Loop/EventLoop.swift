@@ -37,6 +37,9 @@ final class EventLoop {
     private var keyIndex: APIKeyIndex? = nil
     private var keyIndexGeneration = -1
     private var usedKeys: [String: Int] = [:]
+    /// Rendered identity headers per API key id, valid for one index generation (a key's
+    /// identity changes only through the store, which bumps the generation).
+    private var identityHeaderCache: [String: [UInt8]] = [:]
     private var dateSecond = 0
     private var dateLine: [UInt8] = []
 
@@ -47,14 +50,31 @@ final class EventLoop {
         if generation != keyIndexGeneration {
             keyIndex = keys.index()
             keyIndexGeneration = generation
+            identityHeaderCache.removeAll()
         }
         return keyIndex
     }
 
+    /// The identity header block for an API key's identity, rendered once per index generation.
+    func identityHeaders(forKey id: String, _ identity: Identity) -> [UInt8] {
+        if let cached = identityHeaderCache[id] { return cached }
+        var block: [UInt8] = []
+        IdentityHeaders.append(identity, to: &block)
+        if identityHeaderCache.count >= 10_000 { identityHeaderCache.removeAll(keepingCapacity: true) }
+        identityHeaderCache[id] = block
+        return block
+    }
+
     /// Remembers that a key was used; handed to the store in batches (not a write per request).
     func noteKeyUsed(_ id: String) {
-        usedKeys[id] = WallClock.now()
+        let now = WallClock.now()
+        if id == lastUsedKey && now == lastUsedSecond { return }
+        lastUsedKey = id
+        lastUsedSecond = now
+        usedKeys[id] = now
     }
+    private var lastUsedKey = ""
+    private var lastUsedSecond = 0
 
     /// `Date: <IMF-fixdate>\r\n`, rendered at most once per second per loop.
     func dateHeader() -> [UInt8] {
