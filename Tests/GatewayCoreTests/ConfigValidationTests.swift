@@ -451,8 +451,12 @@ struct ConfigResultTests {
         #expect(config.adminListen == ListenAddress(host: "127.0.0.1", port: 9090))
         #expect(config.upstreams.map(\.name) == ["agents", "docs"])
         #expect(config.routes.map(\.pattern) == [
-            "/healthz", "/api/v1/**", "/api/v1/sessions/{id}", "/api/v1/sessions/*/events", "/docs/**", "/internal/**", "/teapot",
+            "/healthz", "/api/v1/**", "/api/v1/sessions/{id}", "/api/v1/sessions/*/events", "/api/v1/legacy/**", "/docs/**",
+            "/internal/**", "/teapot",
         ])
+        #expect(config.apiKeys?.legacyPrefixes == ["ck_", "sk-"])
+        #expect(config.routes.contains { $0.auth == .optional })
+        #expect(config.routes.contains { $0.forwardCredentials })
         #expect(config.routes.contains { $0.action == .deny })
         #expect(config.routes.contains { $0.stripPrefix == "/docs" })
         #expect(config.routes.contains { $0.action == .respond(status: 418, body: "I'm a teapot; \"short and stout\"") })
