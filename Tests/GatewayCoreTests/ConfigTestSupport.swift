@@ -37,8 +37,8 @@ struct ErrorCase: Sendable, CustomTestStringConvertible {
 }
 
 /// Asserts `text` fails with exactly one diagnostic at `at` containing `message`.
-func expectSingleError(_ item: ErrorCase, sourceLocation: Testing.SourceLocation = #_sourceLocation) {
-    let errors = configErrors(item.text)
+func expectSingleError(_ item: ErrorCase, environment: [String: String] = [:], sourceLocation: Testing.SourceLocation = #_sourceLocation) {
+    let errors = configErrors(item.text, environment: environment)
     #expect(errors.count == 1, "expected one error, got \(errors)", sourceLocation: sourceLocation)
     guard let first = errors.first else { return }
     #expect(first.location.file == "t.conf", sourceLocation: sourceLocation)

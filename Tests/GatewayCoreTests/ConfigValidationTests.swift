@@ -10,7 +10,7 @@ private let upstreamU = "upstream u {\n    server 127.0.0.1:1;\n}\n"
 struct ConfigTopLevelValidationTests {
     @Test(arguments: [
         ErrorCase("foo;", at: "1:1", "unknown directive \"foo\""),
-        ErrorCase("workers 2;\n  issuer x;", at: "2:3", "unknown directive \"issuer\""),
+        ErrorCase("workers 2;\n  issuer x;", at: "2:3", "\"issuer\" is not allowed at top level; it belongs inside \"jwt\""),
         ErrorCase("server 127.0.0.1:80;", at: "1:1", "\"server\" is not allowed at top level; it belongs inside \"upstream\""),
         ErrorCase("max_head 1k;", at: "1:1", "\"max_head\" is not allowed at top level; it belongs inside \"limits\""),
         ErrorCase("public;", at: "1:1", "\"public\" is not allowed at top level; it belongs inside \"route\""),
@@ -54,7 +54,7 @@ struct ConfigTopLevelValidationTests {
     }
 
     @Test(arguments: [
-        "jwt", "tokens", "roles", "rate_limit", "auth_failure_limit", "introspection", "registration",
+        "tokens", "roles", "rate_limit", "auth_failure_limit", "introspection", "registration",
         "resource", "rate_limit_store", "identity_token",
     ])
     func notYetSupportedTopLevel(name: String) {
@@ -167,10 +167,10 @@ struct ConfigRouteValidationTests {
     }
 
     @Test(arguments: [
-        ErrorCase("route / {\n    respond 200;\n}", at: "1:1", "route requires authentication: configure `api_keys` (JWT is not supported yet) or add `public;`"),
-        ErrorCase(upstreamU + "route /api/** {\n    methods GET;\n    upstream u;\n}", at: "4:1", "route requires authentication: configure `api_keys` (JWT is not supported yet) or add `public;`"),
+        ErrorCase("route / {\n    respond 200;\n}", at: "1:1", "route requires authentication: configure `jwt` or `api_keys`, or add `public;`"),
+        ErrorCase(upstreamU + "route /api/** {\n    methods GET;\n    upstream u;\n}", at: "4:1", "route requires authentication: configure `jwt` or `api_keys`, or add `public;`"),
         ErrorCase(upstreamU + "store sqlite k.db;\napi_keys { prefix gw_; }\nroute /a {\n    auth jwt;\n    upstream u;\n}", at: "6:1",
-                  "route accepts only JWTs, and JWT authentication is not supported yet"),
+                  "route accepts only JWTs, but no `jwt` block is configured"),
     ])
     func failClosedWithoutPublic(item: ErrorCase) {
         expectSingleError(item)
@@ -218,6 +218,41 @@ struct ConfigRouteValidationTests {
     ])
     func apiKeysErrors(item: ErrorCase) {
         expectSingleError(item)
+    }
+
+    @Test("a jwt block with inline and file keys, claims, leeway and typ")
+    func jwtBlock() throws {
+        let config = try loadConfig("""
+            jwt {
+                issuer https://idp.test;
+                audience a b;
+                key hs HS256 env:S;
+                leeway 10s;
+                require none;
+                require_typ at+jwt;
+                claims user_id=uid,sub permissions=scope;
+                cache 10;
+            }
+            route /x { auth jwt; deny; }
+            """, environment: ["S": String(repeating: "k", count: 32)])
+        let block = try #require(config.jwt.first)
+        #expect(block.issuer == "https://idp.test" && block.audiences == ["a", "b"])
+        #expect(block.keys.map(\.kid) == ["hs"] && block.keys[0].material.count == 32)
+        #expect(block.leeway == .seconds(10) && !block.requireExp && block.requiredTyp == "at+jwt")
+        #expect(block.claims.userID == ["uid", "sub"] && block.claims.permissions == ["scope"] && block.cacheSize == 10)
+    }
+
+    @Test(arguments: [
+        ErrorCase("jwt {\n    key k HS256 env:S;\n}", at: "1:1", "\"jwt\" needs an \"issuer\""),
+        ErrorCase("jwt {\n    issuer i;\n}", at: "1:1", "\"jwt\" needs at least one \"key\""),
+        ErrorCase("jwt {\n    issuer i;\n    key k HS999 env:S;\n}", at: "3:11", "unknown algorithm \"HS999\""),
+        ErrorCase("jwt {\n    issuer i;\n    key k HS256 env:S;\n    key k HS256 env:S;\n}", at: "4:9", "duplicate key id \"k\""),
+        ErrorCase("jwt {\n    issuer i;\n    key k HS256 env:S;\n    claims user=sub;\n}", at: "4:12", "unknown identity field \"user\""),
+        ErrorCase("jwt {\n    issuer i;\n    key k HS256 env:S;\n    require maybe;\n}", at: "4:13", "\"require\" takes exp or none"),
+        ErrorCase("jwt {\n    issuer i;\n    key k HS256 env:S;\n    jwks_url http://x;\n}", at: "4:5", "\"jwks_url\" is not supported yet"),
+    ])
+    func jwtErrors(item: ErrorCase) {
+        expectSingleError(item, environment: ["S": String(repeating: "k", count: 32)])
     }
 
     private static func stripRoute(_ pattern: String, _ prefix: String) -> String {
@@ -433,7 +468,7 @@ struct ConfigResultTests {
             "t.conf:1:1: upstream \"u\" needs at least one \"server\"",
             "t.conf:2:15: invalid number \"x\"",
             "t.conf:4:9: 0 is out of range 1...256",
-            "t.conf:5:1: route requires authentication: configure `api_keys` (JWT is not supported yet) or add `public;`",
+            "t.conf:5:1: route requires authentication: configure `jwt` or `api_keys`, or add `public;`",
             "t.conf:6:14: unknown upstream \"missing\"",
             "t.conf:8:1: unknown directive \"bogus\"",
             "t.conf:9:19: size must be greater than 0",

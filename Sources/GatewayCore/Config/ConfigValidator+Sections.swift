@@ -222,3 +222,99 @@ extension ConfigValidator {
         }
     }
 }
+
+extension ConfigValidator {
+    /// The algorithms a `key` line may name (SPEC §5).
+    static let jwsAlgorithms: Set<String> = [
+        "HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA",
+    ]
+
+    /// `jwt { ... }`. - Returns: nil after reporting a problem that makes the block unusable.
+    mutating func jwtBlock(_ directive: ConfigDirective) -> JWTBlockConfig? {
+        var seen: [String: SourceLocation] = [:]
+        var result = JWTBlockConfig(issuer: "", location: directive.location)
+        var valid = true
+        for child in directive.block ?? [] {
+            switch child.name {
+            case "issuer":
+                guard once(child, &seen), shape(child, arguments: 1...1) else { valid = false; continue }
+                result.issuer = child.arguments[0].text
+            case "audience":
+                guard once(child, &seen), shape(child, arguments: 1...Int.max) else { valid = false; continue }
+                result.audiences = child.arguments.map(\.text)
+            case "key":
+                guard shape(child, arguments: 3...3) else { valid = false; continue }
+                let (kid, algorithm, material) = (child.arguments[0], child.arguments[1], child.arguments[2])
+                guard Self.jwsAlgorithms.contains(algorithm.text) else {
+                    error(algorithm.location, "unknown algorithm \"\(algorithm.text)\"; expected one of HS256 HS384 HS512 RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA")
+                    valid = false
+                    continue
+                }
+                if result.keys.contains(where: { $0.kid == kid.text }) {
+                    error(kid.location, "duplicate key id \"\(kid.text)\"")
+                    valid = false
+                    continue
+                }
+                guard let bytes = secret(material) else { valid = false; continue }
+                result.keys.append(JWTKeyConfig(kid: kid.text, algorithm: algorithm.text, material: bytes, location: child.location))
+            case "leeway":
+                guard once(child, &seen), shape(child, arguments: 1...1), let leeway = parse(child.arguments[0], ConfigValue.duration) else {
+                    valid = false
+                    continue
+                }
+                result.leeway = leeway
+            case "require":
+                guard once(child, &seen), shape(child, arguments: 1...1) else { valid = false; continue }
+                switch child.arguments[0].text {
+                case "exp": result.requireExp = true
+                case "none": result.requireExp = false
+                default:
+                    error(child.arguments[0].location, "\"require\" takes exp or none")
+                    valid = false
+                }
+            case "require_typ":
+                guard once(child, &seen), shape(child, arguments: 1...1) else { valid = false; continue }
+                result.requiredTyp = child.arguments[0].text
+            case "claims":
+                guard once(child, &seen), shape(child, arguments: 1...Int.max) else { valid = false; continue }
+                for argument in child.arguments {
+                    let parts = argument.text.split(separator: "=", maxSplits: 1).map(String.init)
+                    let sources = parts.count == 2 ? parts[1].split(separator: ",").map(String.init) : []
+                    guard parts.count == 2, !sources.isEmpty else {
+                        error(argument.location, "claims take FIELD=claim[,claim...], e.g. user_id=sub")
+                        valid = false
+                        continue
+                    }
+                    switch parts[0] {
+                    case "user_id": result.claims.userID = sources
+                    case "org_id": result.claims.orgID = sources
+                    case "email": result.claims.email = sources
+                    case "name": result.claims.name = sources
+                    case "permissions": result.claims.permissions = sources
+                    case "roles": result.claims.roles = sources
+                    default:
+                        error(argument.location, "unknown identity field \"\(parts[0])\"; expected user_id, org_id, email, name, permissions or roles")
+                        valid = false
+                    }
+                }
+            case "cache":
+                guard once(child, &seen), shape(child, arguments: 1...1),
+                      let size = parse(child.arguments[0], { (text: String) throws(ConfigValueError) -> Int in try ConfigValue.integer(text, in: 0...10_000_000) })
+                else { valid = false; continue }
+                result.cacheSize = size
+            default:
+                reject(child, in: .jwt)
+                valid = false
+            }
+        }
+        if result.issuer.isEmpty {
+            error(directive.location, "\"jwt\" needs an \"issuer\"")
+            valid = false
+        }
+        if result.keys.isEmpty && valid {
+            error(directive.location, "\"jwt\" needs at least one \"key\"")
+            valid = false
+        }
+        return valid ? result : nil
+    }
+}

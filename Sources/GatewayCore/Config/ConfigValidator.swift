@@ -19,7 +19,7 @@ package struct ConfigValidator {
 
     /// The blocks directives can stand in; used to say where a misplaced directive belongs.
     enum Context: CaseIterable {
-        case main, limits, upstream, route, apiKeys
+        case main, limits, upstream, route, apiKeys, jwt
 
         var phrase: String {
             switch self {
@@ -28,6 +28,7 @@ package struct ConfigValidator {
             case .upstream: "inside \"upstream\""
             case .route: "inside \"route\""
             case .apiKeys: "inside \"api_keys\""
+            case .jwt: "inside \"jwt\""
             }
         }
 
@@ -36,7 +37,7 @@ package struct ConfigValidator {
             switch self {
             case .main:
                 ["listen", "admin_listen", "workers", "trust_proxies", "limits", "upstream", "route", "store", "access_log",
-                 "api_keys"]
+                 "api_keys", "jwt"]
             case .limits:
                 ["max_head", "max_headers", "max_body", "max_token", "head_timeout", "idle_timeout", "max_connections",
                  "drain_timeout"]
@@ -46,6 +47,8 @@ package struct ConfigValidator {
                 ["methods", "upstream", "public", "respond", "deny", "strip_prefix", "auth", "forward_credentials"]
             case .apiKeys:
                 ["header", "bearer", "prefix", "legacy_prefix"]
+            case .jwt:
+                ["issuer", "audience", "key", "leeway", "require", "require_typ", "claims", "cache"]
             }
         }
 
@@ -53,10 +56,12 @@ package struct ConfigValidator {
         var notYetSupported: Set<String> {
             switch self {
             case .main:
-                ["jwt", "tokens", "roles", "rate_limit", "auth_failure_limit", "introspection", "registration",
+                ["tokens", "roles", "rate_limit", "auth_failure_limit", "introspection", "registration",
                  "resource", "rate_limit_store", "identity_token"]
             case .limits, .upstream, .apiKeys:
                 []
+            case .jwt:
+                ["jwks_file", "jwks_url"]
             case .route:
                 ["require", "require_any", "require_role", "match_claim", "rate_limit", "allow_query_token",
                  "identity_token", "require_typ"]
@@ -138,6 +143,15 @@ package struct ConfigValidator {
                     continue
                 }
                 config.storePath = path.text
+            case "jwt":
+                guard shape(directive, arguments: 0...0, block: true) else { continue }
+                if let block = jwtBlock(directive) {
+                    if let first = config.jwt.first(where: { $0.issuer == block.issuer }) {
+                        error(directive.location, "duplicate jwt issuer \"\(block.issuer)\" (first at \(first.location))")
+                    } else {
+                        config.jwt.append(block)
+                    }
+                }
             case "api_keys":
                 guard once(directive, &seen), shape(directive, arguments: 0...0, block: true) else { continue }
                 config.apiKeys = apiKeys(directive.block ?? [])
@@ -163,10 +177,12 @@ package struct ConfigValidator {
         for route in config.routes where !route.isPublic && route.action != .deny {
             switch route.auth {
             case .jwtOnly:
-                error(route.location, "route accepts only JWTs, and JWT authentication is not supported yet")
-            case .required, .apiKeyOnly, .optional:
-                if config.apiKeys == nil {
-                    error(route.location, "route requires authentication: configure `api_keys` (JWT is not supported yet) or add `public;`")
+                if config.jwt.isEmpty { error(route.location, "route accepts only JWTs, but no `jwt` block is configured") }
+            case .apiKeyOnly:
+                if config.apiKeys == nil { error(route.location, "route accepts only API keys, but `api_keys` is not configured") }
+            case .required, .optional:
+                if config.apiKeys == nil && config.jwt.isEmpty {
+                    error(route.location, "route requires authentication: configure `jwt` or `api_keys`, or add `public;`")
                 }
             }
         }

@@ -19,6 +19,8 @@ package struct GatewayConfig: Sendable, Equatable {
     package var routes: [RouteConfig] = []
     /// `store sqlite PATH;` — the key store file; nil when not configured.
     package var storePath: String? = nil
+    /// `jwt { ... }` blocks, one per trusted issuer (a token picks its block by `iss`).
+    package var jwt: [JWTBlockConfig] = []
     /// `api_keys { ... }` — API-key authentication (needs `store`); nil when absent.
     package var apiKeys: APIKeysConfig? = nil
     /// `access_log off|stdout|PATH;` — one JSON line per request. Default `stdout`.
@@ -176,6 +178,47 @@ package struct APIKeysConfig: Sendable, Equatable {
     /// `legacy_prefix P...;` — prefixes of imported keys, looked up by SHA-256 of the whole key.
     package var legacyPrefixes: [String] = []
     package init() {}
+}
+
+/// `jwt { issuer ...; audience ...; key KID ALG MATERIAL; leeway D; require exp|none;
+/// require_typ T; claims ...; cache N; }` (SPEC §5).
+package struct JWTBlockConfig: Sendable, Equatable {
+    /// `issuer URL;` — required; the token's `iss` must equal it.
+    package var issuer: String
+    /// `audience A...;` — the token's `aud` must contain one of them.
+    package var audiences: [String] = []
+    /// `key KID ALG MATERIAL;` — at least one; the key is bound to that algorithm.
+    package var keys: [JWTKeyConfig] = []
+    /// `leeway DURATION;` — clock skew allowed on exp/nbf/iat. Default 30s.
+    package var leeway: Duration = .seconds(30)
+    /// `require exp|none;` — whether `exp` must be present. Default exp.
+    package var requireExp = true
+    /// `require_typ T;` — the header `typ` required (RFC 9068 `at+jwt`); nil: not checked.
+    package var requiredTyp: String? = nil
+    /// `claims user_id=sub,user_id ...;` — where each identity field is read from.
+    package var claims = ClaimMapping()
+    /// `cache N;` — verified-token cache entries. Default 100000.
+    package var cacheSize = 100_000
+    package var location: SourceLocation
+    package init(issuer: String, location: SourceLocation) {
+        self.issuer = issuer
+        self.location = location
+    }
+}
+
+/// One `key` line: the key id, its algorithm and its material (an HMAC secret, or a PEM
+/// public key or certificate from `file:`).
+package struct JWTKeyConfig: Sendable, Equatable {
+    package var kid: String
+    package var algorithm: String
+    package var material: [UInt8]
+    package var location: SourceLocation
+    package init(kid: String, algorithm: String, material: [UInt8], location: SourceLocation) {
+        self.kid = kid
+        self.algorithm = algorithm
+        self.material = material
+        self.location = location
+    }
 }
 
 /// Which credentials a protected route accepts (`auth ...;`).

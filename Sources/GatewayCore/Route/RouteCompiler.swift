@@ -39,18 +39,30 @@ package enum CompiledAction: Sendable {
 package struct LoadedConfig: Sendable {
     package let config: GatewayConfig
     package let routes: RouteTable<CompiledRoute>
+    /// JWT verification, when `jwt` blocks are configured.
+    package let jwt: CompiledJWT?
+
+    package init(config: GatewayConfig) throws(ConfigError) {
+        self.config = config
+        var problems: [ConfigDiagnostic] = []
+        var routes: RouteTable<CompiledRoute>? = nil
+        var jwt: CompiledJWT? = nil
+        do { routes = try RouteCompiler.compile(config) } catch { problems += error.diagnostics }
+        do { jwt = try JWTCompiler.compile(config) } catch { problems += error.diagnostics }
+        guard problems.isEmpty, let routes else { throw ConfigError(problems) }
+        self.routes = routes
+        self.jwt = jwt
+    }
 
     /// Loads, validates and compiles the file at `path`.
     /// - Throws: `ConfigError` with every problem (`file:line:col: message`).
     package static func load(path: String, environment: [String: String]) throws(ConfigError) -> LoadedConfig {
-        let config = try ConfigLoader.load(path: path, environment: environment)
-        return LoadedConfig(config: config, routes: try RouteCompiler.compile(config))
+        try LoadedConfig(config: ConfigLoader.load(path: path, environment: environment))
     }
 
     /// Same, from text (tests, the demo).
     package static func load(text: String, fileName: String, environment: [String: String]) throws(ConfigError) -> LoadedConfig {
-        let config = try ConfigLoader.load(text: text, fileName: fileName, environment: environment)
-        return LoadedConfig(config: config, routes: try RouteCompiler.compile(config))
+        try LoadedConfig(config: ConfigLoader.load(text: text, fileName: fileName, environment: environment))
     }
 }
 

@@ -53,13 +53,29 @@ extension ClientConnection {
         case .apiKeyOnly where !isAPIKey: return .invalid("jwt_not_accepted")
         default: break
         }
-        guard isAPIKey, let apiKeys else { return .invalid("jwt_not_configured") }
-        guard let index = loop.currentKeyIndex() else { return .invalid("apikey_store_unavailable") }
         let presented = UnsafeRawBufferPointer(rebasing: bytes[token.start..<token.start + token.count])
+        guard isAPIKey, let apiKeys else { return authenticateJWT(presented) }
+        guard let index = loop.currentKeyIndex() else { return .invalid("apikey_store_unavailable") }
         switch index.authenticate(presented: presented, prefixes: apiKeys.prefixes, legacyPrefixes: apiKeys.legacyPrefixes, now: WallClock.now()) {
         case .success(let record):
             loop.noteKeyUsed(record.id)
             return .authenticated(Identity(apiKey: record))
+        case .failure(let failure):
+            return .invalid(failure.reason)
+        }
+    }
+
+    /// Verifies a bearer JWT: a cache hit (keyed by the token's SHA-256, never served past
+    /// `exp`) skips the signature check.
+    private func authenticateJWT(_ token: UnsafeRawBufferPointer) -> AuthOutcome {
+        guard let jwt = runtime.jwt else { return .invalid("jwt_not_configured") }
+        let now = Int64(WallClock.now())
+        let hash = jwt.cache.map { _ in TokenHash(token: token) }
+        if let cache = jwt.cache, let hash, let identity = cache.lookup(hash, now: now) { return .authenticated(identity) }
+        switch jwt.verifier.verify(token, now: now) {
+        case .success(let verified):
+            if let cache = jwt.cache, let hash { cache.insert(hash, token: verified, now: now) }
+            return .authenticated(verified.identity)
         case .failure(let failure):
             return .invalid(failure.reason)
         }

@@ -17,6 +17,8 @@ final class Runtime: Sendable {
     let ownAuthorities: [[UInt8]]
     /// `api_keys`, resolved; nil when API keys are not configured.
     let apiKeys: CompiledAPIKeys?
+    /// JWT verification and its cache; nil when no `jwt` block is configured.
+    let jwt: CompiledJWT?
 
     init(loaded: LoadedConfig, generation: Int, loopCount: Int) {
         self.generation = generation
@@ -31,6 +33,7 @@ final class Runtime: Sendable {
         }
         ownAuthorities = authorities
         apiKeys = loaded.config.apiKeys.map(CompiledAPIKeys.init)
+        jwt = loaded.jwt
     }
 
     func isOwnAuthority(_ authority: UnsafeRawBufferPointer) -> Bool {

@@ -1,0 +1,50 @@
+package import GatewayCrypto
+
+/// A `VerificationKey` is a JWS verifier: bound to one algorithm, parsed once.
+extension VerificationKey: JWSVerifier {
+    package var algorithmName: String { algorithm.rawValue }
+}
+
+/// The JWT side of a loaded configuration: the verifier over every issuer's keys and the
+/// verified-token cache (none when every block says `cache 0`).
+package struct CompiledJWT: Sendable {
+    package let verifier: JWTVerifier
+    package let cache: VerifiedTokenCache?
+}
+
+/// Builds verification keys from `jwt` blocks; a weak or malformed key is a load error at
+/// its `key` line (SPEC §3).
+package enum JWTCompiler {
+    package static func compile(_ config: GatewayConfig) throws(ConfigError) -> CompiledJWT? {
+        guard !config.jwt.isEmpty else { return nil }
+        var problems: [ConfigDiagnostic] = []
+        var issuers: [JWTIssuerConfig] = []
+        var keys: [JWTKeyEntry] = []
+        for block in config.jwt {
+            issuers.append(JWTIssuerConfig(
+                issuer: block.issuer, audiences: block.audiences, leeway: block.leeway, requireExp: block.requireExp,
+                requiredTyp: block.requiredTyp, claims: block.claims))
+            for key in block.keys {
+                guard let algorithm = JWSAlgorithm(rawValue: key.algorithm) else {
+                    problems.append(ConfigDiagnostic(key.location, "unknown algorithm \"\(key.algorithm)\""))
+                    continue
+                }
+                do {
+                    let verifier: VerificationKey
+                    switch algorithm {
+                    case .hs256, .hs384, .hs512: verifier = try VerificationKey(hmacSecret: key.material, algorithm: algorithm)
+                    default: verifier = try VerificationKey(pem: key.material, algorithm: algorithm)
+                    }
+                    keys.append(JWTKeyEntry(kid: key.kid, verifier: verifier, issuer: block.issuer))
+                } catch {
+                    problems.append(ConfigDiagnostic(key.location, "key \"\(key.kid)\": \(error.message)"))
+                }
+            }
+        }
+        guard problems.isEmpty else { throw ConfigError(problems) }
+        let cacheSize = config.jwt.map(\.cacheSize).max() ?? 0
+        return CompiledJWT(
+            verifier: JWTVerifier(issuers: issuers, keys: keys, maxTokenBytes: config.limits.maxTokenBytes),
+            cache: cacheSize > 0 ? VerifiedTokenCache(capacity: cacheSize) : nil)
+    }
+}
