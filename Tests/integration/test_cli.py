@@ -91,7 +91,8 @@ INVALID = {
                            {1, 2}, None),
     "overlapping_routes_same_methods": ('route /a/* { public; methods GET; respond 200 "1"; }\n'
                                         'route /a/{x} { public; methods GET POST; respond 200 "2"; }\n', {1, 2}, None),
-    "jwt_block": ('workers 1;\njwt {\n    issuer https://x;\n}\n', {2}, "not supported yet"),
+    "jwt_block_without_key": ('workers 1;\njwt {\n    issuer https://x;\n}\n', {2}, "needs at least one"),
+    "tokens_block": ('workers 1;\ntokens {\n    issuer https://x;\n}\n', {2}, "not supported yet"),
     "require_in_route": ('route /a {\n    require memory:read;\n    respond 200 "x";\n}\n', {1, 2}, None),
     "non_public_route": ('upstream u { server 127.0.0.1:9000; }\nroute /a {\n    upstream u;\n}\n', {2, 3, 4}, None),
     "non_public_respond_route": ('route /a { respond 200 "x"; }\n', {1}, None),
