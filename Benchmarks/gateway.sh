@@ -62,3 +62,27 @@ contender_gateway_apikey() {
 }
 
 CONTENDERS+=(gateway_apikey)
+
+# JWT-protected routes (SPEC §5) with the harness's tokens; the harness checks its bad tokens
+# (none, garbage, tampered, wrong secret, expired, alg none, wrong audience, other algorithm).
+# gateway_jwt_conf PORT KEYLINE : one issuer trusting exactly one key (like the HAProxy peers).
+gateway_jwt_conf() {
+    gateway_conf "$1" 1 | sed 's/route \/\*\* { public; upstream up; }/route \/** { upstream up; }/'
+    printf 'jwt {\n    issuer %s;\n    audience %s;\n    %s\n}\n' "$JWT_ISS" "$JWT_AUD" "$2"
+}
+
+contender_gateway_jwt_hs256() {
+    AUTH=hs256 IDENTITY=1
+    DESC="$(gateway_version) JWT HS256 protected route (verified-token cache on), workers 1, access_log off"
+    gateway_jwt_conf "$PORT" "key hs HS256 env:GATEWAY_JWT_SECRET;" >"$WORK/gateway-jwt.conf"
+    spawn env GATEWAY_JWT_SECRET="$JWT_SECRET" "$GATEWAY_BIN" serve --config "$WORK/gateway-jwt.conf"
+}
+
+contender_gateway_jwt_rs256() {
+    AUTH=rs256 IDENTITY=1
+    DESC="$(gateway_version) JWT RS256 protected route (verified-token cache on), workers 1, access_log off"
+    gateway_jwt_conf "$PORT" "key rs RS256 file:$JWT_PUBKEY;" >"$WORK/gateway-jwt-rs.conf"
+    spawn "$GATEWAY_BIN" serve --config "$WORK/gateway-jwt-rs.conf"
+}
+
+CONTENDERS+=(gateway_jwt_hs256 gateway_jwt_rs256)
