@@ -23,14 +23,14 @@ enum JWTFixture {
     static let issuer = "https://auth.example.com"
     static let otherIssuer = "https://other.example.com"
 
-    static func b64(_ text: String) -> String { JWTBase64URL.encodeToString(Array(text.utf8)) }
+    static func b64(_ text: String) -> String { Base64URL.encode(Array(text.utf8)) }
 
     /// `header.payload.signature` from raw JSON texts; the signature is SHA-256 of the signing
     /// input (what `DigestVerifier` accepts) unless `signature` is given.
     static func token(header: String, payload: String, signature: [UInt8]? = nil) -> [UInt8] {
         let input = b64(header) + "." + b64(payload)
         let sig = signature ?? Digest.sha256(Array(input.utf8))
-        return Array((input + "." + JWTBase64URL.encodeToString(sig)).utf8)
+        return Array((input + "." + Base64URL.encode(sig)).utf8)
     }
 
     /// A payload with the usual valid claims; `extra` is spliced in (leading comma included by caller).

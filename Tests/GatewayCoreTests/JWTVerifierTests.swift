@@ -149,9 +149,9 @@ struct JWTVerifierTests {
     @Test func signatureIsCheckedBeforePayload() {
         // A payload that is not even base64 yields bad_signature, not malformed: it was never decoded.
         let input = F.b64(Self.hsHeader) + ".!!!!"
-        let token = Array((input + "." + JWTBase64URL.encodeToString([9, 9])).utf8)
+        let token = Array((input + "." + Base64URL.encode([9, 9])).utf8)
         #expect(F.failure(F.verify(token)) == .badSignature)
-        let signed = Array((input + "." + JWTBase64URL.encodeToString(Digest.sha256(Array(input.utf8)))).utf8)
+        let signed = Array((input + "." + Base64URL.encode(Digest.sha256(Array(input.utf8)))).utf8)
         #expect(F.failure(F.verify(signed)) == .malformed)
     }
 
@@ -196,13 +196,13 @@ struct JWTVerifierTests {
         default: h = "e31"  // "{}" is "e30"; "e31" carries non-zero trailing bits
         }
         let input = h + "." + p
-        let token = Array((input + "." + JWTBase64URL.encodeToString(Digest.sha256(Array(input.utf8)))).utf8)
+        let token = Array((input + "." + Base64URL.encode(Digest.sha256(Array(input.utf8)))).utf8)
         #expect(F.failure(F.verify(token)) == .malformed)
     }
 
     @Test func rejectsPaddedSignature() {
         let input = F.b64(Self.hsHeader) + "." + F.b64(F.payload())
-        let token = Array((input + "." + JWTBase64URL.encodeToString(Digest.sha256(Array(input.utf8))) + "=").utf8)
+        let token = Array((input + "." + Base64URL.encode(Digest.sha256(Array(input.utf8))) + "=").utf8)
         #expect(F.failure(F.verify(token)) == .malformed)
     }
 

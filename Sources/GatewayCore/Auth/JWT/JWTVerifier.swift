@@ -1,3 +1,5 @@
+import GatewayCrypto
+
 /// A JWT that passed every check, ready to become the request's identity.
 package struct VerifiedToken: Sendable, Equatable {
     /// The mapped identity (`method == .jwt`).
@@ -109,7 +111,7 @@ package final class JWTVerifier: Sendable {
         guard firstDot > 0, secondDot > firstDot + 1, secondDot < token.count - 1 else { throw .malformed }
 
         // Header.
-        guard let headerBytes = JWTBase64URL.decode(UnsafeRawBufferPointer(rebasing: token[0..<firstDot])) else {
+        guard let headerBytes = Base64URL.decode(UnsafeRawBufferPointer(rebasing: token[0..<firstDot])) else {
             throw .malformed
         }
         guard case .success(let header) = JSONParser.parse(headerBytes, maxBytes: maxTokenBytes), header.isObject else {
@@ -124,7 +126,7 @@ package final class JWTVerifier: Sendable {
         let candidates = try candidateKeys(kid: header["kid"], alg: alg)
 
         // Signature over the ASCII bytes `header.payload`.
-        guard let signature = JWTBase64URL.decode(UnsafeRawBufferPointer(rebasing: token[(secondDot + 1)...])) else {
+        guard let signature = Base64URL.decode(UnsafeRawBufferPointer(rebasing: token[(secondDot + 1)...])) else {
             throw .malformed
         }
         let message = UnsafeRawBufferPointer(rebasing: token[0..<secondDot])
@@ -138,7 +140,7 @@ package final class JWTVerifier: Sendable {
         guard let key = verifiedBy else { throw .badSignature }
 
         // Only now: the payload.
-        guard let payloadBytes = JWTBase64URL.decode(UnsafeRawBufferPointer(rebasing: token[(firstDot + 1)..<secondDot])) else {
+        guard let payloadBytes = Base64URL.decode(UnsafeRawBufferPointer(rebasing: token[(firstDot + 1)..<secondDot])) else {
             throw .malformed
         }
         guard case .success(let payload) = JSONParser.parse(payloadBytes, maxBytes: maxTokenBytes), payload.isObject else {
