@@ -201,3 +201,49 @@ def test_weak_or_mismatched_keys_are_load_errors(gateway_bin, tmp_path, keys, ke
     r = run_cli(gateway_bin, "check-config", "--config", str(conf), env={"X": "y" * 40})
     assert r.returncode == 2, r.stdout + r.stderr
     assert f"{conf}:3:" in r.stderr and message in r.stderr.lower(), r.stderr
+
+
+def jwks_document(keys) -> dict:
+    from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
+    made = keys[0]
+    out = []
+    for kid, codec, alg in (("rs", RSAAlgorithm, "RS256"), ("ps", RSAAlgorithm, "PS256"), ("es", ECAlgorithm, None),
+                            ("ed", OKPAlgorithm, None)):
+        jwk = json.loads(codec.to_jwk(made[kid][1].public_key()))
+        jwk["kid"] = "jwks-" + kid
+        if alg:
+            jwk["alg"] = alg
+        out.append(jwk)
+    return {"keys": out}
+
+
+def test_jwks_file_keys_verify(module_gateways, module_upstream, keys, tmp_path):
+    path = tmp_path / "jwks.json"
+    path.write_text(json.dumps(jwks_document(keys)))
+    body = (upstream_block("u", module_upstream.port)
+            + f"jwt {{\n    issuer {ISS};\n    audience {AUD};\n    jwks_file {path};\n}}\nroute /api/** {{ upstream u; }}\n")
+    gw = module_gateways.new("jwks").start(body)
+    made = keys[0]
+    for kid in ("rs", "ps", "es", "ed"):
+        alg, key = made[kid]
+        token = jwt.encode(claims(), key, algorithm=alg, headers={"kid": "jwks-" + kid})
+        assert echo(call(gw, token))["path"] == "/api/me", kid
+    # the same key under a kid the JWKS does not have, and an HS256 token, are refused
+    alg, key = made["rs"]
+    assert_error(call(gw, jwt.encode(claims(), key, algorithm=alg, headers={"kid": "other"})), 401, "invalid_token")
+    assert_error(call(gw, jwt.encode(claims(), SECRET, algorithm="HS256")), 401, "invalid_token")
+    gw.stop()
+
+
+@pytest.mark.parametrize("document,message", [
+    ({"keys": [{"kty": "oct", "k": "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0", "kid": "s"}]}, "symmetric"),
+    ({"nokeys": []}, "keys"),
+    ({"keys": [{"kty": "EC", "crv": "P-256", "x": "AAAA", "y": "AAAA", "kid": "bad"}]}, "bad"),
+])
+def test_bad_jwks_file_is_a_load_error(gateway_bin, tmp_path, document, message):
+    path = tmp_path / "jwks.json"
+    path.write_text(json.dumps(document))
+    conf = tmp_path / "j.conf"
+    conf.write_text(f"jwt {{\n    issuer {ISS};\n    jwks_file {path};\n}}\nroute /x {{ deny; }}\n")
+    r = run_cli(gateway_bin, "check-config", "--config", str(conf))
+    assert r.returncode == 2 and f"{conf}:3:5:" in r.stderr and message in r.stderr, r.stderr

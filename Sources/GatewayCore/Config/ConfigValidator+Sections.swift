@@ -257,6 +257,14 @@ extension ConfigValidator {
                 }
                 guard let bytes = secret(material) else { valid = false; continue }
                 result.keys.append(JWTKeyConfig(kid: kid.text, algorithm: algorithm.text, material: bytes, location: child.location))
+            case "jwks_file":
+                guard shape(child, arguments: 1...1) else { valid = false; continue }
+                let path = child.arguments[0]
+                guard let document = secret(ConfigArgument(text: "file:" + path.text, location: path.location)) else {
+                    valid = false
+                    continue
+                }
+                result.jwksFiles.append(JWKSFileConfig(path: path.text, document: document, location: child.location))
             case "leeway":
                 guard once(child, &seen), shape(child, arguments: 1...1), let leeway = parse(child.arguments[0], ConfigValue.duration) else {
                     valid = false
@@ -311,8 +319,8 @@ extension ConfigValidator {
             error(directive.location, "\"jwt\" needs an \"issuer\"")
             valid = false
         }
-        if result.keys.isEmpty && valid {
-            error(directive.location, "\"jwt\" needs at least one \"key\"")
+        if result.keys.isEmpty && result.jwksFiles.isEmpty && valid {
+            error(directive.location, "\"jwt\" needs at least one \"key\" or \"jwks_file\"")
             valid = false
         }
         return valid ? result : nil

@@ -48,7 +48,7 @@ package struct ConfigValidator {
             case .apiKeys:
                 ["header", "bearer", "prefix", "legacy_prefix"]
             case .jwt:
-                ["issuer", "audience", "key", "leeway", "require", "require_typ", "claims", "cache"]
+                ["issuer", "audience", "key", "jwks_file", "leeway", "require", "require_typ", "claims", "cache"]
             }
         }
 
@@ -61,7 +61,7 @@ package struct ConfigValidator {
             case .limits, .upstream, .apiKeys:
                 []
             case .jwt:
-                ["jwks_file", "jwks_url"]
+                ["jwks_url"]
             case .route:
                 ["require", "require_any", "require_role", "match_claim", "rate_limit", "allow_query_token",
                  "identity_token", "require_typ"]

@@ -189,6 +189,8 @@ package struct JWTBlockConfig: Sendable, Equatable {
     package var audiences: [String] = []
     /// `key KID ALG MATERIAL;` — at least one; the key is bound to that algorithm.
     package var keys: [JWTKeyConfig] = []
+    /// `jwks_file PATH;` (repeatable) — a JWKS document read at load and on every reload.
+    package var jwksFiles: [JWKSFileConfig] = []
     /// `leeway DURATION;` — clock skew allowed on exp/nbf/iat. Default 30s.
     package var leeway: Duration = .seconds(30)
     /// `require exp|none;` — whether `exp` must be present. Default exp.
@@ -202,6 +204,18 @@ package struct JWTBlockConfig: Sendable, Equatable {
     package var location: SourceLocation
     package init(issuer: String, location: SourceLocation) {
         self.issuer = issuer
+        self.location = location
+    }
+}
+
+/// One `jwks_file` line: the document's bytes as read at load time.
+package struct JWKSFileConfig: Sendable, Equatable {
+    package var path: String
+    package var document: [UInt8]
+    package var location: SourceLocation
+    package init(path: String, document: [UInt8], location: SourceLocation) {
+        self.path = path
+        self.document = document
         self.location = location
     }
 }

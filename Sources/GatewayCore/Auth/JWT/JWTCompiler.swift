@@ -40,6 +40,15 @@ package enum JWTCompiler {
                     problems.append(ConfigDiagnostic(key.location, "key \"\(key.kid)\": \(error.message)"))
                 }
             }
+            for file in block.jwksFiles {
+                do {
+                    for (kid, key) in try JWKSLoader.keys(from: file.document) {
+                        keys.append(JWTKeyEntry(kid: kid, verifier: key, issuer: block.issuer))
+                    }
+                } catch {
+                    problems.append(ConfigDiagnostic(file.location, "jwks_file \(file.path): \(error.message)"))
+                }
+            }
         }
         guard problems.isEmpty else { throw ConfigError(problems) }
         let cacheSize = config.jwt.map(\.cacheSize).max() ?? 0

@@ -1,0 +1,80 @@
+package import GatewayCrypto
+
+/// Turns a JWKS document (RFC 7517) into verification keys, each bound to one algorithm:
+/// RSA keys to their `alg` (RS256 when absent), EC keys to their curve's algorithm, OKP
+/// Ed25519 keys to EdDSA. Symmetric (`oct`) keys and `use: enc` keys are refused: a JWKS is
+/// public material, and a secret in it would be a configuration mistake.
+package enum JWKSLoader {
+    /// - Returns: `(kid, key)` pairs. - Throws: a message naming the offending key.
+    package static func keys(from document: [UInt8]) throws(JWKSError) -> [(kid: String?, key: VerificationKey)] {
+        let root: JSONValue
+        switch JSONParser.parse(document, maxBytes: 1 << 20) {
+        case .success(let value): root = value
+        case .failure(let error): throw JWKSError("not valid JSON (\(error))")
+        }
+        guard case .array(let entries)? = root["keys"] else { throw JWKSError("no \"keys\" array") }
+        var result: [(kid: String?, key: VerificationKey)] = []
+        for (position, entry) in entries.enumerated() {
+            let kid = entry["kid"]?.stringValue
+            let name = kid.map { "key \"\($0)\"" } ?? "key #\(position + 1)"
+            if entry["use"]?.stringValue == "enc" { continue }
+            do {
+                result.append((kid, try key(entry)))
+            } catch {
+                throw JWKSError("\(name): \(error.message)")
+            }
+        }
+        guard !result.isEmpty else { throw JWKSError("no usable signing keys") }
+        return result
+    }
+
+    private static func key(_ jwk: JSONValue) throws(JWKSError) -> VerificationKey {
+        let alg = jwk["alg"]?.stringValue
+        do {
+            switch jwk["kty"]?.stringValue {
+            case "RSA":
+                let algorithm = try algorithmNamed(alg ?? "RS256", allowed: [.rs256, .rs384, .rs512, .ps256, .ps384, .ps512])
+                return try VerificationKey(rsaModulus: try bytes(jwk, "n"), exponent: try bytes(jwk, "e"), algorithm: algorithm)
+            case "EC":
+                let byCurve: [String: JWSAlgorithm] = ["P-256": .es256, "P-384": .es384, "P-521": .es512]
+                guard let crv = jwk["crv"]?.stringValue, let algorithm = byCurve[crv] else { throw JWKSError("unsupported EC curve") }
+                if let alg, alg != algorithm.rawValue { throw JWKSError("alg \(alg) does not match curve \(crv)") }
+                return try VerificationKey(ecX: try bytes(jwk, "x"), y: try bytes(jwk, "y"), algorithm: algorithm)
+            case "OKP":
+                guard jwk["crv"]?.stringValue == "Ed25519" else { throw JWKSError("unsupported OKP curve") }
+                if let alg, alg != "EdDSA" { throw JWKSError("alg \(alg) does not match Ed25519") }
+                return try VerificationKey(ed25519PublicKey: try bytes(jwk, "x"))
+            case "oct":
+                throw JWKSError("symmetric keys are not accepted from a JWKS")
+            default:
+                throw JWKSError("unsupported kty")
+            }
+        } catch let error as JWKSError {
+            throw error
+        } catch let error as CryptoError {
+            throw JWKSError(error.message)
+        } catch {
+            throw JWKSError("invalid key")
+        }
+    }
+
+    private static func algorithmNamed(_ name: String, allowed: Set<JWSAlgorithm>) throws(JWKSError) -> JWSAlgorithm {
+        guard let algorithm = JWSAlgorithm(rawValue: name), allowed.contains(algorithm) else {
+            throw JWKSError("alg \(name) does not fit the key type")
+        }
+        return algorithm
+    }
+
+    private static func bytes(_ jwk: JSONValue, _ member: String) throws(JWKSError) -> [UInt8] {
+        guard let text = jwk[member]?.stringValue, let value = Base64URL.decode(text), !value.isEmpty else {
+            throw JWKSError("missing or invalid \"\(member)\"")
+        }
+        return value
+    }
+}
+
+/// Why a JWKS document was refused (safe to show: names keys, never key bytes).
+package struct JWKSError: Error, Sendable {
+    package var message: String
+    package init(_ message: String) { self.message = message }
+}
