@@ -17,6 +17,16 @@ from conftest import assert_error, echo, hdr, run_cli, upstream_block
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
+def check_digits(body: str) -> str:
+    """The SPEC §5 check: CRC-32 of the body in 6 base62 digits, most significant first."""
+    crc = zlib.crc32(body.encode())
+    digits = ""
+    for _ in range(6):
+        digits = ALPHABET[crc % 62] + digits
+        crc //= 62
+    return digits
+
+
 def conf(gw, upstream_port, store):
     return gw.config(
         f"store sqlite {store};\n"
@@ -59,12 +69,7 @@ def test_created_key_has_the_spec_format(env):
     body, check = k[:-6], k[-6:]
     prefix_id, secret = body.rsplit("_", 1)
     assert prefix_id == "gw_" + key["id"] and len(secret) == 32
-    crc = zlib.crc32(body.encode())
-    digits = ""
-    for _ in range(6):
-        digits = ALPHABET[crc % 62] + digits
-        crc //= 62
-    assert check == digits
+    assert check == check_digits(body)
     for field in ("id", "key", "principal", "permissions", "roles", "rate_limit", "expires_at"):
         assert field in key
 
@@ -116,21 +121,10 @@ def test_missing_credential_is_401_with_a_bare_challenge(env, up):
 def bad_keys(key):
     k = key["key"]
     flipped = k[:20] + ("A" if k[20] != "A" else "B") + k[21:]
-    wrong_secret_valid_check = None
     body = k[:-6].rsplit("_", 1)[0] + "_" + "s" * 32
-    crc = zlib.crc32(body.encode())
-    digits = ""
-    for _ in range(6):
-        digits = ALPHABET[crc % 62] + digits
-        crc //= 62
-    wrong_secret_valid_check = body + digits
     unknown_body = "gw_" + "Z" * 12 + "_" + "s" * 32
-    crc = zlib.crc32(unknown_body.encode())
-    digits = ""
-    for _ in range(6):
-        digits = ALPHABET[crc % 62] + digits
-        crc //= 62
-    return {"bad checksum": flipped, "wrong secret": wrong_secret_valid_check, "unknown id": unknown_body + digits,
+    return {"bad checksum": flipped, "wrong secret": body + check_digits(body),
+            "unknown id": unknown_body + check_digits(unknown_body),
             "garbage": "gw_nonsense", "legacy unknown": "ck_live_1234567890"}
 
 

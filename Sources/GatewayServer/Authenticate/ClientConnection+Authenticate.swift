@@ -120,9 +120,7 @@ struct CompiledAPIKeys: Sendable {
     }
 
     func isKeyHeader(_ field: HeaderField, _ bytes: UnsafeRawBufferPointer) -> Bool {
-        guard field.nameCount == headerName.count else { return false }
-        for i in 0..<field.nameCount where HTTPBytes.lowercased(bytes[field.nameStart + i]) != headerName[i] { return false }
-        return true
+        ByteCompare.nameEquals(field, bytes, headerName)
     }
 
     func hasKeyPrefix(_ bytes: UnsafeRawBufferPointer, _ token: ByteRange) -> Bool {

@@ -21,6 +21,13 @@ enum ByteCompare {
         }
     }
 
+    /// Whether the field's name equals `lowerName` (already lower-case), ASCII case-insensitively.
+    static func nameEquals(_ field: HeaderField, _ bytes: UnsafeRawBufferPointer, _ lowerName: [UInt8]) -> Bool {
+        guard field.nameCount == lowerName.count else { return false }
+        for i in 0..<field.nameCount where HTTPBytes.lowercased(bytes[field.nameStart + i]) != lowerName[i] { return false }
+        return true
+    }
+
     /// Whether the field's name is one of `tokens`.
     static func isNominated(_ field: HeaderField, _ bytes: UnsafeRawBufferPointer, _ tokens: [ByteRange]) -> Bool {
         guard !tokens.isEmpty else { return false }

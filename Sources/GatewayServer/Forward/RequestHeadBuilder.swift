@@ -37,7 +37,7 @@ package struct RequestHeadBuilder {
             switch field.name {
             case .other:
                 if ByteCompare.isNominated(field, bytes, tokens) { continue }
-                if let keyHeader, !keyHeader.isEmpty, Self.nameEquals(field, bytes, keyHeader) { continue }
+                if let keyHeader, !keyHeader.isEmpty, ByteCompare.nameEquals(field, bytes, keyHeader) { continue }
                 copy(field, bytes, into: &out)
             case .xForwardedFor:
                 if peerTrusted { forwardedFor.append(ByteRange(start: field.valueStart, count: field.valueCount)) }
@@ -99,12 +99,6 @@ package struct RequestHeadBuilder {
         out.append(": ")
         out.append(bytes, ByteRange(start: field.valueStart, count: field.valueCount))
         out.append("\r\n")
-    }
-
-    private static func nameEquals(_ field: HeaderField, _ bytes: UnsafeRawBufferPointer, _ lowerName: [UInt8]) -> Bool {
-        guard field.nameCount == lowerName.count else { return false }
-        for i in 0..<field.nameCount where HTTPBytes.lowercased(bytes[field.nameStart + i]) != lowerName[i] { return false }
-        return true
     }
 }
 
