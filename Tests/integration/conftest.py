@@ -15,7 +15,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from upstream import Upstream  # noqa: E402
+from upstream import Upstream, read_chunk_size  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
@@ -434,15 +434,8 @@ class Conn:
             if te != "chunked":
                 raise AssertionError(f"unexpected response Transfer-Encoding {te!r}")
             while True:
-                line = self.read_until(b"\r\n", limit=4096)[:-2]
-                size = int(line.split(b";")[0].strip(), 16)
+                size = read_chunk_size(self, resp.trailers)
                 if size == 0:
-                    while True:
-                        t = self.read_until(b"\r\n", limit=65536)[:-2]
-                        if not t:
-                            break
-                        n, _, v = t.partition(b":")
-                        resp.trailers.append((n.decode("latin-1"), v.strip().decode("latin-1")))
                     break
                 left = size
                 while left:

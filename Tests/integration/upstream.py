@@ -61,6 +61,22 @@ def pattern_sha256(n: int) -> str:
     return h.hexdigest()
 
 
+
+def read_chunk_size(reader, trailers: list) -> int:
+    """Reads one chunk-size line (extensions ignored); after the last chunk (size 0) also the
+    trailer section, appending (name, value) pairs to `trailers`. `reader` has `read_until`."""
+    line = reader.read_until(b"\r\n", limit=4096)[:-2]
+    size = int(line.split(b";")[0].strip(), 16)
+    if size == 0:
+        while True:
+            field = reader.read_until(b"\r\n", limit=65536)[:-2]
+            if not field:
+                break
+            n, _, v = field.partition(b":")
+            trailers.append((n.decode("latin-1"), v.strip().decode("latin-1")))
+    return size
+
+
 class _Closed(Exception):
     pass
 
@@ -303,15 +319,8 @@ class Upstream:
         cl = get("Content-Length")
         if te is not None and "chunked" in te.lower():
             while True:
-                size_line = reader.read_until(b"\r\n", limit=4096)[:-2]
-                size = int(size_line.split(b";")[0].strip(), 16)
+                size = read_chunk_size(reader, trailers)
                 if size == 0:
-                    while True:
-                        line = reader.read_until(b"\r\n", limit=65536)[:-2]
-                        if not line:
-                            break
-                        n, _, v = line.partition(b":")
-                        trailers.append((n.decode("latin-1"), v.strip().decode("latin-1")))
                     break
                 left = size
                 while left:

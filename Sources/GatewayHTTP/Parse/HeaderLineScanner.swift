@@ -108,6 +108,19 @@ struct HeaderLineScanner: Sendable {
         return phase == .done ? .end(length: p) : .needMore
     }
 
+    /// Classifies a complete field line and appends it, refusing more than `limit` fields
+    /// (431). - Returns: the field's class, for the caller's framing rules.
+    @inline(__always)
+    static func appendField(
+        _ bytes: UnsafeRawBufferPointer, _ nameStart: Int, _ nameCount: Int, _ valueStart: Int, _ valueCount: Int,
+        to headers: inout [HeaderField], limit: Int
+    ) throws(HTTPParseError) -> HeaderName {
+        guard headers.count < limit else { throw .tooManyHeaders }
+        let name = HeaderName.classify(bytes, nameStart, nameCount)
+        headers.append(HeaderField(name: name, nameStart: nameStart, nameCount: nameCount, valueStart: valueStart, valueCount: valueCount))
+        return name
+    }
+
     @inline(never)
     static func lineStartError(_ b: UInt8) -> HTTPParseError {
         switch b {

@@ -251,10 +251,8 @@ package struct RequestHeadParser: Sendable {
         _ bytes: UnsafeRawBufferPointer, _ nameStart: Int, _ nameCount: Int, _ valueStart: Int, _ valueCount: Int,
         into head: inout RequestHead
     ) throws(HTTPParseError) {
-        guard head.headers.count < maxHeaderCount else { throw .tooManyHeaders }
-        let name = HeaderName.classify(bytes, nameStart, nameCount)
-        head.headers.append(
-            HeaderField(name: name, nameStart: nameStart, nameCount: nameCount, valueStart: valueStart, valueCount: valueCount))
+        let name = try HeaderLineScanner.appendField(
+            bytes, nameStart, nameCount, valueStart, valueCount, to: &head.headers, limit: maxHeaderCount)
         switch name {
         case .host, .contentLength, .transferEncoding, .connection, .upgrade, .expect:
             try Self.applyFramingField(name, bytes, valueStart, valueCount, into: &head)
