@@ -21,6 +21,9 @@ package enum JWSAlgorithm: String, Sendable, CaseIterable {
         }
     }
 
+    /// True for HS256/384/512: the key is a shared secret, never a public key.
+    package var isHMAC: Bool { family == .hmac }
+
     /// The OpenSSL digest name; nil for EdDSA (which hashes internally).
     var digestName: String? {
         switch self {

@@ -6,11 +6,12 @@ import GatewayCrypto
 package final class APIKeyIndex: Sendable {
     private let byID: [String: KeyRecord]
     private let byLegacyHash: [[UInt8]: KeyRecord]
+    private let revokedTokenIDs: Set<String>
     /// The change counter of the snapshot this index was built from.
     package let changeCounter: Int
 
     /// An index over `records` (as returned by `KeyStore.loadIndexSnapshot()`).
-    package init(records: [KeyRecord], changeCounter: Int = 0) {
+    package init(records: [KeyRecord], changeCounter: Int = 0, revokedTokenIDs: [String] = []) {
         var byID: [String: KeyRecord] = [:]
         var byLegacyHash: [[UInt8]: KeyRecord] = [:]
         for record in records {
@@ -23,12 +24,16 @@ package final class APIKeyIndex: Sendable {
         self.byID = byID
         self.byLegacyHash = byLegacyHash
         self.changeCounter = changeCounter
+        self.revokedTokenIDs = Set(revokedTokenIDs)
     }
 
     /// An index over a store snapshot.
     package convenience init(snapshot: KeySnapshot) {
-        self.init(records: snapshot.records, changeCounter: snapshot.changeCounter)
+        self.init(records: snapshot.records, changeCounter: snapshot.changeCounter, revokedTokenIDs: snapshot.revokedTokenIDs)
     }
+
+    /// Whether a token id (`jti`) is revoked (SPEC §5). The token's own `exp` bounds the entry.
+    package func isTokenRevoked(_ jti: String) -> Bool { revokedTokenIDs.contains(jti) }
 
     /// Number of indexed keys.
     package var count: Int { byID.count + byLegacyHash.count }

@@ -8,6 +8,8 @@ package struct KeySnapshot: Sendable {
     package let changeCounter: Int
     /// Every key row, with hashes.
     package let records: [KeyRecord]
+    /// The `jti` of every revoked token that has not expired yet.
+    package var revokedTokenIDs: [String] = []
 }
 
 /// Principals and API keys in SQLite. Stores only `sha256(secret)` (or, for imported legacy
@@ -216,7 +218,23 @@ package final class KeyStore {
             let records = try database.query("SELECT \(Self.columns), \(Self.hashColumns) FROM api_keys") { s throws(StoreError) in
                 Self.record(s, withHashes: true)
             }
-            return KeySnapshot(changeCounter: counter, records: records)
+            var snapshot = KeySnapshot(changeCounter: counter, records: records)
+            snapshot.revokedTokenIDs = try database.query(
+                "SELECT jti FROM revoked_tokens WHERE expires_at > ?", [.int(clock())]) { s throws(StoreError) in s.text(0) }
+            return snapshot
+        }
+    }
+
+    /// Revokes the token with id `jti` until `expiresAt` (its `exp`; unix seconds), after which
+    /// the entry is dropped: an expired token fails on its own. Expired entries are purged here.
+    package func revokeToken(jti: String, expiresAt: Int) throws(StoreError) {
+        guard !jti.isEmpty else { throw .invalid("a token id is required") }
+        try database.transaction { () throws(StoreError) in
+            try database.execute("DELETE FROM revoked_tokens WHERE expires_at <= ?", [.int(clock())])
+            try database.execute(
+                "INSERT INTO revoked_tokens(jti, expires_at) VALUES (?, ?) ON CONFLICT(jti) DO UPDATE SET expires_at = MAX(expires_at, excluded.expires_at)",
+                [.text(jti), .int(expiresAt)])
+            try bumpChangeCounter()
         }
     }
 

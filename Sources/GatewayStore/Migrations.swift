@@ -43,6 +43,13 @@ package enum Migrations {
             );
             INSERT INTO store_meta(key, value) VALUES ('change_counter', '0');
             """),
+        Migration(version: 2, sql: """
+            CREATE TABLE revoked_tokens (
+                jti TEXT PRIMARY KEY,
+                expires_at INTEGER NOT NULL
+            );
+            CREATE INDEX revoked_tokens_expires ON revoked_tokens(expires_at);
+            """),
     ]
 
     /// The newest schema version this build knows.

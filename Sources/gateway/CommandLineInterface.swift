@@ -25,6 +25,8 @@ enum CommandLineInterface {
           demo           start a demo upstream and gateway on loopback
           check-config   validate a configuration file (--config PATH)
           keys           create, list, show, revoke, rotate and import API keys
+          token issue    mint a JWT with the configured signing key (tokens block)
+          jwks           print the public JWKS of the configured signing keys
           version        print version and linked library versions
 
         The configuration is read from --config PATH, else $GATEWAY_CONFIG, else ./gateway.conf.
@@ -46,9 +48,8 @@ enum CommandLineInterface {
             print(usage)
             return ExitCode.success
         case "keys": return KeysCommand.run(rest)
-        case "token", "jwks":
-            printError("gateway: \(command): not supported yet")
-            return ExitCode.usage
+        case "token": return TokenCommand.issue(rest)
+        case "jwks": return TokenCommand.jwks(rest)
         default:
             printError("gateway: unknown command \"\(command)\" (see gateway --help)")
             return ExitCode.usage
@@ -130,6 +131,11 @@ enum CommandLineInterface {
 struct Options {
     var values: [String: String] = [:]
     var helpRequested = false
+
+    /// `a,b, c` → `["a", "b", "c"]`; nil or empty → `[]`.
+    static func commaList(_ text: String?) -> [String] {
+        (text ?? "").split(separator: ",").map { String($0).trimmingPrefix(" ").description }.filter { !$0.isEmpty }
+    }
 
     init?(_ arguments: [String], valueFlags: Set<String>, help: String) {
         var index = 0

@@ -1,4 +1,5 @@
 import GatewayCore
+import GatewayCrypto
 import GatewayServer
 import GatewayStore
 import GatewaySupport
@@ -38,18 +39,28 @@ enum Demo {
             CommandLineInterface.printError("gateway demo: \(error)")
             return ExitCode.failure
         }
+        // A fresh signing secret for this run only: the demo's JWTs die with it.
+        let environment = ["GATEWAY_DEMO_SIGNING_SECRET": Base64URL.encode(SecureRandom.bytes(32))]
         for port in [requestedPort, 0] {
             let text = configuration(port: port, echoPort: echoPort, storePath: storePath)
             let loaded: LoadedConfig
+            let demoToken: String
             do {
-                loaded = try LoadedConfig.load(text: text, fileName: "<demo>", environment: [:])
+                loaded = try LoadedConfig.load(text: text, fileName: "<demo>", environment: environment)
+                guard let tokens = loaded.tokens else { throw ConfigError([]) }
+                var claims = AccessTokenClaims(subject: "demo-user", lifetime: .seconds(3600))
+                claims.permissions = ["memory:read", "session:read"]
+                claims.orgID = "demo-org"
+                demoToken = try tokens.accessToken(claims, now: Int64(WallClock.now()))
             } catch {
                 CommandLineInterface.printError("gateway demo: built-in configuration is invalid: \(error)")
                 return ExitCode.failure
             }
-            let server = GatewayServer(loaded: loaded, configPath: nil, environment: [:], logger: Logger(level: .info))
+            let server = GatewayServer(loaded: loaded, configPath: nil, environment: environment, logger: Logger(level: .info))
             do {
-                return try server.run { addresses in printTour(gateway: addresses.first ?? "127.0.0.1:8080", key: demoKey) }
+                return try server.run { addresses in
+                    printTour(gateway: addresses.first ?? "127.0.0.1:8080", key: demoKey, token: demoToken)
+                }
             } catch {
                 if port == 0 { CommandLineInterface.printError("gateway demo: \(error)"); return ExitCode.failure }
                 // Port taken: try a free one.
@@ -66,6 +77,11 @@ enum Demo {
         access_log stdout;
         store sqlite "\(storePath)";
         api_keys { header X-API-Key; bearer on; prefix gw_; }
+        tokens {
+            signing_key demo HS256 env:GATEWAY_DEMO_SIGNING_SECRET;
+            issuer gateway-demo;
+            audience demo-api;
+        }
         upstream echo { server 127.0.0.1:\(echoPort); keepalive 16; }
         route /healthz { public; respond 200 "ok"; }
         route /api/** { upstream echo; }
@@ -74,7 +90,7 @@ enum Demo {
         """
     }
 
-    static func printTour(gateway: String, key: String) {
+    static func printTour(gateway: String, key: String, token: String) {
         print("""
 
             gateway demo: an echo upstream behind the gateway at http://\(gateway)
@@ -86,11 +102,13 @@ enum Demo {
                                                                       # 200: the echo shows the identity the upstream saw
               curl -i -H 'Authorization: Bearer \(key)' -H 'X-Auth-User-Id: spoofed' http://\(gateway)/api/whoami
                                                                       # Bearer works too; the spoofed header is replaced
+              curl -i -H 'Authorization: Bearer \(token)' http://\(gateway)/api/v1/memory
+                                                                      # 200: a JWT signed by the gateway (gateway token issue)
               curl -i -H 'X-API-Key: gw_not_a_real_key' http://\(gateway)/api/v1/sessions/42   # 401 invalid_token
               curl -i http://\(gateway)/api/public/hello                      # a public route: no key needed
               curl -i http://\(gateway)/api/admin/keys                        # 403 access_denied (deny route)
               curl -i --path-as-is http://\(gateway)/api/../../etc/passwd       # 400 invalid_request
-            (JWTs and the API-key -> JWT exchange arrive with the next release.)
+            (The API-key -> JWT exchange, POST /_gateway/token, arrives with the token service.)
 
             Press Ctrl-C to stop.
 

@@ -133,8 +133,8 @@ enum KeysCommand {
 
     private static func commonFields(_ options: Options) -> Fields? {
         var fields = Fields()
-        fields.permissions = list(options.values["--permissions"])
-        fields.roles = list(options.values["--roles"])
+        fields.permissions = Options.commaList(options.values["--permissions"])
+        fields.roles = Options.commaList(options.values["--roles"])
         if let rate = options.values["--rate-limit"] {
             guard (try? ConfigValue.rate(rate)) != nil else {
                 CommandLineInterface.printError("gateway keys: --rate-limit \"\(rate)\" is not a rate (e.g. 100/min)")
@@ -150,10 +150,6 @@ enum KeysCommand {
             fields.expiresAt = WallClock.now() + Int(duration.components.seconds)
         }
         return fields
-    }
-
-    private static func list(_ text: String?) -> [String] {
-        (text ?? "").split(separator: ",").map { String($0).trimmingPrefix(" ").description }.filter { !$0.isEmpty }
     }
 
     /// One JSON object for a key (SPEC §2: at least id, key when new, principal, permissions,

@@ -22,6 +22,8 @@ extension ConfigValidator {
         var stripPrefix: ConfigArgument? = nil
         var auth: (mode: RouteAuthMode, directive: ConfigDirective)? = nil
         var forwardCredentials = false
+        var allowQueryToken: ConfigDirective? = nil
+        var identityToken: Bool? = nil
 
         for child in directive.block ?? [] {
             switch child.name {
@@ -82,6 +84,18 @@ extension ConfigValidator {
                     continue
                 }
                 forwardCredentials = flag
+            case "allow_query_token":
+                guard once(child, &seen), shape(child, arguments: 1...1), let flag = onOff(child.arguments[0]) else {
+                    valid = false
+                    continue
+                }
+                allowQueryToken = flag ? child : nil
+            case "identity_token":
+                guard once(child, &seen), shape(child, arguments: 1...1), let flag = onOff(child.arguments[0]) else {
+                    valid = false
+                    continue
+                }
+                identityToken = flag
             default:
                 reject(child, in: .route)
                 valid = false
@@ -96,6 +110,10 @@ extension ConfigValidator {
         }
         if isPublic, let auth {
             error(auth.directive.location, "\"auth\" contradicts \"public\" (a public route authenticates nobody)")
+            valid = false
+        }
+        if isPublic, let allowQueryToken {
+            error(allowQueryToken.location, "\"allow_query_token\" contradicts \"public\" (a public route reads no credential)")
             valid = false
         }
         if let stripPrefix {
@@ -116,6 +134,8 @@ extension ConfigValidator {
         route.stripPrefix = stripPrefix?.text
         route.auth = auth?.mode ?? .required
         route.forwardCredentials = forwardCredentials
+        route.allowQueryToken = allowQueryToken != nil
+        route.identityToken = identityToken
         route.patternLocation = patternArgument.location
         return route
     }

@@ -229,6 +229,23 @@ extension ConfigValidator {
         "HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA",
     ]
 
+    /// `key KID ALG MATERIAL;` / `signing_key KID ALG MATERIAL;`: a known algorithm, a kid not
+    /// in `existing`, and material from a secret source. - Returns: nil after reporting.
+    mutating func keyLine(_ directive: ConfigDirective, existing: [JWTKeyConfig]) -> JWTKeyConfig? {
+        guard shape(directive, arguments: 3...3) else { return nil }
+        let (kid, algorithm, material) = (directive.arguments[0], directive.arguments[1], directive.arguments[2])
+        guard Self.jwsAlgorithms.contains(algorithm.text) else {
+            error(algorithm.location, "unknown algorithm \"\(algorithm.text)\"; expected one of HS256 HS384 HS512 RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA")
+            return nil
+        }
+        if existing.contains(where: { $0.kid == kid.text }) {
+            error(kid.location, "duplicate key id \"\(kid.text)\"")
+            return nil
+        }
+        guard let bytes = secret(material) else { return nil }
+        return JWTKeyConfig(kid: kid.text, algorithm: algorithm.text, material: bytes, location: directive.location)
+    }
+
     /// `jwt { ... }`. - Returns: nil after reporting a problem that makes the block unusable.
     mutating func jwtBlock(_ directive: ConfigDirective) -> JWTBlockConfig? {
         var seen: [String: SourceLocation] = [:]
@@ -243,20 +260,8 @@ extension ConfigValidator {
                 guard once(child, &seen), shape(child, arguments: 1...Int.max) else { valid = false; continue }
                 result.audiences = child.arguments.map(\.text)
             case "key":
-                guard shape(child, arguments: 3...3) else { valid = false; continue }
-                let (kid, algorithm, material) = (child.arguments[0], child.arguments[1], child.arguments[2])
-                guard Self.jwsAlgorithms.contains(algorithm.text) else {
-                    error(algorithm.location, "unknown algorithm \"\(algorithm.text)\"; expected one of HS256 HS384 HS512 RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA")
-                    valid = false
-                    continue
-                }
-                if result.keys.contains(where: { $0.kid == kid.text }) {
-                    error(kid.location, "duplicate key id \"\(kid.text)\"")
-                    valid = false
-                    continue
-                }
-                guard let bytes = secret(material) else { valid = false; continue }
-                result.keys.append(JWTKeyConfig(kid: kid.text, algorithm: algorithm.text, material: bytes, location: child.location))
+                guard let key = keyLine(child, existing: result.keys) else { valid = false; continue }
+                result.keys.append(key)
             case "jwks_file":
                 guard shape(child, arguments: 1...1) else { valid = false; continue }
                 let path = child.arguments[0]

@@ -19,7 +19,7 @@ package struct ConfigValidator {
 
     /// The blocks directives can stand in; used to say where a misplaced directive belongs.
     enum Context: CaseIterable {
-        case main, limits, upstream, route, apiKeys, jwt
+        case main, limits, upstream, route, apiKeys, jwt, tokens
 
         var phrase: String {
             switch self {
@@ -29,6 +29,7 @@ package struct ConfigValidator {
             case .route: "inside \"route\""
             case .apiKeys: "inside \"api_keys\""
             case .jwt: "inside \"jwt\""
+            case .tokens: "inside \"tokens\""
             }
         }
 
@@ -37,18 +38,21 @@ package struct ConfigValidator {
             switch self {
             case .main:
                 ["listen", "admin_listen", "workers", "trust_proxies", "limits", "upstream", "route", "store", "access_log",
-                 "api_keys", "jwt"]
+                 "api_keys", "jwt", "tokens", "identity_token"]
             case .limits:
                 ["max_head", "max_headers", "max_body", "max_token", "head_timeout", "idle_timeout", "max_connections",
                  "drain_timeout"]
             case .upstream:
                 ["server", "keepalive", "connect_timeout", "read_timeout"]
             case .route:
-                ["methods", "upstream", "public", "respond", "deny", "strip_prefix", "auth", "forward_credentials"]
+                ["methods", "upstream", "public", "respond", "deny", "strip_prefix", "auth", "forward_credentials",
+                 "allow_query_token", "identity_token"]
             case .apiKeys:
                 ["header", "bearer", "prefix", "legacy_prefix"]
             case .jwt:
                 ["issuer", "audience", "key", "jwks_file", "leeway", "require", "require_typ", "claims", "cache"]
+            case .tokens:
+                ["signing_key", "issuer", "audience", "access_ttl", "refresh_ttl"]
             }
         }
 
@@ -56,15 +60,14 @@ package struct ConfigValidator {
         var notYetSupported: Set<String> {
             switch self {
             case .main:
-                ["tokens", "roles", "rate_limit", "auth_failure_limit", "introspection", "registration",
-                 "resource", "rate_limit_store", "identity_token"]
-            case .limits, .upstream, .apiKeys:
+                ["roles", "rate_limit", "auth_failure_limit", "introspection", "registration",
+                 "resource", "rate_limit_store"]
+            case .limits, .upstream, .apiKeys, .tokens:
                 []
             case .jwt:
                 ["jwks_url"]
             case .route:
-                ["require", "require_any", "require_role", "match_claim", "rate_limit", "allow_query_token",
-                 "identity_token", "require_typ"]
+                ["require", "require_any", "require_role", "match_claim", "rate_limit", "require_typ"]
             }
         }
     }
@@ -78,6 +81,7 @@ package struct ConfigValidator {
         var adminArgument: ConfigArgument? = nil
         var upstreamNames: [String: SourceLocation] = [:]
         var apiKeysLocation: SourceLocation? = nil
+        var identityTokenLocation: SourceLocation? = nil
         var references: [ConfigArgument] = []
 
         for directive in directives {
@@ -156,6 +160,13 @@ package struct ConfigValidator {
                 guard once(directive, &seen), shape(directive, arguments: 0...0, block: true) else { continue }
                 config.apiKeys = apiKeys(directive.block ?? [])
                 apiKeysLocation = directive.location
+            case "tokens":
+                guard once(directive, &seen), shape(directive, arguments: 0...0, block: true) else { continue }
+                config.tokens = tokensBlock(directive)
+            case "identity_token":
+                guard once(directive, &seen), shape(directive, arguments: 1...1), let flag = onOff(directive.arguments[0]) else { continue }
+                config.identityToken = flag
+                identityTokenLocation = directive.location
             case "access_log":
                 guard once(directive, &seen), shape(directive, arguments: 1...1) else { continue }
                 let target = directive.arguments[0]
@@ -174,18 +185,21 @@ package struct ConfigValidator {
             error(apiKeysLocation, "\"api_keys\" needs a key store: add `store sqlite PATH;`")
         }
         // Fail closed: a route that needs a credential loads only when a method can check one.
+        // The gateway's own tokens (`tokens`) are JWTs it verifies.
+        let acceptsJWT = !config.jwt.isEmpty || config.tokens != nil
         for route in config.routes where !route.isPublic && route.action != .deny {
             switch route.auth {
             case .jwtOnly:
-                if config.jwt.isEmpty { error(route.location, "route accepts only JWTs, but no `jwt` block is configured") }
+                if !acceptsJWT { error(route.location, "route accepts only JWTs, but no `jwt` (or `tokens`) block is configured") }
             case .apiKeyOnly:
                 if config.apiKeys == nil { error(route.location, "route accepts only API keys, but `api_keys` is not configured") }
             case .required, .optional:
-                if config.apiKeys == nil && config.jwt.isEmpty {
+                if config.apiKeys == nil && !acceptsJWT {
                     error(route.location, "route requires authentication: configure `jwt` or `api_keys`, or add `public;`")
                 }
             }
         }
+        checkTokens(config, identityTokenLocation: identityTokenLocation, tokensSeen: seen["tokens"] != nil)
         for reference in references where upstreamNames[reference.text] == nil {
             error(reference.location, "unknown upstream \"\(reference.text)\"")
         }

@@ -23,6 +23,11 @@ package struct GatewayConfig: Sendable, Equatable {
     package var jwt: [JWTBlockConfig] = []
     /// `api_keys { ... }` — API-key authentication (needs `store`); nil when absent.
     package var apiKeys: APIKeysConfig? = nil
+    /// `tokens { ... }` — the gateway's own signing keys (`token issue`, `jwks`, identity
+    /// tokens); nil when absent. The gateway trusts its own issuer implicitly (SPEC §10).
+    package var tokens: TokensConfig? = nil
+    /// `identity_token on|off;` — the default for routes: add `X-Auth-Identity` (SPEC §8).
+    package var identityToken = false
     /// `access_log off|stdout|PATH;` — one JSON line per request. Default `stdout`.
     package var accessLog: AccessLogTarget = .stdout
     /// Non-fatal findings (a literal secret, for instance), shown by `check-config`.
@@ -153,6 +158,10 @@ package struct RouteConfig: Sendable, Equatable {
     package var auth: RouteAuthMode = .required
     /// `forward_credentials on;` — keep the credential header when forwarding. Default off.
     package var forwardCredentials = false
+    /// `allow_query_token on;` — also accept `?access_token=` (removed before forwarding).
+    package var allowQueryToken = false
+    /// `identity_token on|off;` — nil inherits the top-level `identity_token`.
+    package var identityToken: Bool? = nil
     /// Where the `route` keyword stands, for conflict errors.
     package var location: SourceLocation
     /// Where the pattern argument stands, for `RoutePatternError`s (defaults to `location`).
@@ -199,8 +208,31 @@ package struct JWTBlockConfig: Sendable, Equatable {
     package var requiredTyp: String? = nil
     /// `claims user_id=sub,user_id ...;` — where each identity field is read from.
     package var claims = ClaimMapping()
-    /// `cache N;` — verified-token cache entries. Default 100000.
-    package var cacheSize = 100_000
+    /// `cache N;` — verified-token cache entries. Default 100000 (also the cache for the
+    /// gateway's own tokens when no `jwt` block is configured).
+    package var cacheSize = defaultCacheSize
+    package static let defaultCacheSize = 100_000
+    package var location: SourceLocation
+    package init(issuer: String, location: SourceLocation) {
+        self.issuer = issuer
+        self.location = location
+    }
+}
+
+/// `tokens { signing_key KID ALG MATERIAL; issuer URL; audience A...; access_ttl D; refresh_ttl D; }`
+/// (SPEC §10): the keys the gateway signs with. The first `signing_key` signs; later ones
+/// only verify and stay in the JWKS (the previous keys of a rotation).
+package struct TokensConfig: Sendable, Equatable {
+    /// `signing_key KID ALG MATERIAL;` (at least one): an HMAC secret or a private-key PEM.
+    package var signingKeys: [JWTKeyConfig] = []
+    /// `issuer URL;` — required; the `iss` of every token the gateway signs.
+    package var issuer: String
+    /// `audience A...;` — required; the `aud` of access tokens, and what the gateway accepts.
+    package var audiences: [String] = []
+    /// `access_ttl DURATION;` — default 5m.
+    package var accessTTL: Duration = .seconds(300)
+    /// `refresh_ttl DURATION;` — default 7d.
+    package var refreshTTL: Duration = .seconds(7 * 86_400)
     package var location: SourceLocation
     package init(issuer: String, location: SourceLocation) {
         self.issuer = issuer
@@ -220,8 +252,8 @@ package struct JWKSFileConfig: Sendable, Equatable {
     }
 }
 
-/// One `key` line: the key id, its algorithm and its material (an HMAC secret, or a PEM
-/// public key or certificate from `file:`).
+/// One `key` (or `signing_key`) line: the key id, its algorithm and its material (an HMAC
+/// secret, or a PEM public key or certificate from `file:`; a private key for `signing_key`).
 package struct JWTKeyConfig: Sendable, Equatable {
     package var kid: String
     package var algorithm: String

@@ -12,17 +12,24 @@ package final class CompiledRoute: Sendable {
     package let auth: RouteAuthMode
     /// `forward_credentials on;`
     package let forwardCredentials: Bool
+    /// `allow_query_token on;`: `?access_token=` is a credential (removed before forwarding).
+    package let allowQueryToken: Bool
+    /// The `aud` of the `X-Auth-Identity` token (the upstream's name); nil: no identity token.
+    package let identityTokenAudience: String?
     /// A credential is checked before acting: not public and not `deny`.
     package let needsAuthentication: Bool
 
     package init(pattern: String, action: CompiledAction, stripPrefix: [UInt8]?, isPublic: Bool,
-                 auth: RouteAuthMode = .required, forwardCredentials: Bool = false) {
+                 auth: RouteAuthMode = .required, forwardCredentials: Bool = false, allowQueryToken: Bool = false,
+                 identityTokenAudience: String? = nil) {
         self.pattern = pattern
         self.action = action
         self.stripPrefix = stripPrefix
         self.isPublic = isPublic
         self.auth = auth
         self.forwardCredentials = forwardCredentials
+        self.allowQueryToken = allowQueryToken
+        self.identityTokenAudience = identityTokenAudience
         if case .deny = action { needsAuthentication = false } else { needsAuthentication = !isPublic }
     }
 }
@@ -39,19 +46,26 @@ package enum CompiledAction: Sendable {
 package struct LoadedConfig: Sendable {
     package let config: GatewayConfig
     package let routes: RouteTable<CompiledRoute>
-    /// JWT verification, when `jwt` blocks are configured.
+    /// JWT verification, when `jwt` blocks (or `tokens`) are configured.
     package let jwt: CompiledJWT?
+    /// The gateway's signing keys, when `tokens` is configured.
+    package let tokens: TokenIssuer?
 
     package init(config: GatewayConfig) throws(ConfigError) {
         self.config = config
         var problems: [ConfigDiagnostic] = []
         var routes: RouteTable<CompiledRoute>? = nil
         var jwt: CompiledJWT? = nil
+        var tokens: TokenIssuer? = nil
         do { routes = try RouteCompiler.compile(config) } catch { problems += error.diagnostics }
-        do { jwt = try JWTCompiler.compile(config) } catch { problems += error.diagnostics }
+        if let tokensConfig = config.tokens {
+            do { tokens = try TokenIssuer(tokensConfig) } catch { problems += error.diagnostics }
+        }
+        do { jwt = try JWTCompiler.compile(config, ownTokens: tokens) } catch { problems += error.diagnostics }
         guard problems.isEmpty, let routes else { throw ConfigError(problems) }
         self.routes = routes
         self.jwt = jwt
+        self.tokens = tokens
     }
 
     /// Loads, validates and compiles the file at `path`.
@@ -82,6 +96,7 @@ package enum RouteCompiler {
                 continue
             }
             let action: CompiledAction
+            var identityTokenAudience: String? = nil
             switch route.action {
             case .upstream(let name):
                 guard let index = config.upstreams.firstIndex(where: { $0.name == name }) else {
@@ -89,6 +104,7 @@ package enum RouteCompiler {
                     continue
                 }
                 action = .upstream(index: index)
+                if route.identityToken ?? config.identityToken, !route.isPublic { identityTokenAudience = name }
             case .respond(let status, let body):
                 action = .respond(status: status, body: Array(body.utf8))
             case .deny:
@@ -97,7 +113,8 @@ package enum RouteCompiler {
             let compiled = CompiledRoute(
                 pattern: route.pattern, action: action,
                 stripPrefix: route.stripPrefix.map { Array($0.utf8) }, isPublic: route.isPublic,
-                auth: route.auth, forwardCredentials: route.forwardCredentials)
+                auth: route.auth, forwardCredentials: route.forwardCredentials, allowQueryToken: route.allowQueryToken,
+                identityTokenAudience: identityTokenAudience)
             entries.append(RouteEntry(pattern: pattern, methods: route.methods, value: compiled))
             sources.append(route)
         }

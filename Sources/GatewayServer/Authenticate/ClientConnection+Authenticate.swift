@@ -33,6 +33,13 @@ extension ClientConnection {
             }
         }
         if authorization != nil && keyHeader != nil { return .ambiguous("two_credentials") }
+        var queryToken: ByteRange? = nil
+        if route.allowQueryToken, let query = head.query {
+            let values = QueryToken.values(in: query, bytes)
+            if values.count > 1 { return .ambiguous("duplicate_query_token") }
+            queryToken = values.first
+            if queryToken != nil && (authorization != nil || keyHeader != nil) { return .ambiguous("two_credentials") }
+        }
 
         let token: ByteRange
         var isAPIKey: Bool
@@ -43,18 +50,29 @@ extension ClientConnection {
         } else if let keyHeader {
             token = ByteRange(start: keyHeader.valueStart, count: keyHeader.valueCount)
             isAPIKey = true
+        } else if let queryToken {
+            let value = UnsafeRawBufferPointer(rebasing: bytes[queryToken.start..<queryToken.start + queryToken.count])
+            guard value.contains(UInt8(ascii: "%")) else {
+                return check(value, isAPIKey: apiKeys?.hasKeyPrefix(value) ?? false, route: route)
+            }
+            guard let decoded = QueryToken.decode(value) else { return .invalid("query_token_bad_encoding") }
+            return decoded.withUnsafeBytes { check($0, isAPIKey: apiKeys?.hasKeyPrefix($0) ?? false, route: route) }
         } else {
             return route.auth == .optional ? .anonymous : .missing
         }
-        guard token.count > 0 else { return .invalid("empty_credential") }
-        guard token.count <= runtime.config.limits.maxTokenBytes else { return .invalid("token_too_large") }
+        return check(UnsafeRawBufferPointer(rebasing: bytes[token.start..<token.start + token.count]), isAPIKey: isAPIKey, route: route)
+    }
+
+    /// Checks one presented credential against the route's accepted methods, then verifies it.
+    private func check(_ presented: UnsafeRawBufferPointer, isAPIKey: Bool, route: CompiledRoute) -> AuthOutcome {
+        guard presented.count > 0 else { return .invalid("empty_credential") }
+        guard presented.count <= runtime.config.limits.maxTokenBytes else { return .invalid("token_too_large") }
         switch route.auth {
         case .jwtOnly where isAPIKey: return .invalid("api_key_not_accepted")
         case .apiKeyOnly where !isAPIKey: return .invalid("jwt_not_accepted")
         default: break
         }
-        let presented = UnsafeRawBufferPointer(rebasing: bytes[token.start..<token.start + token.count])
-        guard isAPIKey, let apiKeys else { return authenticateJWT(presented) }
+        guard isAPIKey, let apiKeys = runtime.apiKeys else { return authenticateJWT(presented) }
         guard let index = loop.currentKeyIndex() else { return .invalid("apikey_store_unavailable") }
         switch index.authenticate(presented: presented, prefixes: apiKeys.prefixes, legacyPrefixes: apiKeys.legacyPrefixes, now: WallClock.now()) {
         case .success(let record):
@@ -66,19 +84,28 @@ extension ClientConnection {
     }
 
     /// Verifies a bearer JWT: a cache hit (keyed by the token's SHA-256, never served past
-    /// `exp`) skips the signature check.
+    /// `exp`) skips the signature check, never the revocation check.
     private func authenticateJWT(_ token: UnsafeRawBufferPointer) -> AuthOutcome {
         guard let jwt = runtime.jwt else { return .invalid("jwt_not_configured") }
         let now = Int64(WallClock.now())
         let hash = jwt.cache.map { _ in TokenHash(token: token) }
-        if let cache = jwt.cache, let hash, let identity = cache.lookup(hash, now: now) { return .authenticated(identity) }
-        switch jwt.verifier.verify(token, now: now) {
-        case .success(let verified):
-            if let cache = jwt.cache, let hash { cache.insert(hash, token: verified, now: now) }
-            return .authenticated(verified.identity)
-        case .failure(let failure):
-            return .invalid(failure.reason)
+        let identity: Identity
+        if let cache = jwt.cache, let hash, let cached = cache.lookup(hash, now: now) {
+            identity = cached
+        } else {
+            switch jwt.verifier.verify(token, now: now) {
+            case .success(let verified):
+                if let cache = jwt.cache, let hash { cache.insert(hash, token: verified, now: now) }
+                identity = verified.identity
+            case .failure(let failure):
+                return .invalid(failure.reason)
+            }
         }
+        // Revocation is checked on every use, cached or not (the store's index, not SQLite).
+        if let jti = identity.tokenID, let index = loop.currentKeyIndex(), index.isTokenRevoked(jti) {
+            return .invalid("jwt_revoked")
+        }
+        return .authenticated(identity)
     }
 
     /// The token of `Authorization: Bearer <token>` (scheme case-insensitive, one space, token68
@@ -124,9 +151,11 @@ struct CompiledAPIKeys: Sendable {
     }
 
     func hasKeyPrefix(_ bytes: UnsafeRawBufferPointer, _ token: ByteRange) -> Bool {
-        allPrefixes.contains { prefix in
-            prefix.count <= token.count && prefix.indices.allSatisfy { bytes[token.start + $0] == prefix[$0] }
-        }
+        hasKeyPrefix(UnsafeRawBufferPointer(rebasing: bytes[token.start..<token.start + token.count]))
+    }
+
+    func hasKeyPrefix(_ token: UnsafeRawBufferPointer) -> Bool {
+        allPrefixes.contains { prefix in prefix.count <= token.count && prefix.indices.allSatisfy { token[$0] == prefix[$0] } }
     }
 }
 

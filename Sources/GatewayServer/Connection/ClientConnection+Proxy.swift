@@ -46,13 +46,14 @@ extension ClientConnection {
         }
         let trusted = runtime.trusts(peer)
         let server = group.servers[0]
+        let keepsCredentials = route?.forwardCredentials == true
         var upstreamHead: [UInt8] = []
         swap(&upstreamHead, &upstreamRequestHead)
         loop.requestHeadBuilder.build(
             head: head, bytes: input.readableBytes, path: forwardPath, peer: peerText, peerTrusted: trusted,
             requestID: requestID, upstreamAuthority: server.authority, websocket: wantsUpgrade,
-            identityHeaders: identityHeaderBlock(), credentials: route?.forwardCredentials == true ? nil : runtime.apiKeys?.headerName ?? [],
-            into: &upstreamHead)
+            identityHeaders: identityHeaderBlock(), credentials: keepsCredentials ? nil : runtime.apiKeys?.headerName ?? [],
+            stripQueryToken: route?.allowQueryToken == true && !keepsCredentials, into: &upstreamHead)
         swap(&upstreamHead, &upstreamRequestHead)
         swap(&forwardPath, &loop.forwardPath)
         input.consume(head.headLength)
@@ -80,12 +81,21 @@ extension ClientConnection {
         connectNextServer()
     }
 
-    /// The identity headers for the current request (cached per API key; empty when anonymous).
+    /// The identity headers for the current request (cached per API key; empty when anonymous),
+    /// plus `X-Auth-Identity` when the route asks for it.
     private func identityHeaderBlock() -> [UInt8] {
         guard let identity else { return [] }
-        if identity.method == .apiKey, let id = identity.keyID { return loop.identityHeaders(forKey: id, identity) }
-        var block: [UInt8] = []
-        IdentityHeaders.append(identity, to: &block)
+        var block: [UInt8]
+        if identity.method == .apiKey, let id = identity.keyID {
+            block = loop.identityHeaders(forKey: id, identity)
+        } else {
+            block = []
+            IdentityHeaders.append(identity, to: &block)
+        }
+        if let audience = route?.identityTokenAudience, let issuer = runtime.tokens,
+           let line = loop.identityTokenLine(block: block, identity: identity, audience: audience, issuer: issuer) {
+            block += line
+        }
         return block
     }
 

@@ -371,7 +371,8 @@ final class ClientConnection: Channel {
             method: method.name,
             path: String(decoding: loggedPath, as: UTF8.self),
             route: route?.pattern ?? "",
-            status: status, decision: "\(decision)", reason: logReason, upstream: upstream,
+            status: status, decision: "\(decision)", reason: logReason,
+            principal: identity?.userID ?? "", keyID: identity?.keyID ?? "", upstream: upstream,
             bytes: bytesToClient, durationMilliseconds: loop.now - requestStart))
     }
 

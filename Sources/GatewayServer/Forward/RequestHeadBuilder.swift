@@ -15,15 +15,19 @@ package struct RequestHeadBuilder {
     package mutating func build(
         head: RequestHead, bytes: UnsafeRawBufferPointer, path: [UInt8], peer: [UInt8], peerTrusted: Bool,
         requestID: [UInt8], upstreamAuthority: String, websocket: Bool, identityHeaders: [UInt8] = [],
-        credentials keyHeader: [UInt8]? = [], into out: inout [UInt8]
+        credentials keyHeader: [UInt8]? = [], stripQueryToken: Bool = false, into out: inout [UInt8]
     ) {
         out.removeAll(keepingCapacity: true)
         out.append(bytes, head.methodRange)
         out.append(UInt8(ascii: " "))
         out.append(contentsOf: path)
         if let query = head.query {
-            out.append(UInt8(ascii: "?"))
-            out.append(bytes, query)
+            if stripQueryToken {
+                QueryToken.appendWithoutToken(query, bytes, to: &out)
+            } else {
+                out.append(UInt8(ascii: "?"))
+                out.append(bytes, query)
+            }
         }
         out.append(" HTTP/1.1\r\nHost: ")
         if let host = head.host { out.append(bytes, host) } else { out.append(contentsOf: upstreamAuthority.utf8) }

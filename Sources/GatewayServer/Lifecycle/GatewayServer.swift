@@ -35,9 +35,10 @@ package final class GatewayServer {
         case .count(let n): loopCount = max(1, n)
         }
         var generation = 1
-        // The key store is opened (created, migrated) and indexed before anything listens.
+        // The key store is opened (created, migrated) and indexed before anything listens: its
+        // index holds the API keys and the revoked token ids (`jti`).
         var watcher: KeyStoreWatcher? = nil
-        if config.apiKeys != nil, let storePath = config.storePath {
+        if let storePath = config.storePath {
             watcher = try KeyStoreWatcher(path: storePath, logger: logger)
         }
         defer { watcher?.stop() }

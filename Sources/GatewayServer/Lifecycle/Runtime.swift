@@ -19,6 +19,8 @@ final class Runtime: Sendable {
     let apiKeys: CompiledAPIKeys?
     /// JWT verification and its cache; nil when no `jwt` block is configured.
     let jwt: CompiledJWT?
+    /// The gateway's signing keys (`tokens`), for `X-Auth-Identity`; nil when not configured.
+    let tokens: TokenIssuer?
 
     init(loaded: LoadedConfig, generation: Int, loopCount: Int) {
         self.generation = generation
@@ -34,6 +36,7 @@ final class Runtime: Sendable {
         ownAuthorities = authorities
         apiKeys = loaded.config.apiKeys.map(CompiledAPIKeys.init)
         jwt = loaded.jwt
+        tokens = loaded.tokens
     }
 
     func isOwnAuthority(_ authority: UnsafeRawBufferPointer) -> Bool {

@@ -1,4 +1,5 @@
 import GatewayCore
+import GatewayCrypto
 import GatewayHTTP
 import GatewayStore
 import GatewaySupport
@@ -40,6 +41,7 @@ final class EventLoop {
     /// Rendered identity headers per API key id, valid for one index generation (a key's
     /// identity changes only through the store, which bumps the generation).
     private var identityHeaderCache: [String: [UInt8]] = [:]
+    private var identityTokenCache: [IdentityTokenKey: (line: [UInt8], reuseUntil: Int)] = [:]
     private var dateSecond = 0
     private var dateLine: [UInt8] = []
 
@@ -63,6 +65,29 @@ final class EventLoop {
         if identityHeaderCache.count >= 10_000 { identityHeaderCache.removeAll(keepingCapacity: true) }
         identityHeaderCache[id] = block
         return block
+    }
+
+    /// The `X-Auth-Identity` header line for an identity (given as its rendered header block)
+    /// and audience, minted at most once per half token lifetime per loop. Nil when signing
+    /// failed (logged; the request goes on without the header).
+    func identityTokenLine(block: [UInt8], identity: Identity, audience: String, issuer: TokenIssuer) -> [UInt8]? {
+        let now = WallClock.now()
+        let key = IdentityTokenKey(block: block, audience: audience)
+        if let cached = identityTokenCache[key], now < cached.reuseUntil { return cached.line }
+        let token: [UInt8]
+        do {
+            token = try issuer.identityToken(identity, audience: audience, now: Int64(now))
+        } catch {
+            logger.error("identity token signing failed", [("error", error.message)])
+            return nil
+        }
+        var line: [UInt8] = []
+        line.append("X-Auth-Identity: ")
+        line += token
+        line.append("\r\n")
+        if identityTokenCache.count >= 10_000 { identityTokenCache.removeAll(keepingCapacity: true) }
+        identityTokenCache[key] = (line, now + Int(TokenIssuer.identityTokenLifetime / 2))
+        return line
     }
 
     /// Remembers that a key was used; handed to the store in batches (not a write per request).
@@ -189,3 +214,9 @@ final class EventLoop {
 
 @available(*, unavailable)
 extension EventLoop: Sendable {}
+
+/// What an identity token says: the identity (as its header block) and the upstream it is for.
+private struct IdentityTokenKey: Hashable {
+    let block: [UInt8]
+    let audience: String
+}

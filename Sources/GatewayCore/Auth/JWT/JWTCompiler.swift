@@ -15,11 +15,16 @@ package struct CompiledJWT: Sendable {
 /// Builds verification keys from `jwt` blocks; a weak or malformed key is a load error at
 /// its `key` line (SPEC §3).
 package enum JWTCompiler {
-    package static func compile(_ config: GatewayConfig) throws(ConfigError) -> CompiledJWT? {
-        guard !config.jwt.isEmpty else { return nil }
+    /// - Parameter ownTokens: the gateway's own issuer (`tokens`), trusted without a `jwt` block.
+    package static func compile(_ config: GatewayConfig, ownTokens: TokenIssuer? = nil) throws(ConfigError) -> CompiledJWT? {
+        guard !config.jwt.isEmpty || ownTokens != nil else { return nil }
         var problems: [ConfigDiagnostic] = []
         var issuers: [JWTIssuerConfig] = []
         var keys: [JWTKeyEntry] = []
+        if let ownTokens {
+            issuers.append(ownTokens.issuerConfig)
+            keys += ownTokens.verificationEntries
+        }
         for block in config.jwt {
             issuers.append(JWTIssuerConfig(
                 issuer: block.issuer, audiences: block.audiences, leeway: block.leeway, requireExp: block.requireExp,
@@ -30,11 +35,9 @@ package enum JWTCompiler {
                     continue
                 }
                 do {
-                    let verifier: VerificationKey
-                    switch algorithm {
-                    case .hs256, .hs384, .hs512: verifier = try VerificationKey(hmacSecret: key.material, algorithm: algorithm)
-                    default: verifier = try VerificationKey(pem: key.material, algorithm: algorithm)
-                    }
+                    let verifier = algorithm.isHMAC
+                        ? try VerificationKey(hmacSecret: key.material, algorithm: algorithm)
+                        : try VerificationKey(pem: key.material, algorithm: algorithm)
                     keys.append(JWTKeyEntry(kid: key.kid, verifier: verifier, issuer: block.issuer))
                 } catch {
                     problems.append(ConfigDiagnostic(key.location, "key \"\(key.kid)\": \(error.message)"))
@@ -51,7 +54,7 @@ package enum JWTCompiler {
             }
         }
         guard problems.isEmpty else { throw ConfigError(problems) }
-        let cacheSize = config.jwt.map(\.cacheSize).max() ?? 0
+        let cacheSize = config.jwt.map(\.cacheSize).max() ?? JWTBlockConfig.defaultCacheSize
         return CompiledJWT(
             verifier: JWTVerifier(issuers: issuers, keys: keys, maxTokenBytes: config.limits.maxTokenBytes),
             cache: cacheSize > 0 ? VerifiedTokenCache(capacity: cacheSize) : nil)

@@ -1,0 +1,60 @@
+extension ConfigValidator {
+    /// `tokens { signing_key ...; issuer ...; audience ...; access_ttl ...; refresh_ttl ...; }`
+    /// (SPEC §10). Key strength is checked when the keys are built (`TokenIssuer`).
+    /// - Returns: nil after reporting a problem that makes the block unusable.
+    mutating func tokensBlock(_ directive: ConfigDirective) -> TokensConfig? {
+        var seen: [String: SourceLocation] = [:]
+        var result = TokensConfig(issuer: "", location: directive.location)
+        var valid = true
+        for child in directive.block ?? [] {
+            switch child.name {
+            case "signing_key":
+                guard let key = keyLine(child, existing: result.signingKeys) else { valid = false; continue }
+                result.signingKeys.append(key)
+            case "issuer":
+                guard once(child, &seen), shape(child, arguments: 1...1) else { valid = false; continue }
+                result.issuer = child.arguments[0].text
+            case "audience":
+                guard once(child, &seen), shape(child, arguments: 1...Int.max) else { valid = false; continue }
+                result.audiences = child.arguments.map(\.text)
+            case "access_ttl", "refresh_ttl":
+                guard once(child, &seen), shape(child, arguments: 1...1), let ttl = positiveDuration(child.arguments[0]) else {
+                    valid = false
+                    continue
+                }
+                if child.name == "access_ttl" { result.accessTTL = ttl } else { result.refreshTTL = ttl }
+            default:
+                reject(child, in: .tokens)
+                valid = false
+            }
+        }
+        if result.issuer.isEmpty {
+            error(directive.location, "\"tokens\" needs an \"issuer\"")
+            valid = false
+        }
+        if result.audiences.isEmpty {
+            error(directive.location, "\"tokens\" needs an \"audience\"")
+            valid = false
+        }
+        if result.signingKeys.isEmpty {
+            error(directive.location, "\"tokens\" needs a \"signing_key\"")
+            valid = false
+        }
+        return valid ? result : nil
+    }
+
+    /// Cross-checks: identity tokens need signing keys, and the gateway's own issuer cannot
+    /// also be a `jwt` block (its tokens are trusted implicitly, with `typ at+jwt` required).
+    mutating func checkTokens(_ config: GatewayConfig, identityTokenLocation: SourceLocation?, tokensSeen: Bool) {
+        if let tokens = config.tokens, let block = config.jwt.first(where: { $0.issuer == tokens.issuer }) {
+            error(block.location, "jwt issuer \"\(tokens.issuer)\" is the gateway's own (tokens at \(tokens.location)), which is trusted already")
+        }
+        guard config.tokens == nil, !tokensSeen else { return }
+        if config.identityToken, let identityTokenLocation {
+            error(identityTokenLocation, "\"identity_token\" needs a `tokens` block with a signing_key")
+        }
+        for route in config.routes where route.identityToken == true {
+            error(route.location, "\"identity_token\" needs a `tokens` block with a signing_key")
+        }
+    }
+}
