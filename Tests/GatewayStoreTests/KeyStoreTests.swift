@@ -12,12 +12,12 @@ struct KeyStoreTests {
             let db = try Database(path: dir + "/m.db")
             defer { db.close() }
             #expect(try Migrations.currentVersion(of: db) == 0)
-            #expect(try Migrations.migrate(db, now: 1) == [1])
+            #expect(try Migrations.migrate(db, now: 1) == [1, 2])
             #expect(try Migrations.currentVersion(of: db) == Migrations.latestVersion)
             #expect(try Migrations.migrate(db, now: 2) == [])
-            #expect(try db.scalarInt("SELECT COUNT(*) FROM schema_migrations") == 1)
+            #expect(try db.scalarInt("SELECT COUNT(*) FROM schema_migrations") == 2)
             let tables = try db.query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name") { $0.text(0) }
-            #expect(tables == ["api_keys", "principals", "schema_migrations", "store_meta"])
+            #expect(tables == ["api_keys", "principals", "revoked_tokens", "schema_migrations", "store_meta"])
             #expect(try db.scalarText("SELECT value FROM store_meta WHERE key = 'change_counter'") == "0")
             // Reopening through KeyStore migrates nothing more.
             let store = try KeyStore(path: dir + "/m.db")
@@ -40,7 +40,7 @@ struct KeyStoreTests {
             #expect(failures.withLock { $0 } == [])
             let db = try Database(path: dir + "/c.db")
             defer { db.close() }
-            #expect(try db.scalarInt("SELECT COUNT(*) FROM schema_migrations") == 1)
+            #expect(try db.scalarInt("SELECT COUNT(*) FROM schema_migrations") == Migrations.latestVersion)
         }
     }
 
@@ -133,6 +133,28 @@ struct KeyStoreTests {
                 #expect(try store.key(id: record.id)?.active == false)
                 expectStoreError(.notFound) { try store.revoke(id: "nosuchkey000") }
                 expectStoreError(.invalidArgument) { try store.createKey(name: "x", principal: "p", prefix: "bad prefix") }
+            }
+        }
+    }
+
+    @Test("revoked token ids reach the index until they expire")
+    func revokedTokens() throws {
+        try withTemporaryDirectory { dir in
+            let clock = TestClock(1000)
+            try withStore(in: dir, clock: clock) { store in
+                let before = try store.changeCounter()
+                try store.revokeToken(jti: "t1", expiresAt: 2000)
+                try store.revokeToken(jti: "t2", expiresAt: 1500)
+                try store.revokeToken(jti: "t1", expiresAt: 1200)   // an earlier expiry never shortens it
+                #expect(try store.changeCounter() > before)
+                var index = APIKeyIndex(snapshot: try store.loadIndexSnapshot())
+                #expect(index.isTokenRevoked("t1") && index.isTokenRevoked("t2") && !index.isTokenRevoked("t3"))
+                clock.now = 1600
+                index = APIKeyIndex(snapshot: try store.loadIndexSnapshot())
+                #expect(index.isTokenRevoked("t1") && !index.isTokenRevoked("t2"))
+                try store.revokeToken(jti: "t3", expiresAt: 3000)   // purges t2's row
+                #expect(try store.database.scalarInt("SELECT COUNT(*) FROM revoked_tokens") == 2)
+                expectStoreError(.invalidArgument) { try store.revokeToken(jti: "", expiresAt: 3000) }
             }
         }
     }

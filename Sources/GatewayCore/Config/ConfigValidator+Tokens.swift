@@ -6,9 +6,11 @@ extension ConfigValidator {
         var seen: [String: SourceLocation] = [:]
         var result = TokensConfig(issuer: "", location: directive.location)
         var valid = true
+        var sawSigningKey = false
         for child in directive.block ?? [] {
             switch child.name {
             case "signing_key":
+                sawSigningKey = true
                 guard let key = keyLine(child, existing: result.signingKeys) else { valid = false; continue }
                 result.signingKeys.append(key)
             case "issuer":
@@ -36,7 +38,7 @@ extension ConfigValidator {
             error(directive.location, "\"tokens\" needs an \"audience\"")
             valid = false
         }
-        if result.signingKeys.isEmpty {
+        if !sawSigningKey {
             error(directive.location, "\"tokens\" needs a \"signing_key\"")
             valid = false
         }

@@ -1,15 +1,15 @@
-import GatewayHTTP
+package import GatewayHTTP
 
 /// `?access_token=` (RFC 6750 §2.3) on routes with `allow_query_token on;`, for WebSocket and
 /// SSE clients that cannot set headers (SPEC §4). The parameter is a credential: it is
 /// removed from the query before forwarding, and it never reaches the access log (which
 /// records the path only).
-enum QueryToken {
+package enum QueryToken {
     private static let name = Array("access_token".utf8)
 
     /// The value of every `access_token` parameter in `query` (at most two are reported:
     /// a second one is already an ambiguous request).
-    static func values(in query: ByteRange, _ bytes: UnsafeRawBufferPointer) -> [ByteRange] {
+    package static func values(in query: ByteRange, _ bytes: UnsafeRawBufferPointer) -> [ByteRange] {
         var found: [ByteRange] = []
         forEachParameter(query, bytes) { parameter, valueStart in
             guard found.count < 2, isTokenParameter(parameter, valueStart, bytes) else { return }
@@ -21,7 +21,7 @@ enum QueryToken {
 
     /// Appends `?` and the query's other parameters (empty ones dropped); nothing when no
     /// parameter is left.
-    static func appendWithoutToken(_ query: ByteRange, _ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+    package static func appendWithoutToken(_ query: ByteRange, _ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
         var wroteAny = false
         forEachParameter(query, bytes) { parameter, valueStart in
             guard !isTokenParameter(parameter, valueStart, bytes) else { return }
@@ -33,7 +33,7 @@ enum QueryToken {
 
     /// Percent-decodes a parameter value (`%XX`; `+` is kept: tokens hold no spaces).
     /// - Returns: nil for a malformed escape.
-    static func decode(_ value: UnsafeRawBufferPointer) -> [UInt8]? {
+    package static func decode(_ value: UnsafeRawBufferPointer) -> [UInt8]? {
         var out: [UInt8] = []
         out.reserveCapacity(value.count)
         var index = 0
