@@ -22,8 +22,7 @@ enum KeysCommand {
     static func run(_ arguments: [String]) -> Int32 {
         guard let sub = arguments.first, !sub.hasPrefix("-") else {
             if arguments.contains("--help") || arguments.contains("-h") { print(help); return ExitCode.success }
-            CommandLineInterface.printError(help)
-            return ExitCode.usage
+            return usage("keys needs a subcommand: create, list, show, revoke, rotate or import")
         }
         var rest = Array(arguments.dropFirst())
         var positional: String? = nil

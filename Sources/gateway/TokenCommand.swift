@@ -19,9 +19,8 @@ enum TokenCommand {
 
     static func issue(_ arguments: [String]) -> Int32 {
         guard arguments.first == "issue" else {
-            if arguments.contains("--help") || arguments.contains("-h") { print(issueHelp); return ExitCode.success }
-            CommandLineInterface.printError(issueHelp)
-            return ExitCode.usage
+            if arguments.first == "--help" || arguments.first == "-h" { print(issueHelp); return ExitCode.success }
+            return usage(arguments.first.map { "token: unknown subcommand \"\($0)\"" } ?? "token needs a subcommand: issue")
         }
         let flags: Set<String> = ["--config", "--sub", "--permissions", "--roles", "--org", "--ttl"]
         guard let options = Options(Array(arguments.dropFirst()), valueFlags: flags, help: issueHelp) else { return ExitCode.usage }

@@ -1,5 +1,6 @@
 """SPEC §2/§3 command line: version, check-config diagnostics, --help, exit codes, demo."""
 
+import json
 import os
 import re
 import signal
@@ -92,7 +93,8 @@ INVALID = {
     "overlapping_routes_same_methods": ('route /a/* { public; methods GET; respond 200 "1"; }\n'
                                         'route /a/{x} { public; methods GET POST; respond 200 "2"; }\n', {1, 2}, None),
     "jwt_block_without_key": ('workers 1;\njwt {\n    issuer https://x;\n}\n', {2}, "needs at least one"),
-    "tokens_block": ('workers 1;\ntokens {\n    issuer https://x;\n}\n', {2}, "not supported yet"),
+    "tokens_block_without_key": ('workers 1;\ntokens {\n    issuer https://x;\n    audience a;\n}\n', {2}, 'needs a "signing_key"'),
+    "roles_block": ('workers 1;\nroles {\n    reader a:b;\n}\n', {2}, "not supported yet"),
     "require_in_route": ('route /a {\n    require memory:read;\n    respond 200 "x";\n}\n', {1, 2}, None),
     "non_public_route": ('upstream u { server 127.0.0.1:9000; }\nroute /a {\n    upstream u;\n}\n', {2, 3, 4}, None),
     "non_public_respond_route": ('route /a { respond 200 "x"; }\n', {1}, None),
@@ -170,6 +172,7 @@ def test_example_config_passes(gateway_bin):
 
 @pytest.mark.parametrize("args", [
     ["--help"], ["serve", "--help"], ["check-config", "--help"], ["version", "--help"], ["demo", "--help"],
+    ["keys", "--help"], ["token", "issue", "--help"], ["jwks", "--help"],
 ])
 def test_help(gateway_bin, args):
     r = run_cli(gateway_bin, *args, timeout=10)
@@ -182,7 +185,7 @@ def test_help(gateway_bin, args):
 def test_help_lists_commands(gateway_bin):
     r = run_cli(gateway_bin, "--help")
     out = r.stdout + r.stderr
-    for cmd in ("serve", "check-config", "version", "demo"):
+    for cmd in ("serve", "check-config", "version", "demo", "keys", "token issue", "jwks"):
         assert cmd in out, out
 
 
@@ -229,6 +232,15 @@ def test_demo(gateway_bin, tmp_path):
             wait_listening(port, 10, proc)
             r = request(port, "GET", url.group(3) or "/")
             assert 200 <= r.status < 500, r
+            # The tour's credentials work: the demo API key and the JWT the demo signed.
+            text = out_path.read_text(errors="replace")
+            key = re.search(r"X-API-Key: (gw_[0-9A-Za-z_]+)'", text).group(1)
+            token = re.search(r"Authorization: Bearer (eyJ[\w.-]+)'", text).group(1)
+            assert request(port, "GET", "/api/v1/sessions/42").status == 401
+            for header in (("X-API-Key", key), ("Authorization", "Bearer " + token)):
+                r = request(port, "GET", "/api/v1/memory", headers=[header])
+                assert r.status == 200, r
+                assert json.loads(r.body)["headers"]["X-Auth-User-Id"] == "demo-user", r.body
             proc.send_signal(signal.SIGINT)
             rc = proc.wait(10)
             assert rc in (0, 130, -signal.SIGINT), rc
