@@ -22,4 +22,17 @@
 static inline void gw_openssl_free(void *pointer) { OPENSSL_free(pointer); }
 /// EVP_PKEY_PUBLIC_KEY is a composite selection macro.
 static inline int gw_evp_pkey_public_key(void) { return EVP_PKEY_PUBLIC_KEY; }
+/// SHA-256 without a provider fetch: OpenSSL 3's one-shot SHA256() goes through
+/// EVP_Q_digest, which fetches the algorithm (a lock and a table lookup) on every call. The
+/// low-level functions are deprecated for new code but remain the allocation- and lock-free path.
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wdeprecated-declarations"
+static inline void gw_sha256(const unsigned char *data, size_t count, unsigned char *digest) {
+    SHA256_CTX context;
+    SHA256_Init(&context);
+    SHA256_Update(&context, data, count);
+    SHA256_Final(digest, &context);
+    OPENSSL_cleanse(&context, sizeof context);
+}
+#pragma clang diagnostic pop
 #endif

@@ -6,8 +6,8 @@ package enum Digest {
     package static func sha256(_ bytes: UnsafeRawBufferPointer) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 32)
         out.withUnsafeMutableBytes { digest in
-            // SHA256 cannot fail for in-memory input; the one-shot API allocates nothing.
-            _ = SHA256(bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, digest.baseAddress?.assumingMemoryBound(to: UInt8.self))
+            // Cannot fail for in-memory input; no allocation, no provider lookup (see shim.h).
+            gw_sha256(bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, digest.baseAddress?.assumingMemoryBound(to: UInt8.self))
         }
         return out
     }

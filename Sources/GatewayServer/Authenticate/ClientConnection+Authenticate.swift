@@ -7,7 +7,8 @@ import GatewaySupport
 enum AuthOutcome {
     /// `auth optional;` and no credential: forwarded without identity.
     case anonymous
-    case authenticated(Identity)
+    /// `renderKey` names the identity for the loop's rendered-header cache.
+    case authenticated(Identity, renderKey: IdentityRenderKey)
     /// No credential on a protected route: 401 `unauthorized` with a bare challenge.
     case missing
     /// A credential that fails, whatever the reason: one 401 `invalid_token` (reason logged only).
@@ -77,7 +78,7 @@ extension ClientConnection {
         switch index.authenticate(presented: presented, prefixes: apiKeys.prefixes, legacyPrefixes: apiKeys.legacyPrefixes, now: WallClock.now()) {
         case .success(let record):
             loop.noteKeyUsed(record.id)
-            return .authenticated(Identity(apiKey: record))
+            return .authenticated(Identity(apiKey: record), renderKey: .apiKey(record.id))
         case .failure(let failure):
             return .invalid(failure.reason)
         }
@@ -105,7 +106,7 @@ extension ClientConnection {
         if let jti = identity.tokenID, let index = loop.currentKeyIndex(), index.isTokenRevoked(jti) {
             return .invalid("jwt_revoked")
         }
-        return .authenticated(identity)
+        return .authenticated(identity, renderKey: hash.map(IdentityRenderKey.token) ?? .none)
     }
 
     /// The token of `Authorization: Bearer <token>` (scheme case-insensitive, one space, token68
@@ -127,6 +128,15 @@ extension ClientConnection {
             || b == UInt8(ascii: "-") || b == UInt8(ascii: ".") || b == UInt8(ascii: "_") || b == UInt8(ascii: "~")
             || b == UInt8(ascii: "+") || b == UInt8(ascii: "/") || b == UInt8(ascii: "=")
     }
+}
+
+/// What an identity's rendered headers can be cached under (per loop): an API key's id (its
+/// identity changes only with the store, which clears the cache) or a JWT's hash (a token's
+/// claims never change). `.none`: render per request.
+enum IdentityRenderKey: Hashable {
+    case none
+    case apiKey(String)
+    case token(TokenHash)
 }
 
 /// `api_keys` resolved for the request path.

@@ -81,17 +81,11 @@ extension ClientConnection {
         connectNextServer()
     }
 
-    /// The identity headers for the current request (cached per API key; empty when anonymous),
-    /// plus `X-Auth-Identity` when the route asks for it.
+    /// The identity headers for the current request (cached per API key or token; empty when
+    /// anonymous), plus `X-Auth-Identity` when the route asks for it.
     private func identityHeaderBlock() -> [UInt8] {
         guard let identity else { return [] }
-        var block: [UInt8]
-        if identity.method == .apiKey, let id = identity.keyID {
-            block = loop.identityHeaders(forKey: id, identity)
-        } else {
-            block = []
-            IdentityHeaders.append(identity, to: &block)
-        }
+        var block = loop.identityHeaders(identityRenderKey, identity)
         if let audience = route?.identityTokenAudience, let issuer = runtime.tokens,
            let line = loop.identityTokenLine(block: block, identity: identity, audience: audience, issuer: issuer) {
             block += line

@@ -48,6 +48,8 @@ final class ClientConnection: Channel {
     var route: CompiledRoute? = nil
     /// Who the current request is (nil: public route or anonymous `auth optional`).
     var identity: Identity? = nil
+    /// Where the identity's rendered headers are cached on the loop.
+    var identityRenderKey = IdentityRenderKey.none
     var bytesToClient = 0
     var logReason = ""
     /// The normalized path of the current request, kept for its access-log line (the loop's
@@ -196,6 +198,7 @@ final class ClientConnection: Channel {
         bytesToClient = 0
         route = nil
         identity = nil
+        identityRenderKey = .none
         logReason = ""
         loggedPath.removeAll(keepingCapacity: true)
         deadline = 0
@@ -244,8 +247,9 @@ final class ClientConnection: Channel {
                 switch authenticate(route: matched, bytes: bytes) {
                 case .anonymous:
                     break
-                case .authenticated(let who):
+                case .authenticated(let who, let key):
                     identity = who
+                    identityRenderKey = key
                 case .missing:
                     return reject(.unauthorized, reason: "credential_missing")
                 case .invalid(let reason):

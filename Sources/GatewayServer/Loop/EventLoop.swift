@@ -38,9 +38,9 @@ final class EventLoop {
     private var keyIndex: APIKeyIndex? = nil
     private var keyIndexGeneration = -1
     private var usedKeys: [String: Int] = [:]
-    /// Rendered identity headers per API key id, valid for one index generation (a key's
-    /// identity changes only through the store, which bumps the generation).
-    private var identityHeaderCache: [String: [UInt8]] = [:]
+    /// Rendered identity headers per API key id (valid for one index generation: a key's
+    /// identity changes only through the store, which bumps the generation) or per token.
+    private var identityHeaderCache: [IdentityRenderKey: [UInt8]] = [:]
     private var identityTokenCache: [IdentityTokenKey: (line: [UInt8], reuseUntil: Int)] = [:]
     private var dateSecond = 0
     private var dateLine: [UInt8] = []
@@ -57,13 +57,14 @@ final class EventLoop {
         return keyIndex
     }
 
-    /// The identity header block for an API key's identity, rendered once per index generation.
-    func identityHeaders(forKey id: String, _ identity: Identity) -> [UInt8] {
-        if let cached = identityHeaderCache[id] { return cached }
+    /// The identity header block, rendered once per key (and index generation) or token.
+    func identityHeaders(_ key: IdentityRenderKey, _ identity: Identity) -> [UInt8] {
+        if key != .none, let cached = identityHeaderCache[key] { return cached }
         var block: [UInt8] = []
         IdentityHeaders.append(identity, to: &block)
+        guard key != .none else { return block }
         if identityHeaderCache.count >= 10_000 { identityHeaderCache.removeAll(keepingCapacity: true) }
-        identityHeaderCache[id] = block
+        identityHeaderCache[key] = block
         return block
     }
 
