@@ -43,7 +43,7 @@ let package = Package(
         .executableTarget(name: "gateway", dependencies: ["GatewayServer", "GatewayCore", "GatewaySupport", "GatewaySystem", "GatewayCrypto", "GatewayStore"], swiftSettings: strictness),
 
         .testTarget(name: "GatewayHTTPTests", dependencies: ["GatewayHTTP"], swiftSettings: strictness),
-        .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore", "GatewayHTTP", "GatewayCrypto"], swiftSettings: strictness),
+        .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore", "GatewayHTTP", "GatewayCrypto", "GatewaySupport"], swiftSettings: strictness),
         .testTarget(name: "GatewayCryptoTests", dependencies: ["GatewayCrypto"], swiftSettings: strictness),
         .testTarget(name: "GatewayStoreTests", dependencies: ["GatewayStore", "GatewayCrypto"], swiftSettings: strictness),
         .testTarget(

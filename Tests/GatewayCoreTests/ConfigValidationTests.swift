@@ -1,3 +1,4 @@
+import GatewaySupport
 import GatewayHTTP
 import Testing
 
@@ -236,7 +237,7 @@ struct ConfigRouteValidationTests {
             """, environment: ["S": String(repeating: "k", count: 32)])
         let block = try #require(config.jwt.first)
         #expect(block.issuer == "https://idp.test" && block.audiences == ["a", "b"])
-        #expect(block.keys.map(\.kid) == ["hs"] && block.keys[0].material.count == 32)
+        #expect(block.keys.map(\.kid) == ["hs"] && block.keys[0].material.reveal { $0.count } == 32)
         #expect(block.leeway == .seconds(10) && !block.requireExp && block.requiredTyp == "at+jwt")
         #expect(block.claims.userID == ["uid", "sub"] && block.claims.permissions == ["scope"] && block.cacheSize == 10)
     }
@@ -486,8 +487,9 @@ struct ConfigResultTests {
         #expect(config.upstreams.map(\.name) == ["agents", "docs"])
         #expect(config.routes.map(\.pattern) == [
             "/healthz", "/api/v1/**", "/api/v1/sessions/{id}", "/api/v1/sessions/*/events", "/api/v1/legacy/**", "/docs/**",
-            "/internal/**", "/teapot",
+            "/api/v1/stream/**", "/internal/**", "/teapot",
         ])
+        #expect(config.routes.contains { $0.allowQueryToken })
         #expect(config.apiKeys?.legacyPrefixes == ["ck_", "sk-"])
         #expect(config.routes.contains { $0.auth == .optional })
         #expect(config.routes.contains { $0.forwardCredentials })

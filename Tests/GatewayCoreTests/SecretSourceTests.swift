@@ -1,3 +1,4 @@
+import GatewaySupport
 import Testing
 
 @testable import GatewayCore
@@ -77,5 +78,13 @@ struct SecretSourceTests {
         #expect(validator.secret(ConfigArgument(text: "env:NOPE", location: at)) == nil)
         #expect(validator.diagnostics == [ConfigDiagnostic(at, "environment variable NOPE is not set")])
         #expect(validator.diagnostics.first?.description == "\(dir.path)/gateway.conf:4:9: environment variable NOPE is not set")
+    }
+
+    @Test func keyMaterialNeverPrints() throws {
+        let config = try loadConfig("jwt {\n    issuer i;\n    key k HS256 env:S;\n}\nroute / { deny; }", environment: ["S": "super-secret-key-material-0123456789"])
+        let printed = "\(config) \(String(reflecting: config.jwt[0].keys[0].material))"
+        #expect(!printed.contains("super-secret"))
+        #expect(printed.contains("<redacted>"))
+        #expect(config.jwt[0].keys[0].material.reveal { String(decoding: $0, as: UTF8.self) } == "super-secret-key-material-0123456789")
     }
 }

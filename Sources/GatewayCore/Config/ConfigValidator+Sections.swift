@@ -1,4 +1,5 @@
 import GatewayHTTP
+import GatewaySupport
 extension ConfigValidator {
     /// `limits { ... }`: every value must be positive (a zero limit or timeout is a typo, and
     /// nginx's "0 means unlimited" must not be silently read as "nothing allowed" or vice versa).
@@ -243,7 +244,7 @@ extension ConfigValidator {
             return nil
         }
         guard let bytes = secret(material) else { return nil }
-        return JWTKeyConfig(kid: kid.text, algorithm: algorithm.text, material: bytes, location: directive.location)
+        return JWTKeyConfig(kid: kid.text, algorithm: algorithm.text, material: Secret(bytes), location: directive.location)
     }
 
     /// `jwt { ... }`. - Returns: nil after reporting a problem that makes the block unusable.

@@ -1,4 +1,5 @@
 package import GatewayHTTP
+package import GatewaySupport
 
 /// The validated, immutable configuration the gateway runs with: one snapshot per load or
 /// reload (`SIGHUP`), shared read-only by every event loop.
@@ -257,9 +258,9 @@ package struct JWKSFileConfig: Sendable, Equatable {
 package struct JWTKeyConfig: Sendable, Equatable {
     package var kid: String
     package var algorithm: String
-    package var material: [UInt8]
+    package var material: Secret<[UInt8]>
     package var location: SourceLocation
-    package init(kid: String, algorithm: String, material: [UInt8], location: SourceLocation) {
+    package init(kid: String, algorithm: String, material: Secret<[UInt8]>, location: SourceLocation) {
         self.kid = kid
         self.algorithm = algorithm
         self.material = material

@@ -1,4 +1,5 @@
 package import GatewayCrypto
+import GatewaySupport
 
 /// A `VerificationKey` is a JWS verifier: bound to one algorithm, parsed once.
 extension VerificationKey: JWSVerifier {
@@ -35,9 +36,11 @@ package enum JWTCompiler {
                     continue
                 }
                 do {
-                    let verifier = algorithm.isHMAC
-                        ? try VerificationKey(hmacSecret: key.material, algorithm: algorithm)
-                        : try VerificationKey(pem: key.material, algorithm: algorithm)
+                    let verifier = try key.material.reveal { material throws(CryptoError) in
+                        algorithm.isHMAC
+                            ? try VerificationKey(hmacSecret: material, algorithm: algorithm)
+                            : try VerificationKey(pem: material, algorithm: algorithm)
+                    }
                     keys.append(JWTKeyEntry(kid: key.kid, verifier: verifier, issuer: block.issuer))
                 } catch {
                     problems.append(ConfigDiagnostic(key.location, "key \"\(key.kid)\": \(error.message)"))

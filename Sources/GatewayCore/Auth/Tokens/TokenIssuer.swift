@@ -1,4 +1,5 @@
 package import GatewayCrypto
+import GatewaySupport
 
 /// One of the gateway's own signing keys with its `kid`.
 package struct NamedSigningKey: Sendable {
@@ -55,9 +56,11 @@ package final class TokenIssuer: Sendable {
         for line in config.signingKeys {
             do throws(CryptoError) {
                 guard let algorithm = JWSAlgorithm(rawValue: line.algorithm) else { throw CryptoError("unknown algorithm") }
-                let key = algorithm.isHMAC
-                    ? try SigningKey(hmacSecret: line.material, algorithm: algorithm)
-                    : try SigningKey(privateKeyPEM: line.material, algorithm: algorithm)
+                let key = try line.material.reveal { material throws(CryptoError) in
+                    algorithm.isHMAC
+                        ? try SigningKey(hmacSecret: material, algorithm: algorithm)
+                        : try SigningKey(privateKeyPEM: material, algorithm: algorithm)
+                }
                 keys.append(NamedSigningKey(kid: line.kid, key: key))
             } catch {
                 problems.append(ConfigDiagnostic(line.location, "signing_key \"\(line.kid)\": \(error.message)"))
