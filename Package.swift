@@ -18,6 +18,7 @@ let package = Package(
     name: "gateway",
     products: [
         .executable(name: "gateway", targets: ["gateway"]),
+        .executable(name: "gateway-microbench", targets: ["gateway-microbench"]),
     ],
     targets: [
         // C libraries and shims.
@@ -41,6 +42,12 @@ let package = Package(
             dependencies: ["GatewayCore", "GatewayHTTP", "GatewaySystem", "GatewaySupport", "GatewayCrypto", "GatewayStore"],
             swiftSettings: strictness + hotPath),
         .executableTarget(name: "gateway", dependencies: ["GatewayServer", "GatewayCore", "GatewaySupport", "GatewaySystem", "GatewayCrypto", "GatewayStore"], swiftSettings: strictness),
+
+        // Micro-benchmarks of the authentication primitives (Benchmarks/micro.sh); no dependencies
+        // beyond the package's own libraries.
+        .executableTarget(
+            name: "gateway-microbench", dependencies: ["GatewayCore", "GatewayCrypto", "GatewayStore", "GatewaySupport"],
+            path: "Benchmarks/MicroBench", swiftSettings: strictness),
 
         .testTarget(name: "GatewayHTTPTests", dependencies: ["GatewayHTTP"], swiftSettings: strictness),
         .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore", "GatewayHTTP", "GatewayCrypto", "GatewaySupport"], swiftSettings: strictness),
