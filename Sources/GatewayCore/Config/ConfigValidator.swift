@@ -48,7 +48,7 @@ package struct ConfigValidator {
             case .apiKeys:
                 ["header", "bearer", "prefix", "legacy_prefix"]
             case .jwt:
-                ["issuer", "audience", "key", "jwks_file", "leeway", "require", "require_typ", "claims", "cache"]
+                ["issuer", "audience", "key", "jwks_file", "jwks_url", "leeway", "require", "require_typ", "claims", "cache"]
             }
         }
 
@@ -58,10 +58,8 @@ package struct ConfigValidator {
             case .main:
                 ["tokens", "roles", "rate_limit", "auth_failure_limit", "introspection", "registration",
                  "resource", "rate_limit_store", "identity_token"]
-            case .limits, .upstream, .apiKeys:
+            case .limits, .upstream, .apiKeys, .jwt:
                 []
-            case .jwt:
-                ["jwks_url"]
             case .route:
                 ["require", "require_any", "require_role", "match_claim", "rate_limit", "allow_query_token",
                  "identity_token", "require_typ"]

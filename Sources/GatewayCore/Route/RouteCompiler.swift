@@ -42,13 +42,15 @@ package struct LoadedConfig: Sendable {
     /// JWT verification, when `jwt` blocks are configured.
     package let jwt: CompiledJWT?
 
-    package init(config: GatewayConfig) throws(ConfigError) {
+    /// - Parameter reusing: the running configuration's `jwks_url` key sources, kept for the
+    ///   URLs still configured (a reload must not forget the keys it has).
+    package init(config: GatewayConfig, reusing: [JWKSKeySource] = []) throws(ConfigError) {
         self.config = config
         var problems: [ConfigDiagnostic] = []
         var routes: RouteTable<CompiledRoute>? = nil
         var jwt: CompiledJWT? = nil
         do { routes = try RouteCompiler.compile(config) } catch { problems += error.diagnostics }
-        do { jwt = try JWTCompiler.compile(config) } catch { problems += error.diagnostics }
+        do { jwt = try JWTCompiler.compile(config, reusing: reusing) } catch { problems += error.diagnostics }
         guard problems.isEmpty, let routes else { throw ConfigError(problems) }
         self.routes = routes
         self.jwt = jwt
@@ -56,8 +58,10 @@ package struct LoadedConfig: Sendable {
 
     /// Loads, validates and compiles the file at `path`.
     /// - Throws: `ConfigError` with every problem (`file:line:col: message`).
-    package static func load(path: String, environment: [String: String]) throws(ConfigError) -> LoadedConfig {
-        try LoadedConfig(config: ConfigLoader.load(path: path, environment: environment))
+    package static func load(
+        path: String, environment: [String: String], reusing: [JWKSKeySource] = []
+    ) throws(ConfigError) -> LoadedConfig {
+        try LoadedConfig(config: ConfigLoader.load(path: path, environment: environment), reusing: reusing)
     }
 
     /// Same, from text (tests, the demo).
