@@ -30,7 +30,7 @@ package struct JWKSRefresher: Sendable {
                 guard left > 0 else { return }
                 fetchLimits = limits.fitting(budget: left)
             }
-            guard source.isDue, source.beginFetch() else { continue }
+            guard source.beginFetch() else { continue }
             let result: Result<[UInt8], JWKSFetchError>
             if let transport = transports[source.url.scheme] {
                 result = transport.fetch(source.url, limits: fetchLimits)
