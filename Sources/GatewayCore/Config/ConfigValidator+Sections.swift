@@ -271,6 +271,12 @@ extension ConfigValidator {
                     continue
                 }
                 result.jwksFiles.append(JWKSFileConfig(path: path.text, document: document, location: child.location))
+            case "jwks_url":
+                guard shape(child, arguments: 1...2), let entry = jwksURL(child, existing: result.jwksURLs) else {
+                    valid = false
+                    continue
+                }
+                result.jwksURLs.append(entry)
             case "leeway":
                 guard once(child, &seen), shape(child, arguments: 1...1), let leeway = parse(child.arguments[0], ConfigValue.duration) else {
                     valid = false
@@ -325,8 +331,8 @@ extension ConfigValidator {
             error(directive.location, "\"jwt\" needs an \"issuer\"")
             valid = false
         }
-        if result.keys.isEmpty && result.jwksFiles.isEmpty && valid {
-            error(directive.location, "\"jwt\" needs at least one \"key\" or \"jwks_file\"")
+        if result.keys.isEmpty && result.jwksFiles.isEmpty && result.jwksURLs.isEmpty && valid {
+            error(directive.location, "\"jwt\" needs at least one \"key\", \"jwks_file\" or \"jwks_url\"")
             valid = false
         }
         return valid ? result : nil

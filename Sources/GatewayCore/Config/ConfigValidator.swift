@@ -50,7 +50,7 @@ package struct ConfigValidator {
             case .apiKeys:
                 ["header", "bearer", "prefix", "legacy_prefix"]
             case .jwt:
-                ["issuer", "audience", "key", "jwks_file", "leeway", "require", "require_typ", "claims", "cache"]
+                ["issuer", "audience", "key", "jwks_file", "jwks_url", "leeway", "require", "require_typ", "claims", "cache"]
             case .tokens:
                 ["signing_key", "issuer", "audience", "access_ttl", "refresh_ttl"]
             }
@@ -62,10 +62,8 @@ package struct ConfigValidator {
             case .main:
                 ["roles", "rate_limit", "auth_failure_limit", "introspection", "registration",
                  "resource", "rate_limit_store"]
-            case .limits, .upstream, .apiKeys, .tokens:
+            case .limits, .upstream, .apiKeys, .tokens, .jwt:
                 []
-            case .jwt:
-                ["jwks_url"]
             case .route:
                 ["require", "require_any", "require_role", "match_claim", "rate_limit", "require_typ"]
             }

@@ -190,8 +190,8 @@ package struct APIKeysConfig: Sendable, Equatable {
     package init() {}
 }
 
-/// `jwt { issuer ...; audience ...; key KID ALG MATERIAL; leeway D; require exp|none;
-/// require_typ T; claims ...; cache N; }` (SPEC §5).
+/// `jwt { issuer ...; audience ...; key KID ALG MATERIAL; jwks_file PATH; jwks_url URL;
+/// leeway D; require exp|none; require_typ T; claims ...; cache N; }` (SPEC §5).
 package struct JWTBlockConfig: Sendable, Equatable {
     /// `issuer URL;` — required; the token's `iss` must equal it.
     package var issuer: String
@@ -201,6 +201,9 @@ package struct JWTBlockConfig: Sendable, Equatable {
     package var keys: [JWTKeyConfig] = []
     /// `jwks_file PATH;` (repeatable) — a JWKS document read at load and on every reload.
     package var jwksFiles: [JWKSFileConfig] = []
+    /// `jwks_url URL [refresh=DURATION];` (repeatable) — a JWKS fetched over HTTP in the
+    /// background, never at load.
+    package var jwksURLs: [JWKSURLConfig] = []
     /// `leeway DURATION;` — clock skew allowed on exp/nbf/iat. Default 30s.
     package var leeway: Duration = .seconds(30)
     /// `require exp|none;` — whether `exp` must be present. Default exp.
@@ -249,6 +252,25 @@ package struct JWKSFileConfig: Sendable, Equatable {
     package init(path: String, document: [UInt8], location: SourceLocation) {
         self.path = path
         self.document = document
+        self.location = location
+    }
+}
+
+/// One `jwks_url` line: where the keys are fetched from and how often.
+package struct JWKSURLConfig: Sendable, Equatable {
+    package var url: JWKSURL
+    /// `refresh=DURATION` — time between successful fetches. Default 10m, at least 30s.
+    package var refresh: Duration
+    package var location: SourceLocation
+
+    /// The default `refresh=`.
+    package static let defaultRefresh: Duration = .seconds(600)
+    /// The shortest `refresh=` accepted (the same bound as unknown-kid fetches, SPEC §5).
+    package static let minimumRefresh: Duration = .seconds(30)
+
+    package init(url: JWKSURL, refresh: Duration = defaultRefresh, location: SourceLocation) {
+        self.url = url
+        self.refresh = refresh
         self.location = location
     }
 }

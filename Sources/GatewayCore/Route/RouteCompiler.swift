@@ -51,7 +51,9 @@ package struct LoadedConfig: Sendable {
     /// The gateway's signing keys, when `tokens` is configured.
     package let tokens: TokenIssuer?
 
-    package init(config: GatewayConfig) throws(ConfigError) {
+    /// - Parameter reusing: the running configuration's `jwks_url` key sources, kept for the
+    ///   URLs still configured (a reload must not forget the keys it has).
+    package init(config: GatewayConfig, reusing: [JWKSKeySource] = []) throws(ConfigError) {
         self.config = config
         var problems: [ConfigDiagnostic] = []
         var routes: RouteTable<CompiledRoute>? = nil
@@ -61,7 +63,7 @@ package struct LoadedConfig: Sendable {
         if let tokensConfig = config.tokens {
             do { tokens = try TokenIssuer(tokensConfig) } catch { problems += error.diagnostics }
         }
-        do { jwt = try JWTCompiler.compile(config, ownTokens: tokens) } catch { problems += error.diagnostics }
+        do { jwt = try JWTCompiler.compile(config, ownTokens: tokens, reusing: reusing) } catch { problems += error.diagnostics }
         guard problems.isEmpty, let routes else { throw ConfigError(problems) }
         self.routes = routes
         self.jwt = jwt
@@ -70,8 +72,10 @@ package struct LoadedConfig: Sendable {
 
     /// Loads, validates and compiles the file at `path`.
     /// - Throws: `ConfigError` with every problem (`file:line:col: message`).
-    package static func load(path: String, environment: [String: String]) throws(ConfigError) -> LoadedConfig {
-        try LoadedConfig(config: ConfigLoader.load(path: path, environment: environment))
+    package static func load(
+        path: String, environment: [String: String], reusing: [JWKSKeySource] = []
+    ) throws(ConfigError) -> LoadedConfig {
+        try LoadedConfig(config: ConfigLoader.load(path: path, environment: environment), reusing: reusing)
     }
 
     /// Same, from text (tests, the demo).

@@ -15,6 +15,8 @@ enum AuthOutcome {
     case invalid(String)
     /// Two credentials (or one header twice): 400 `invalid_request` (RFC 6750 §2).
     case ambiguous(String)
+    /// The JWT's `kid` is unknown and a JWKS fetch that may bring it is pending: wait, retry.
+    case keysPending
 }
 
 extension ClientConnection {
@@ -98,6 +100,8 @@ extension ClientConnection {
             case .success(let verified):
                 if let cache = jwt.cache, let hash { cache.insert(hash, token: verified, now: now) }
                 identity = verified.identity
+            case .failure(.keyRefreshPending) where keyWaitDeadline == 0 || loop.now < keyWaitDeadline:
+                return .keysPending
             case .failure(let failure):
                 return .invalid(failure.reason)
             }

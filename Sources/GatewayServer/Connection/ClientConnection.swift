@@ -11,6 +11,9 @@ final class ClientConnection: Channel {
     enum Phase {
         /// Between requests or reading a head (`input` may hold part of one).
         case waitingHead
+        /// The request's JWT names a `kid` that a pending JWKS fetch may bring: the head stays in
+        /// `input` and the request runs again once the fetch is done (or the wait times out).
+        case awaitingKeys
         /// A request is being forwarded; `ClientConnection+Proxy` drives it.
         case proxying
         /// After a 101 from the upstream: bytes are copied both ways.
@@ -75,6 +78,9 @@ final class ClientConnection: Channel {
     var needsMoreChunkInput = false
     var closeAfterResponse = false
     var responseStatus = 0
+    /// While the current request waits for keys (or was resumed after waiting): when the wait
+    /// ends (monotonic ms); 0 otherwise.
+    var keyWaitDeadline: Int64 = 0
 
     init(loop: EventLoop, fd: Int32, peer: SocketAddress, isAdmin: Bool) {
         self.peer = peer
@@ -108,6 +114,9 @@ final class ClientConnection: Channel {
             }
         case .closing, .lingering:
             close()
+        case .awaitingKeys:
+            loop.stopWaitingForKeys(self)
+            resumeAfterKeys()
         case .proxying, .tunnel:
             break
         }
@@ -121,7 +130,7 @@ final class ClientConnection: Channel {
             if requestBody.isActive { pumpRequestBody() }
         case .tunnel:
             pumpTunnelFromClient()
-        case .closing:
+        case .closing, .awaitingKeys:
             break
         case .lingering:
             discardInput()
@@ -190,8 +199,12 @@ final class ClientConnection: Channel {
 
     /// A complete head is in `input`: route it and answer or start forwarding.
     private func startRequest() {
-        runtime = loop.runtime
-        requestStart = loop.now
+        // A request resumed after waiting for keys keeps its snapshot, start time and id.
+        let resumed = keyWaitDeadline != 0
+        if !resumed {
+            runtime = loop.runtime
+            requestStart = loop.now
+        }
         method = head.method
         clientMinorVersion = head.minorVersion
         keepAlive = head.wantsKeepAlive && !loop.isDraining && !clientEnded
@@ -203,7 +216,7 @@ final class ClientConnection: Channel {
         loggedPath.removeAll(keepingCapacity: true)
         deadline = 0
         let bytes = input.readableBytes
-        assignRequestID(bytes)
+        if !resumed { assignRequestID(bytes) }
 
         if let authority = head.absoluteAuthority {
             // Absolute-form is accepted only for the gateway's own listen authority, and only
@@ -244,8 +257,11 @@ final class ClientConnection: Channel {
         case .matched(let matched):
             route = matched
             if matched.needsAuthentication {
-                switch authenticate(route: matched, bytes: bytes) {
-                case .anonymous:
+                let outcome = authenticate(route: matched, bytes: bytes)
+                if case .keysPending = outcome { return waitForKeys() }
+                keyWaitDeadline = 0
+                switch outcome {
+                case .anonymous, .keysPending:
                     break
                 case .authenticated(let who, let key):
                     identity = who
@@ -270,6 +286,24 @@ final class ClientConnection: Channel {
                 startForwarding(to: runtime.upstreams[index])
             }
         }
+    }
+
+    /// Parks the request until the JWKS fetch its unknown `kid` asked for is done, without
+    /// blocking the loop: the loop calls `resumeAfterKeys` after the fetch, or the deadline
+    /// sweep does when the wait (bounded by the fetch timeouts) runs out.
+    private func waitForKeys() {
+        if keyWaitDeadline == 0 { keyWaitDeadline = loop.now + loop.shared.keyWaitMilliseconds }
+        phase = .awaitingKeys
+        deadline = keyWaitDeadline
+        loop.waitForKeys(self)
+    }
+
+    /// Runs the parked request again from its head (still in `input`, parser complete).
+    func resumeAfterKeys() {
+        guard phase == .awaitingKeys, !isClosed else { return }
+        phase = .waitingHead
+        deadline = 0
+        processInput()
     }
 
     /// Uses a trusted proxy's `X-Request-Id` when it is sane, else a fresh id.
@@ -301,6 +335,7 @@ final class ClientConnection: Channel {
     /// client may still send makes the connection close after the answer).
     func reject(_ error: GatewayError, reason: String) {
         logReason = reason
+        keyWaitDeadline = 0
         // A malformed request closes the connection: nothing after it can be trusted to be framed
         // as the client meant (SPEC §14).
         let close = !consumeRequestForLocalAnswer() || error == .invalidRequest
@@ -401,7 +436,7 @@ final class ClientConnection: Channel {
                 if let upstream, upstream.readable { pumpTunnelFromUpstream() }
             case .waitingHead:
                 if !input.isEmpty || readable { processInput() }
-            case .lingering:
+            case .lingering, .awaitingKeys:
                 break
             }
         }

@@ -10,6 +10,9 @@ package final class GatewayServer {
     private let configPath: String?
     private let environment: [String: String]
     private var loaded: LoadedConfig
+    private var fetcher: JWKSFetcher? = nil
+    /// Milliseconds the JWKS fetches before serving (and for new URLs on reload) may take.
+    static let initialFetchBudget: Int64 = 5_000
 
     /// - Parameters:
     ///   - loaded: the validated configuration to start with.
@@ -42,10 +45,17 @@ package final class GatewayServer {
             watcher = try KeyStoreWatcher(path: storePath, logger: logger)
         }
         defer { watcher?.stop() }
+        // JWKS URLs are fetched once before serving (bounded); failures are logged, not fatal.
+        let fetcher = JWKSFetcher(logger: logger)
+        self.fetcher = fetcher
+        fetcher.track(loaded.jwt)
+        fetcher.fetchNow(budget: Self.initialFetchBudget)
+        defer { fetcher.stop() }
         let shared = try ServerShared(
             runtime: Runtime(loaded: loaded, generation: generation, loopCount: loopCount), loopCount: loopCount,
-            keys: watcher?.center)
+            keys: watcher?.center, keyWaitMilliseconds: fetcher.maxWaitMilliseconds)
         watcher?.start()
+        fetcher.start { shared.keysFetched() }
 
         // Bind every listener before starting any loop, so a bind error fails the start.
         var publicFDs: [[Int32]] = Array(repeating: [], count: loopCount)
@@ -123,12 +133,16 @@ package final class GatewayServer {
             return
         }
         do {
-            let next = try LoadedConfig.load(path: configPath, environment: environment)
+            // A jwks_url still configured keeps its key source, and so its last good keys.
+            let next = try LoadedConfig.load(
+                path: configPath, environment: environment, reusing: loaded.jwt?.keySources.map(\.source) ?? [])
             if next.config.listen != loaded.config.listen || next.config.adminListen != loaded.config.adminListen
                 || next.config.workers != loaded.config.workers || next.config.accessLog != loaded.config.accessLog {
                 logger.warning("reload: listen, admin_listen, workers and access_log changes take effect on restart")
             }
             loaded = next
+            fetcher?.track(next.jwt)
+            fetcher?.fetchNow(budget: Self.initialFetchBudget)
             shared.publish(Runtime(loaded: next, generation: generation, loopCount: loopCount))
             logger.info("config reloaded", [("config.path", configPath), ("generation", "\(generation)")])
         } catch {

@@ -185,9 +185,15 @@ final class ServerShared: Sendable {
     let loopCount: Int
     /// The API-key index, when a key store is configured.
     let keys: KeyIndexCenter?
+    /// Counts finished JWKS fetches: a loop that sees it change retries the requests waiting
+    /// for keys (`ClientConnection.waitForKeys`).
+    private let keysGenerationValue = Atomic<Int>(0)
+    /// How long a request waits for a JWKS fetch its unknown `kid` asked for (milliseconds).
+    let keyWaitMilliseconds: Int64
 
-    init(runtime: Runtime, loopCount: Int, keys: KeyIndexCenter?) throws(SystemError) {
+    init(runtime: Runtime, loopCount: Int, keys: KeyIndexCenter?, keyWaitMilliseconds: Int64 = 8_000) throws(SystemError) {
         self.keys = keys
+        self.keyWaitMilliseconds = keyWaitMilliseconds
         var wakeups: [WakeupFD] = []
         for _ in 0..<loopCount { wakeups.append(try WakeupFD()) }
         self.wakeups = wakeups
@@ -204,6 +210,14 @@ final class ServerShared: Sendable {
     func publish(_ runtime: Runtime) {
         published.withLock { $0 = runtime }
         generationValue.store(runtime.generation, ordering: .releasing)
+        wakeups.forEach { $0.signal() }
+    }
+
+    var keysGeneration: Int { keysGenerationValue.load(ordering: .acquiring) }
+
+    /// The JWKS fetcher finished a fetch (successful or not): wake every loop.
+    func keysFetched() {
+        keysGenerationValue.add(1, ordering: .releasing)
         wakeups.forEach { $0.signal() }
     }
 

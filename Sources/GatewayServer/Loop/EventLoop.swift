@@ -42,6 +42,10 @@ final class EventLoop {
     /// identity changes only through the store, which bumps the generation) or per token.
     private var identityHeaderCache: [IdentityRenderKey: [UInt8]] = [:]
     private var identityTokenCache: [IdentityTokenKey: (line: [UInt8], reuseUntil: Int)] = [:]
+    /// Client connections whose request waits for a JWKS fetch (`ClientConnection.waitForKeys`),
+    /// retried when `ServerShared.keysGeneration` changes (or at their deadline).
+    private var keyWaiters: [ClientConnection] = []
+    private var seenKeysGeneration = 0
     private var dateSecond = 0
     private var dateLine: [UInt8] = []
 
@@ -174,6 +178,11 @@ final class EventLoop {
                 usedKeys.removeAll(keepingCapacity: true)
             }
             if shared.generation(for: id) != runtime.generation { adoptNewRuntime() }
+            let keysGeneration = shared.keysGeneration
+            if keysGeneration != seenKeysGeneration {
+                seenKeysGeneration = keysGeneration
+                resumeKeyWaiters()
+            }
             if now >= nextSweep {
                 nextSweep = now + 100
                 sweepDeadlines()
@@ -194,6 +203,23 @@ final class EventLoop {
             channel.deadline = 0
             channel.deadlinePassed()
         }
+    }
+
+    /// Parks `connection` until the next finished JWKS fetch.
+    func waitForKeys(_ connection: ClientConnection) {
+        keyWaiters.append(connection)
+    }
+
+    /// Forgets a connection that stopped waiting on its own (its deadline passed).
+    func stopWaitingForKeys(_ connection: ClientConnection) {
+        keyWaiters.removeAll { $0 === connection }
+    }
+
+    private func resumeKeyWaiters() {
+        guard !keyWaiters.isEmpty else { return }
+        let waiting = keyWaiters
+        keyWaiters.removeAll(keepingCapacity: true)
+        for connection in waiting where !connection.isClosed { connection.resumeAfterKeys() }
     }
 
     private func adoptNewRuntime() {

@@ -6,22 +6,33 @@ extension VerificationKey: JWSVerifier {
     package var algorithmName: String { algorithm.rawValue }
 }
 
-/// The JWT side of a loaded configuration: the verifier over every issuer's keys and the
-/// verified-token cache (none when every block says `cache 0`).
+/// The JWT side of a loaded configuration: the verifier over every issuer's keys, the
+/// verified-token cache (none when every block says `cache 0`), and the `jwks_url` key sources
+/// the fetcher keeps filled, each with its configured `refresh=`.
 package struct CompiledJWT: Sendable {
     package let verifier: JWTVerifier
     package let cache: VerifiedTokenCache?
+    package let keySources: [(source: JWKSKeySource, refresh: Duration)]
 }
 
 /// Builds verification keys from `jwt` blocks; a weak or malformed key is a load error at
-/// its `key` line (SPEC §3).
+/// its `key` line (SPEC §3). `jwks_url` lines become key sources, created empty (nothing is
+/// fetched here) or taken over from the previous configuration.
 package enum JWTCompiler {
-    /// - Parameter ownTokens: the gateway's own issuer (`tokens`), trusted without a `jwt` block.
-    package static func compile(_ config: GatewayConfig, ownTokens: TokenIssuer? = nil) throws(ConfigError) -> CompiledJWT? {
+    /// - Parameters:
+    ///   - ownTokens: the gateway's own issuer (`tokens`), trusted without a `jwt` block.
+    ///   - reusing: the key sources of the running configuration: a `jwks_url` of the same
+    ///     issuer and URL keeps its source (and its last good key set) instead of a new one.
+    ///   - clock: monotonic milliseconds for new sources' refresh policy.
+    package static func compile(
+        _ config: GatewayConfig, ownTokens: TokenIssuer? = nil, reusing: [JWKSKeySource] = [],
+        clock: @escaping @Sendable () -> Int64 = { MonotonicClock.nowMilliseconds() }
+    ) throws(ConfigError) -> CompiledJWT? {
         guard !config.jwt.isEmpty || ownTokens != nil else { return nil }
         var problems: [ConfigDiagnostic] = []
         var issuers: [JWTIssuerConfig] = []
         var keys: [JWTKeyEntry] = []
+        var sources: [(source: JWKSKeySource, refresh: Duration)] = []
         if let ownTokens {
             issuers.append(ownTokens.issuerConfig)
             keys += ownTokens.verificationEntries
@@ -55,11 +66,20 @@ package enum JWTCompiler {
                     problems.append(ConfigDiagnostic(file.location, "jwks_file \(file.path): \(error.message)"))
                 }
             }
+            for entry in block.jwksURLs {
+                let source = reusing.first { $0.issuer == block.issuer && $0.url == entry.url }
+                    ?? JWKSKeySource(
+                        url: entry.url, issuer: block.issuer,
+                        settings: JWKSRefreshPolicy.Settings(refreshInterval: entry.refresh.milliseconds), clock: clock)
+                sources.append((source, entry.refresh))
+            }
         }
         guard problems.isEmpty else { throw ConfigError(problems) }
         let cacheSize = config.jwt.map(\.cacheSize).max() ?? JWTBlockConfig.defaultCacheSize
         return CompiledJWT(
-            verifier: JWTVerifier(issuers: issuers, keys: keys, maxTokenBytes: config.limits.maxTokenBytes),
-            cache: cacheSize > 0 ? VerifiedTokenCache(capacity: cacheSize) : nil)
+            verifier: JWTVerifier(
+                issuers: issuers, keys: keys, keySources: sources.map(\.source), maxTokenBytes: config.limits.maxTokenBytes),
+            cache: cacheSize > 0 ? VerifiedTokenCache(capacity: cacheSize) : nil,
+            keySources: sources)
     }
 }

@@ -14,6 +14,9 @@ package enum JWTFailure: Error, Sendable, Equatable, CustomStringConvertible {
     case critUnsupported
     /// No key for the `kid` (or, without `kid`, no key for the `alg`).
     case unknownKid
+    /// No key has the `kid`, and a `jwks_url` fetch that may bring it is pending: a caller
+    /// that can wait retries after the fetch (the fetch is rate limited, so this is temporary).
+    case keyRefreshPending
     /// No candidate key verified the signature.
     case badSignature
     /// `exp` (plus leeway) has passed.
@@ -43,6 +46,7 @@ package enum JWTFailure: Error, Sendable, Equatable, CustomStringConvertible {
         case .algUnsupported: "jwt_alg_unsupported"
         case .critUnsupported: "jwt_crit_unsupported"
         case .unknownKid: "jwt_unknown_kid"
+        case .keyRefreshPending: "jwt_key_refresh_pending"
         case .badSignature: "jwt_bad_signature"
         case .expired: "jwt_expired"
         case .notYetValid: "jwt_not_yet_valid"

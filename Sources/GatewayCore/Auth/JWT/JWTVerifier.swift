@@ -20,8 +20,14 @@ package struct VerifiedToken: Sendable, Equatable {
 /// then the payload → `iss` equals the verifying key's issuer → `exp`/`nbf`/`iat` with leeway →
 /// `aud` → `typ` → claim mapping. `jku`, `x5u`, `jwk` and `x5c` are never used to find a key.
 ///
+/// Keys are static (inline, PEM, `jwks_file`) or fetched (`jwks_url`, through `JWKSKeySource`s);
+/// both follow the same kid/alg/issuer rules. Each source's current key set is read once per
+/// verification. A `kid` no key has tells every source, which may start a rate-limited fetch:
+/// the failure is then `keyRefreshPending`, and the caller may retry once the fetch is done.
+///
 /// Immutable after init and `Sendable`: build one per configuration generation and share it
-/// across loops. `verify` is safe from any thread and never blocks.
+/// across loops. `verify` is safe from any thread and never blocks (a source's lock is held
+/// only to copy a reference or update a few counters).
 package final class JWTVerifier: Sendable {
     /// Every `alg` the gateway can verify (SPEC §5). Anything else is `jwt_alg_unsupported`.
     package static let supportedAlgorithms: Set<String> = [
@@ -44,6 +50,7 @@ package final class JWTVerifier: Sendable {
     private let issuers: [JWTIssuerConfig]
     private let leewaySeconds: [Int64]
     private let keys: [Key]
+    private let keySources: [(source: JWKSKeySource, issuerIndex: Int)]
     private let maxTokenBytes: Int
     private let maxKeyCandidates: Int
     private let understoodCriticalHeaders: Set<String>
@@ -53,12 +60,14 @@ package final class JWTVerifier: Sendable {
     /// - Parameters:
     ///   - issuers: the trusted issuers.
     ///   - keys: the verification keys, tried in this order when a token has no `kid`.
+    ///   - keySources: fetched key sets, each for its `issuer`; their keys are tried after `keys`.
     ///   - maxTokenBytes: tokens longer than this are `jwt_too_large` (default 8 KiB).
     ///   - maxKeyCandidates: at most this many keys are tried for a kid-less token (default 8).
     ///   - understoodCriticalHeaders: `crit` names the caller processes; default none, so any
     ///     `crit` is rejected (RFC 7515 §4.1.11).
     package init(
-        issuers: [JWTIssuerConfig], keys: [JWTKeyEntry], maxTokenBytes: Int = defaultMaxTokenBytes,
+        issuers: [JWTIssuerConfig], keys: [JWTKeyEntry], keySources: [JWKSKeySource] = [],
+        maxTokenBytes: Int = defaultMaxTokenBytes,
         maxKeyCandidates: Int = defaultMaxKeyCandidates, understoodCriticalHeaders: Set<String> = []
     ) {
         var index: [String: Int] = [:]
@@ -70,6 +79,10 @@ package final class JWTVerifier: Sendable {
         self.keys = keys.map { entry in
             guard let position = index[entry.issuer] else { preconditionFailure("JWT key for an unconfigured issuer") }
             return Key(kid: entry.kid, algorithm: entry.verifier.algorithmName, verifier: entry.verifier, issuerIndex: position)
+        }
+        self.keySources = keySources.map { source in
+            guard let position = index[source.issuer] else { preconditionFailure("JWKS source for an unconfigured issuer") }
+            return (source, position)
         }
         self.maxTokenBytes = maxTokenBytes
         self.maxKeyCandidates = max(1, maxKeyCandidates)
@@ -168,17 +181,43 @@ package final class JWTVerifier: Sendable {
                 kidKnown = true
                 if key.algorithm == alg, candidates.count < maxKeyCandidates { candidates.append(key) }
             }
-            if candidates.isEmpty { throw kidKnown ? .algUnsupported : .unknownKid }
+            for (source, issuerIndex) in keySources {
+                for key in source.currentKeys.keys where key.kid == kid {
+                    kidKnown = true
+                    if key.algorithm == alg, candidates.count < maxKeyCandidates {
+                        candidates.append(Key(kid: key.kid, algorithm: key.algorithm, verifier: key.verifier, issuerIndex: issuerIndex))
+                    }
+                }
+            }
+            if candidates.isEmpty {
+                if kidKnown { throw .algUnsupported }
+                throw unknownKid(kid)
+            }
         case nil:
             for key in keys where key.algorithm == alg {
                 candidates.append(key)
-                if candidates.count == maxKeyCandidates { break }
+                if candidates.count == maxKeyCandidates { return candidates }
+            }
+            for (source, issuerIndex) in keySources {
+                for key in source.currentKeys.keys where key.algorithm == alg {
+                    candidates.append(Key(kid: key.kid, algorithm: key.algorithm, verifier: key.verifier, issuerIndex: issuerIndex))
+                    if candidates.count == maxKeyCandidates { return candidates }
+                }
             }
             if candidates.isEmpty { throw .unknownKid }
         default:
             throw .malformed
         }
         return candidates
+    }
+
+    /// Tells every key source about a kid nobody has (each decides whether to fetch early).
+    /// - Returns: `keyRefreshPending` when a fetch that may bring the kid is on its way.
+    @inline(never)
+    private func unknownKid(_ kid: String) -> JWTFailure {
+        var pending = false
+        for (source, _) in keySources where source.unknownKid(kid) == .refreshPending { pending = true }
+        return pending ? .keyRefreshPending : .unknownKid
     }
 
     private func checkClaims(_ payload: JSONValue, header: JSONValue, key: Key, now: Int64) throws(JWTFailure) -> VerifiedToken {

@@ -1,0 +1,65 @@
+internal import Glibc
+import GatewaySupport
+
+/// What a bounded wait on one socket saw.
+package enum SocketWaitResult: Equatable {
+    /// The socket is ready (or has an error or hang-up the next call will report).
+    case ready
+    case timedOut
+    case failed(Int32)
+}
+
+extension Socket {
+    /// Blocks the calling thread until `fd` is readable (or writable, when `writable`), at most
+    /// `timeoutMilliseconds`. For control-plane threads (the JWKS fetcher), never an event loop.
+    /// `EINTR` is retried with the time left.
+    package static func wait(_ fd: Int32, writable: Bool, timeoutMilliseconds: Int64) -> SocketWaitResult {
+        let deadline = MonotonicClock.nowMilliseconds() + max(0, timeoutMilliseconds)
+        var entry = pollfd(fd: fd, events: Int16(writable ? POLLOUT : POLLIN), revents: 0)
+        while true {
+            let left = deadline - MonotonicClock.nowMilliseconds()
+            guard left > 0 else { return .timedOut }
+            let rc = poll(&entry, 1, Int32(min(left, Int64(Int32.max))))
+            if rc > 0 { return .ready }
+            if rc == 0 { return .timedOut }
+            if errno != EINTR { return .failed(errno) }
+        }
+    }
+}
+
+extension SocketAddress {
+    /// Resolves a host name (or literal) to TCP addresses with the system resolver.
+    ///
+    /// Blocking and unbounded in time (getaddrinfo has no timeout): control-plane threads
+    /// only. The request path never resolves names; upstreams are addresses (SPEC §3).
+    /// - Returns: the addresses in resolver order, or the resolver's message.
+    package static func resolve(host: String, port: UInt16) -> Result<[SocketAddress], ResolveError> {
+        if let literal = SocketAddress(host: host, port: port) { return .success([literal]) }
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var list: UnsafeMutablePointer<addrinfo>? = nil
+        let rc = getaddrinfo(host, nil, &hints, &list)
+        guard rc == 0 else {
+            return .failure(ResolveError(message: "resolve \(host): \(String(cString: gai_strerror(rc)))"))
+        }
+        // `list` is owned here and freed once, after every entry was copied out.
+        defer { freeaddrinfo(list) }
+        var addresses: [SocketAddress] = []
+        var entry = list
+        while let current = entry {
+            if let raw = current.pointee.ai_addr, var address = SocketAddress(storage: UnsafeRawPointer(raw)) {
+                address.port = port
+                if !addresses.contains(address) { addresses.append(address) }
+            }
+            entry = current.pointee.ai_next
+        }
+        return addresses.isEmpty ? .failure(ResolveError(message: "resolve \(host): no address")) : .success(addresses)
+    }
+}
+
+/// A host name that did not resolve: the resolver's message (safe to log).
+package struct ResolveError: Error, Sendable, CustomStringConvertible {
+    package var message: String
+    package var description: String { message }
+}
