@@ -85,4 +85,29 @@ contender_gateway_jwt_rs256() {
     spawn "$GATEWAY_BIN" serve --config "$WORK/gateway-jwt-rs.conf"
 }
 
-CONTENDERS+=(gateway_jwt_hs256 gateway_jwt_rs256)
+# ES256 (P-256), with the token minted by the gateway itself (`tokens` block + `token issue`):
+# the harness mints only HS256/RS256. Bad tokens: none, garbage, tampered payload, a token of
+# another ES256 key, an HS256 token of the harness.
+contender_gateway_jwt_es256() {
+    IDENTITY=1
+    local conf="$WORK/gateway-jwt-es.conf" other="$WORK/gateway-jwt-es-other.conf" token stranger tampered
+    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$WORK/es256.pem" 2>/dev/null || return 1
+    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$WORK/es256-other.pem" 2>/dev/null || return 1
+    {
+        gateway_conf "$PORT" 1 | sed 's/route \/\*\* { public; upstream up; }/route \/** { upstream up; }/'
+        printf 'tokens {\n    signing_key es ES256 file:%s;\n    issuer %s;\n    audience %s;\n    access_ttl 6h;\n}\n' \
+            "$WORK/es256.pem" "$JWT_ISS" "$JWT_AUD"
+    } >"$conf"
+    sed "s|$WORK/es256.pem|$WORK/es256-other.pem|" "$conf" >"$other"
+    token=$("$GATEWAY_BIN" token issue --sub "$JWT_SUB" --config "$conf") || return 1
+    stranger=$("$GATEWAY_BIN" token issue --sub "$JWT_SUB" --config "$other") || return 1
+    tampered="${token%%.*}.$(printf '{"iss":"%s","aud":"%s","sub":"admin","exp":9999999999}' "$JWT_ISS" "$JWT_AUD" |
+        base64 -w0 | tr '+/' '-_' | tr -d '=').${token##*.}"
+    VALID_HEADER="Authorization: Bearer $token"
+    BAD_HEADERS=("no token|" "garbage|Authorization: Bearer abc.def.ghi" "tampered|Authorization: Bearer $tampered"
+                 "other key|Authorization: Bearer $stranger" "hs256 token|Authorization: Bearer $TOKEN_HS256")
+    DESC="$(gateway_version) JWT ES256 protected route (own tokens block, verified-token cache on), workers 1, access_log off"
+    spawn "$GATEWAY_BIN" serve --config "$conf"
+}
+
+CONTENDERS+=(gateway_jwt_hs256 gateway_jwt_rs256 gateway_jwt_es256)

@@ -211,6 +211,28 @@ def test_rotate_and_revoke_take_effect_while_running(env, up, tmp_path):
         time.sleep(0.05)
 
 
+def test_revocation_reaches_a_busy_keep_alive_connection(env, up):
+    """A client hammering one keep-alive connection with its key is cut off within a second
+    of `keys revoke`, like any other."""
+    gw, cli, _ = env
+    made = cli("create", "--name", "busy", "--principal", "dave", "--json")
+    k = json.loads(made.stdout)
+    with gw.connect() as conn:
+        deadline = time.monotonic() + 3
+        while conn.request("GET", "/api/me", headers=[("X-API-Key", k["key"])]).status != 200:
+            assert time.monotonic() < deadline, "new key never accepted"
+            time.sleep(0.05)
+        assert cli("revoke", k["id"]).returncode == 0
+        start = time.monotonic()
+        while True:
+            resp = conn.request("GET", "/api/me", headers=[("X-API-Key", k["key"])])
+            if resp.status == 401:
+                break
+            assert resp.status == 200, resp
+            assert time.monotonic() - start < 1.0, "a revoked key still works on a busy connection after 1 s"
+            time.sleep(0.005)
+
+
 def test_store_file_is_sqlite_wal_with_no_secret(env):
     gw, _, key = env
     store = next(line.split()[2].rstrip(";") for line in gw.config_path.read_text().splitlines() if line.startswith("store"))

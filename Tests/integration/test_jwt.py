@@ -247,3 +247,34 @@ def test_bad_jwks_file_is_a_load_error(gateway_bin, tmp_path, document, message)
     conf.write_text(f"jwt {{\n    issuer {ISS};\n    jwks_file {path};\n}}\nroute /x {{ deny; }}\n")
     r = run_cli(gateway_bin, "check-config", "--config", str(conf))
     assert r.returncode == 2 and f"{conf}:3:5:" in r.stderr and message in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("shape", ["Basic dXNlcjpwYXNz", "Bearer", "Bearer  {t}", "Bearer {t}!", "Bearer {t} x",
+                                   "Bearer {t},", "Token {t}", "Bearer\t{t}", "Bearer {t}\x7f"])
+def test_malformed_authorization_is_invalid_token(gw, up, keys, shape):
+    value = shape.format(t=mint(keys))
+    if "\x7f" in value:   # a forbidden byte in a field value is a 400 before authentication
+        resp = gw.request("GET", "/api/me", headers=[("Authorization", value)])
+        assert_error(resp, 400, "invalid_request")
+    else:
+        assert_error(gw.request("GET", "/api/me", headers=[("Authorization", value)]), 401, "invalid_token")
+    assert up.requests == []
+
+
+@pytest.mark.parametrize("scheme", ["bearer", "BEARER", "BeArEr"])
+def test_bearer_scheme_is_case_insensitive(gw, up, keys, scheme):
+    assert echo(gw.request("GET", "/api/me", headers=[("Authorization", f"{scheme} {mint(keys)}")]))
+
+
+def test_same_token_repeated_on_one_connection(gw, up, keys):
+    """Keep-alive clients repeat their token; a different (bad) token on the same connection is
+    still refused, and a good one after it accepted."""
+    good = mint(keys)
+    bad = good[:-4] + ("AAAA" if not good.endswith("AAAA") else "BBBB")
+    with gw.connect() as conn:
+        for token, status in [(good, 200), (good, 200), (bad, 401), (good, 200), (mint(keys, sub="other"), 200)]:
+            resp = conn.request("GET", "/api/me", headers=[("Authorization", "Bearer " + token)])
+            assert resp.status == status, resp
+            if status == 200:
+                expected = "other" if token != good else "user-42"
+                assert hdr(resp.json()["headers"], "X-Auth-User-Id") == [expected]

@@ -75,9 +75,26 @@ extension ClientConnection {
         case .apiKeyOnly where !isAPIKey: return .invalid("jwt_not_accepted")
         default: break
         }
-        guard isAPIKey, let apiKeys = runtime.apiKeys else { return authenticateJWT(presented) }
-        guard let index = loop.currentKeyIndex() else { return .invalid("apikey_store_unavailable") }
-        switch index.authenticate(presented: presented, prefixes: apiKeys.prefixes, legacyPrefixes: apiKeys.legacyPrefixes, now: WallClock.now()) {
+        let second = WallClock.now()
+        let keyGeneration = loop.currentKeyGeneration()
+        if let identity = credentialMemo.recall(
+            presented, second: second, runtimeGeneration: runtime.generation, keyGeneration: keyGeneration) {
+            return .authenticated(identity, renderKey: credentialMemo.renderKey)
+        }
+        let outcome = isAPIKey && runtime.apiKeys != nil
+            ? authenticateAPIKey(presented, now: second) : authenticateJWT(presented, now: Int64(second))
+        if case .authenticated(let identity, let renderKey) = outcome {
+            credentialMemo.remember(
+                presented, identity: identity, renderKey: renderKey, second: second, runtimeGeneration: runtime.generation,
+                keyGeneration: keyGeneration)
+        }
+        return outcome
+    }
+
+    /// Checks an API key against the loop's in-memory index (never SQLite).
+    private func authenticateAPIKey(_ presented: UnsafeRawBufferPointer, now: Int) -> AuthOutcome {
+        guard let apiKeys = runtime.apiKeys, let index = loop.currentKeyIndex() else { return .invalid("apikey_store_unavailable") }
+        switch index.authenticate(presented: presented, prefixes: apiKeys.prefixes, legacyPrefixes: apiKeys.legacyPrefixes, now: now) {
         case .success(let record):
             loop.noteKeyUsed(record.id)
             return .authenticated(Identity(apiKey: record), renderKey: .apiKey(record.id))
@@ -88,9 +105,8 @@ extension ClientConnection {
 
     /// Verifies a bearer JWT: a cache hit (keyed by the token's SHA-256, never served past
     /// `exp`) skips the signature check, never the revocation check.
-    private func authenticateJWT(_ token: UnsafeRawBufferPointer) -> AuthOutcome {
+    private func authenticateJWT(_ token: UnsafeRawBufferPointer, now: Int64) -> AuthOutcome {
         guard let jwt = runtime.jwt else { return .invalid("jwt_not_configured") }
-        let now = Int64(WallClock.now())
         let hash = jwt.cache.map { _ in TokenHash(token: token) }
         let identity: Identity
         if let cache = jwt.cache, let hash, let cached = cache.lookup(hash, now: now) {
@@ -123,14 +139,18 @@ extension ClientConnection {
         }
         let start = field.valueStart + scheme.utf8.count
         let end = field.valueStart + field.valueCount
-        for i in start..<end where !isToken68(bytes[i]) { return nil }
-        return ByteRange(start: start, count: end - start)
+        var i = start
+        while i < end, isToken68(bytes[i]) { i &+= 1 }
+        return i == end ? ByteRange(start: start, count: end - start) : nil
     }
 
+    /// token68 (RFC 9110 §11.2): `A-Z a-z 0-9 - . _ ~ + / =`, as two 64-bit masks.
+    private static let token68Low: UInt64 = (1 << 0x2B) | (1 << 0x2D) | (1 << 0x2E) | (1 << 0x2F) | (0x3FF << 0x30) | (1 << 0x3D)
+    private static let token68High: UInt64 = (0x3FF_FFFF << 1) | (1 << 0x1F) | (0x3FF_FFFF << 0x21) | (1 << 0x3E)
+
+    @inline(__always)
     private static func isToken68(_ b: UInt8) -> Bool {
-        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
-            || b == UInt8(ascii: "-") || b == UInt8(ascii: ".") || b == UInt8(ascii: "_") || b == UInt8(ascii: "~")
-            || b == UInt8(ascii: "+") || b == UInt8(ascii: "/") || b == UInt8(ascii: "=")
+        b < 0x40 ? (token68Low >> UInt64(b)) & 1 == 1 : b < 0x80 && (token68High >> UInt64(b - 0x40)) & 1 == 1
     }
 }
 

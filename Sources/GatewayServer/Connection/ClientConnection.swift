@@ -53,6 +53,8 @@ final class ClientConnection: Channel {
     var identity: Identity? = nil
     /// Where the identity's rendered headers are cached on the loop.
     var identityRenderKey = IdentityRenderKey.none
+    /// The last credential this connection proved (keep-alive clients repeat it).
+    var credentialMemo = CredentialMemo()
     var bytesToClient = 0
     var logReason = ""
     /// The normalized path of the current request, kept for its access-log line (the loop's

@@ -61,6 +61,13 @@ final class EventLoop {
         return keyIndex
     }
 
+    /// The generation of the key index `currentKeyIndex()` returns (-1 without a store): a
+    /// new generation may revoke what an older one accepted.
+    func currentKeyGeneration() -> Int {
+        _ = currentKeyIndex()
+        return keyIndexGeneration
+    }
+
     /// The identity header block, rendered once per key (and index generation) or token.
     func identityHeaders(_ key: IdentityRenderKey, _ identity: Identity) -> [UInt8] {
         if key != .none, let cached = identityHeaderCache[key] { return cached }
