@@ -62,15 +62,7 @@ enum CommandLineInterface {
         let help = "usage: gateway serve [--config PATH]\n\nRuns the gateway until SIGTERM/SIGINT (graceful drain). SIGHUP reloads the configuration."
         guard let options = Options(arguments, valueFlags: ["--config"], help: help) else { return ExitCode.usage }
         if options.helpRequested { print(help); return ExitCode.success }
-        let environment = Environment.current()
-        let path = configPath(options, environment)
-        let loaded: LoadedConfig
-        do {
-            loaded = try LoadedConfig.load(path: path, environment: environment)
-        } catch {
-            for diagnostic in error.diagnostics { printError(diagnostic.description) }
-            return ExitCode.usage
-        }
+        guard let (path, environment, loaded) = loadCompiled(options) else { return ExitCode.usage }
         let logger = Logger(level: .info)
         for warning in loaded.config.warnings { logger.warning("configuration warning", [("warning", warning.description)]) }
         do {
@@ -86,19 +78,12 @@ enum CommandLineInterface {
         let help = "usage: gateway check-config [--config PATH]\n\nValidates the configuration; prints file:line:col: message per problem; exit 0 when valid, 2 when not."
         guard let options = Options(arguments, valueFlags: ["--config"], help: help) else { return ExitCode.usage }
         if options.helpRequested { print(help); return ExitCode.success }
-        let environment = Environment.current()
-        let path = configPath(options, environment)
-        do {
-            let loaded = try LoadedConfig.load(path: path, environment: environment)
-            for warning in loaded.config.warnings {
-                printError("\(warning.location): warning: \(warning.message)")
-            }
-            print("\(path): configuration is valid (\(loaded.config.routes.count) routes, \(loaded.config.upstreams.count) upstreams)")
-            return ExitCode.success
-        } catch {
-            for diagnostic in error.diagnostics { printError(diagnostic.description) }
-            return ExitCode.usage
+        guard let (path, _, loaded) = loadCompiled(options) else { return ExitCode.usage }
+        for warning in loaded.config.warnings {
+            printError("\(warning.location): warning: \(warning.message)")
         }
+        print("\(path): configuration is valid (\(loaded.config.routes.count) routes, \(loaded.config.upstreams.count) upstreams)")
+        return ExitCode.success
     }
 
     static func printVersion(_ arguments: [String]) -> Int32 {
@@ -120,6 +105,31 @@ enum CommandLineInterface {
 
     static func configPath(_ options: Options, _ environment: [String: String]) -> String {
         options.values["--config"] ?? environment["GATEWAY_CONFIG"] ?? "./gateway.conf"
+    }
+
+    /// The configuration the options name, parsed and compiled (keys built); see `loadConfiguration`.
+    static func loadCompiled(_ options: Options) -> (path: String, environment: [String: String], loaded: LoadedConfig)? {
+        loadConfiguration(options) { path, environment throws(ConfigError) in try LoadedConfig.load(path: path, environment: environment) }
+    }
+
+    /// The configuration the options name, parsed and validated only; see `loadConfiguration`.
+    static func loadParsed(_ options: Options) -> (path: String, environment: [String: String], loaded: GatewayConfig)? {
+        loadConfiguration(options) { path, environment throws(ConfigError) in try ConfigLoader.load(path: path, environment: environment) }
+    }
+
+    /// Loads the configuration the options name with `load`, printing every problem as
+    /// `file:line:col: message`. - Returns: nil after a problem.
+    private static func loadConfiguration<Loaded>(
+        _ options: Options, _ load: (String, [String: String]) throws(ConfigError) -> Loaded
+    ) -> (path: String, environment: [String: String], loaded: Loaded)? {
+        let environment = Environment.current()
+        let path = configPath(options, environment)
+        do {
+            return (path, environment, try load(path, environment))
+        } catch {
+            for diagnostic in error.diagnostics { printError(diagnostic.description) }
+            return nil
+        }
     }
 
     static func printError(_ text: String) {

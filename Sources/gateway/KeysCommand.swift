@@ -38,15 +38,8 @@ enum KeysCommand {
         guard let options = Options(arguments, valueFlags: flags, help: help) else { return ExitCode.usage }
         if options.helpRequested { print(help); return ExitCode.success }
 
-        let environment = Environment.current()
-        let path = CommandLineInterface.configPath(options, environment)
-        let config: GatewayConfig
-        do {
-            config = try ConfigLoader.load(path: path, environment: environment)
-        } catch {
-            for diagnostic in error.diagnostics { CommandLineInterface.printError(diagnostic.description) }
-            return ExitCode.usage
-        }
+        // Parsed, not compiled: key management works even while a JWT key file is being replaced.
+        guard let (path, _, config) = CommandLineInterface.loadParsed(options) else { return ExitCode.usage }
         guard let storePath = config.storePath else {
             CommandLineInterface.printError("gateway keys: \(path) configures no key store (`store sqlite PATH;`)")
             return ExitCode.usage

@@ -56,15 +56,7 @@ enum TokenCommand {
 
     /// The configuration's `tokens` block, compiled; nil after printing why there is none.
     private static func issuer(_ options: Options, command: String) -> TokenIssuer? {
-        let environment = Environment.current()
-        let path = CommandLineInterface.configPath(options, environment)
-        let loaded: LoadedConfig
-        do {
-            loaded = try LoadedConfig.load(path: path, environment: environment)
-        } catch {
-            for diagnostic in error.diagnostics { CommandLineInterface.printError(diagnostic.description) }
-            return nil
-        }
+        guard let (path, _, loaded) = CommandLineInterface.loadCompiled(options) else { return nil }
         guard let tokens = loaded.tokens else {
             CommandLineInterface.printError("gateway \(command): \(path) has no `tokens` block with a signing_key")
             return nil

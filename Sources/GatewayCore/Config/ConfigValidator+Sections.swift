@@ -327,14 +327,18 @@ extension ConfigValidator {
                 valid = false
             }
         }
-        if result.issuer.isEmpty {
-            error(directive.location, "\"jwt\" needs an \"issuer\"")
-            valid = false
-        }
-        if result.keys.isEmpty && result.jwksFiles.isEmpty && result.jwksURLs.isEmpty && valid {
-            error(directive.location, "\"jwt\" needs at least one \"key\", \"jwks_file\" or \"jwks_url\"")
-            valid = false
+        valid = required(!result.issuer.isEmpty, in: directive, "an \"issuer\"") && valid
+        if valid {
+            let hasKeys = !(result.keys.isEmpty && result.jwksFiles.isEmpty && result.jwksURLs.isEmpty)
+            valid = required(hasKeys, in: directive, "at least one \"key\", \"jwks_file\" or \"jwks_url\"")
         }
         return valid ? result : nil
+    }
+
+    /// Reports `"<block>" needs <what>` at the block when `present` is false.
+    /// - Returns: `present`.
+    mutating func required(_ present: Bool, in directive: ConfigDirective, _ what: String) -> Bool {
+        if !present { error(directive.location, "\"\(directive.name)\" needs \(what)") }
+        return present
     }
 }

@@ -30,18 +30,9 @@ extension ConfigValidator {
                 valid = false
             }
         }
-        if result.issuer.isEmpty {
-            error(directive.location, "\"tokens\" needs an \"issuer\"")
-            valid = false
-        }
-        if result.audiences.isEmpty {
-            error(directive.location, "\"tokens\" needs an \"audience\"")
-            valid = false
-        }
-        if !sawSigningKey {
-            error(directive.location, "\"tokens\" needs a \"signing_key\"")
-            valid = false
-        }
+        valid = required(!result.issuer.isEmpty, in: directive, "an \"issuer\"") && valid
+        valid = required(!result.audiences.isEmpty, in: directive, "an \"audience\"") && valid
+        valid = required(sawSigningKey, in: directive, "a \"signing_key\"") && valid
         return valid ? result : nil
     }
 
