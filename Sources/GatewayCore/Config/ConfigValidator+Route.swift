@@ -2,10 +2,14 @@ import GatewayHTTP
 
 extension ConfigValidator {
     /// `route PATTERN { ... }`: exactly one action, known methods, a consistent `strip_prefix`.
-    /// - Parameter references: receives the `upstream NAME` argument, checked once every
-    ///   upstream is known (even when the route has other problems).
+    /// - Parameters:
+    ///   - references: receives the `upstream NAME` argument, checked once every upstream is
+    ///     known (even when the route has other problems).
+    ///   - roleReferences: receives the `require_role` arguments, checked against `roles`.
     /// - Returns: the route, or nil after reporting.
-    mutating func route(_ directive: ConfigDirective, references: inout [ConfigArgument]) -> RouteConfig? {
+    mutating func route(
+        _ directive: ConfigDirective, references: inout [ConfigArgument], roleReferences: inout [ConfigArgument]
+    ) -> RouteConfig? {
         let patternArgument = directive.arguments[0]
         let pattern = patternArgument.text
         var valid = true
@@ -24,6 +28,7 @@ extension ConfigValidator {
         var forwardCredentials = false
         var allowQueryToken: ConfigDirective? = nil
         var identityToken: Bool? = nil
+        var rules = AuthorizationRules()
 
         for child in directive.block ?? [] {
             switch child.name {
@@ -96,6 +101,11 @@ extension ConfigValidator {
                     continue
                 }
                 identityToken = flag
+            case "require", "require_any", "require_role", "match_claim":
+                guard authorizationRule(child, into: &rules, seen: &seen, roleReferences: &roleReferences) else {
+                    valid = false
+                    continue
+                }
             default:
                 reject(child, in: .route)
                 valid = false
@@ -110,6 +120,14 @@ extension ConfigValidator {
         }
         if isPublic, let auth {
             error(auth.directive.location, "\"auth\" contradicts \"public\" (a public route authenticates nobody)")
+            valid = false
+        }
+        if isPublic, let first = rules.firstDirective {
+            error(first.location, "\"\(first.name)\" contradicts \"public\" (a public route authenticates nobody)")
+            valid = false
+        }
+        for (match, argument) in rules.claimParameters where !ConfigValidator.pattern(pattern, hasParameter: match.parameter) {
+            error(argument.location, "match_claim: the route pattern \"\(pattern)\" has no parameter {\(match.parameter)}")
             valid = false
         }
         if isPublic, let allowQueryToken {
@@ -136,6 +154,10 @@ extension ConfigValidator {
         route.forwardCredentials = forwardCredentials
         route.allowQueryToken = allowQueryToken != nil
         route.identityToken = identityToken
+        route.require = rules.require
+        route.requireAny = rules.requireAny
+        route.requireRole = rules.requireRole
+        route.matchClaims = rules.claimParameters.map(\.match)
         route.patternLocation = patternArgument.location
         return route
     }

@@ -38,7 +38,7 @@ package struct ConfigValidator {
             switch self {
             case .main:
                 ["listen", "admin_listen", "workers", "trust_proxies", "limits", "upstream", "route", "store", "access_log",
-                 "api_keys", "jwt", "tokens", "identity_token"]
+                 "api_keys", "jwt", "tokens", "identity_token", "roles"]
             case .limits:
                 ["max_head", "max_headers", "max_body", "max_token", "head_timeout", "idle_timeout", "max_connections",
                  "drain_timeout"]
@@ -46,7 +46,7 @@ package struct ConfigValidator {
                 ["server", "keepalive", "connect_timeout", "read_timeout"]
             case .route:
                 ["methods", "upstream", "public", "respond", "deny", "strip_prefix", "auth", "forward_credentials",
-                 "allow_query_token", "identity_token"]
+                 "allow_query_token", "identity_token", "require", "require_any", "require_role", "match_claim"]
             case .apiKeys:
                 ["header", "bearer", "prefix", "legacy_prefix"]
             case .jwt:
@@ -60,12 +60,12 @@ package struct ConfigValidator {
         var notYetSupported: Set<String> {
             switch self {
             case .main:
-                ["roles", "rate_limit", "auth_failure_limit", "introspection", "registration",
+                ["rate_limit", "auth_failure_limit", "introspection", "registration",
                  "resource", "rate_limit_store"]
             case .limits, .upstream, .apiKeys, .tokens, .jwt:
                 []
             case .route:
-                ["require", "require_any", "require_role", "match_claim", "rate_limit", "require_typ"]
+                ["rate_limit", "require_typ"]
             }
         }
     }
@@ -81,6 +81,7 @@ package struct ConfigValidator {
         var apiKeysLocation: SourceLocation? = nil
         var identityTokenLocation: SourceLocation? = nil
         var references: [ConfigArgument] = []
+        var roleReferences: [ConfigArgument] = []
 
         for directive in directives {
             switch directive.name {
@@ -131,7 +132,9 @@ package struct ConfigValidator {
                 if let upstream = upstream(directive) { config.upstreams.append(upstream) }
             case "route":
                 guard shape(directive, arguments: 1...1, block: true) else { continue }
-                if let route = route(directive, references: &references) { config.routes.append(route) }
+                if let route = route(directive, references: &references, roleReferences: &roleReferences) {
+                    config.routes.append(route)
+                }
             case "store":
                 guard once(directive, &seen), shape(directive, arguments: 2...2) else { continue }
                 let kind = directive.arguments[0]
@@ -161,6 +164,9 @@ package struct ConfigValidator {
             case "tokens":
                 guard once(directive, &seen), shape(directive, arguments: 0...0, block: true) else { continue }
                 config.tokens = tokensBlock(directive)
+            case "roles":
+                guard once(directive, &seen), shape(directive, arguments: 0...0, block: true) else { continue }
+                config.roles = roles(directive.block ?? [])
             case "identity_token":
                 guard once(directive, &seen), shape(directive, arguments: 1...1), let flag = onOff(directive.arguments[0]) else { continue }
                 config.identityToken = flag
@@ -198,6 +204,7 @@ package struct ConfigValidator {
             }
         }
         checkTokens(config, identityTokenLocation: identityTokenLocation, tokensSeen: seen["tokens"] != nil)
+        checkRoleReferences(config, roleReferences)
         for reference in references where upstreamNames[reference.text] == nil {
             error(reference.location, "unknown upstream \"\(reference.text)\"")
         }

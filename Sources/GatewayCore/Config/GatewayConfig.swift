@@ -29,6 +29,8 @@ package struct GatewayConfig: Sendable, Equatable {
     package var tokens: TokensConfig? = nil
     /// `identity_token on|off;` — the default for routes: add `X-Auth-Identity` (SPEC §8).
     package var identityToken = false
+    /// `roles { NAME PERMISSION|@ROLE ...; }` — named permission sets (SPEC §5, §6).
+    package var roles: [RoleConfig] = []
     /// `access_log off|stdout|PATH;` — one JSON line per request. Default `stdout`.
     package var accessLog: AccessLogTarget = .stdout
     /// Non-fatal findings (a literal secret, for instance), shown by `check-config`.
@@ -163,6 +165,14 @@ package struct RouteConfig: Sendable, Equatable {
     package var allowQueryToken = false
     /// `identity_token on|off;` — nil inherits the top-level `identity_token`.
     package var identityToken: Bool? = nil
+    /// `require P...;` — every permission is needed (403 `insufficient_scope`).
+    package var require: [String] = []
+    /// `require_any P...;` — one of the permissions is needed (403 `insufficient_scope`).
+    package var requireAny: [String] = []
+    /// `require_role R...;` — one of the roles is needed (403 `access_denied`).
+    package var requireRole: [String] = []
+    /// `match_claim CLAIM {param};` — the identity's claim must equal the path parameter.
+    package var matchClaims: [ClaimMatch] = []
     /// Where the `route` keyword stands, for conflict errors.
     package var location: SourceLocation
     /// Where the pattern argument stands, for `RoutePatternError`s (defaults to `location`).
@@ -173,6 +183,41 @@ package struct RouteConfig: Sendable, Equatable {
         self.location = location
         self.patternLocation = location
     }
+}
+
+/// One line of `roles { ... }`: a name, the permissions it grants directly, and the roles it
+/// includes (`@role`). Permissions may end in `:*` (an area) or be `*` (everything).
+package struct RoleConfig: Sendable, Equatable {
+    package var name: String
+    package var permissions: [String]
+    package var includes: [String]
+    package var location: SourceLocation
+    package init(name: String, permissions: [String], includes: [String], location: SourceLocation) {
+        self.name = name
+        self.permissions = permissions
+        self.includes = includes
+        self.location = location
+    }
+}
+
+/// `match_claim CLAIM {param};` — tenant isolation: an identity field must equal a path parameter.
+package struct ClaimMatch: Sendable, Equatable {
+    package var claim: IdentityClaim
+    /// The `{name}` of the route pattern.
+    package var parameter: String
+    package init(claim: IdentityClaim, parameter: String) {
+        self.claim = claim
+        self.parameter = parameter
+    }
+}
+
+/// The identity fields `match_claim` can compare (the claims mapped into every identity).
+package enum IdentityClaim: String, Sendable, Equatable, CaseIterable {
+    case userID = "user_id"
+    case subject = "sub"
+    case orgID = "org_id"
+    case email
+    case name
 }
 
 /// `api_keys { header NAME; bearer on|off; prefix P...; legacy_prefix P...; }` (SPEC §5).

@@ -16,12 +16,15 @@ package final class CompiledRoute: Sendable {
     package let allowQueryToken: Bool
     /// The `aud` of the `X-Auth-Identity` token (the upstream's name); nil: no identity token.
     package let identityTokenAudience: String?
+    /// `require`, `require_any`, `require_role`, `match_claim`.
+    package let authorization: RouteAuthorization
     /// A credential is checked before acting: not public and not `deny`.
     package let needsAuthentication: Bool
 
     package init(pattern: String, action: CompiledAction, stripPrefix: [UInt8]?, isPublic: Bool,
                  auth: RouteAuthMode = .required, forwardCredentials: Bool = false, allowQueryToken: Bool = false,
-                 identityTokenAudience: String? = nil) {
+                 identityTokenAudience: String? = nil,
+                 authorization: RouteAuthorization = RouteAuthorization(require: [], requireAny: [], requireRole: [], matchClaims: [])) {
         self.pattern = pattern
         self.action = action
         self.stripPrefix = stripPrefix
@@ -30,6 +33,7 @@ package final class CompiledRoute: Sendable {
         self.forwardCredentials = forwardCredentials
         self.allowQueryToken = allowQueryToken
         self.identityTokenAudience = identityTokenAudience
+        self.authorization = authorization
         if case .deny = action { needsAuthentication = false } else { needsAuthentication = !isPublic }
     }
 }
@@ -50,6 +54,8 @@ package struct LoadedConfig: Sendable {
     package let jwt: CompiledJWT?
     /// The gateway's signing keys, when `tokens` is configured.
     package let tokens: TokenIssuer?
+    /// `roles`, expanded.
+    package let roles: RoleTable
 
     /// - Parameter reusing: the running configuration's `jwks_url` key sources, kept for the
     ///   URLs still configured (a reload must not forget the keys it has).
@@ -68,6 +74,7 @@ package struct LoadedConfig: Sendable {
         self.routes = routes
         self.jwt = jwt
         self.tokens = tokens
+        self.roles = RoleTable(config.roles)
     }
 
     /// Loads, validates and compiles the file at `path`.
@@ -118,7 +125,10 @@ package enum RouteCompiler {
                 pattern: route.pattern, action: action,
                 stripPrefix: route.stripPrefix.map { Array($0.utf8) }, isPublic: route.isPublic,
                 auth: route.auth, forwardCredentials: route.forwardCredentials, allowQueryToken: route.allowQueryToken,
-                identityTokenAudience: identityTokenAudience)
+                identityTokenAudience: identityTokenAudience,
+                authorization: RouteAuthorization(
+                    require: route.require, requireAny: route.requireAny, requireRole: route.requireRole,
+                    matchClaims: route.matchClaims))
             entries.append(RouteEntry(pattern: pattern, methods: route.methods, value: compiled))
             sources.append(route)
         }

@@ -84,8 +84,8 @@ extension ClientConnection {
     /// The identity headers for the current request (cached per API key or token; empty when
     /// anonymous), plus `X-Auth-Identity` when the route asks for it.
     private func identityHeaderBlock() -> [UInt8] {
-        guard let identity else { return [] }
-        var block = loop.identityHeaders(identityRenderKey, identity)
+        guard let identity, let rendered = renderedIdentity else { return [] }
+        var block = rendered.headers
         if let audience = route?.identityTokenAudience, let issuer = runtime.tokens,
            let line = loop.identityTokenLine(block: block, identity: identity, audience: audience, issuer: issuer) {
             block += line

@@ -53,6 +53,8 @@ final class ClientConnection: Channel {
     var identity: Identity? = nil
     /// Where the identity's rendered headers are cached on the loop.
     var identityRenderKey = IdentityRenderKey.none
+    /// The identity's header block and effective permissions (from the loop's cache).
+    var renderedIdentity: RenderedIdentity? = nil
     /// The last credential this connection proved (keep-alive clients repeat it).
     var credentialMemo = CredentialMemo()
     var bytesToClient = 0
@@ -214,6 +216,7 @@ final class ClientConnection: Channel {
         route = nil
         identity = nil
         identityRenderKey = .none
+        renderedIdentity = nil
         logReason = ""
         loggedPath.removeAll(keepingCapacity: true)
         deadline = 0
@@ -258,23 +261,10 @@ final class ClientConnection: Channel {
             reject(.methodNotAllowed(allow: allow), reason: "method_not_allowed")
         case .matched(let matched):
             route = matched
-            if matched.needsAuthentication {
-                let outcome = authenticate(route: matched, bytes: bytes)
-                if case .keysPending = outcome { return waitForKeys() }
-                keyWaitDeadline = 0
-                switch outcome {
-                case .anonymous, .keysPending:
-                    break
-                case .authenticated(let who, let key):
-                    identity = who
-                    identityRenderKey = key
-                case .missing:
-                    return reject(.unauthorized, reason: "credential_missing")
-                case .invalid(let reason):
-                    return reject(.invalidToken, reason: reason)
-                case .ambiguous(let reason):
-                    return reject(.invalidRequest, reason: reason)
-                }
+            switch decideAccess(matched, bytes: bytes) {
+            case .allow: break
+            case .waitForKeys: return waitForKeys()
+            case .reject(let error, let reason): return reject(error, reason: reason)
             }
             switch matched.action {
             case .deny:

@@ -110,12 +110,13 @@ package struct RequestHeadBuilder {
 /// stripped. Values are reduced to visible ASCII and spaces, so a stored value can never
 /// break the head.
 package enum IdentityHeaders {
-    package static func append(_ identity: Identity, to out: inout [UInt8]) {
+    /// - Parameter permissions: the effective permissions (roles expanded), sorted.
+    package static func append(_ identity: Identity, permissions: [String], to out: inout [UInt8]) {
         field("X-Auth-User-Id", identity.userID, &out)
         if let org = identity.orgID { field("X-Auth-Org-Id", org, &out) }
         if let email = identity.email { field("X-Auth-Email", email, &out) }
         if let name = identity.name { field("X-Auth-Name", name, &out) }
-        if !identity.permissions.isEmpty { field("X-Auth-Permissions", identity.permissions.sorted().joined(separator: ","), &out) }
+        if !permissions.isEmpty { field("X-Auth-Permissions", permissions.joined(separator: ","), &out) }
         if !identity.roles.isEmpty { field("X-Auth-Roles", identity.roles.sorted().joined(separator: ","), &out) }
         field("X-Auth-Method", identity.method.rawValue, &out)
         if let key = identity.keyID { field("X-Auth-Key-Id", key, &out) }

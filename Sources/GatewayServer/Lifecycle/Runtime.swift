@@ -21,6 +21,8 @@ final class Runtime: Sendable {
     let jwt: CompiledJWT?
     /// The gateway's signing keys (`tokens`), for `X-Auth-Identity`; nil when not configured.
     let tokens: TokenIssuer?
+    /// `roles`, expanded: effective permissions of identities.
+    let roles: RoleTable
 
     init(loaded: LoadedConfig, generation: Int, loopCount: Int) {
         self.generation = generation
@@ -37,6 +39,7 @@ final class Runtime: Sendable {
         apiKeys = loaded.config.apiKeys.map(CompiledAPIKeys.init)
         jwt = loaded.jwt
         tokens = loaded.tokens
+        roles = loaded.roles
     }
 
     func isOwnAuthority(_ authority: UnsafeRawBufferPointer) -> Bool {

@@ -40,7 +40,8 @@ final class EventLoop {
     private var usedKeys: [String: Int] = [:]
     /// Rendered identity headers per API key id (valid for one index generation: a key's
     /// identity changes only through the store, which bumps the generation) or per token.
-    private var identityHeaderCache: [IdentityRenderKey: [UInt8]] = [:]
+    private var identityCache: [IdentityRenderKey: RenderedIdentity] = [:]
+    private var identityCacheGeneration = -1
     private var identityTokenCache: [IdentityTokenKey: (line: [UInt8], reuseUntil: Int)] = [:]
     /// Client connections whose request waits for a JWKS fetch (`ClientConnection.waitForKeys`),
     /// retried when `ServerShared.keysGeneration` changes (or at their deadline).
@@ -56,7 +57,7 @@ final class EventLoop {
         if generation != keyIndexGeneration {
             keyIndex = keys.index()
             keyIndexGeneration = generation
-            identityHeaderCache.removeAll()
+            identityCache.removeAll()
         }
         return keyIndex
     }
@@ -68,15 +69,28 @@ final class EventLoop {
         return keyIndexGeneration
     }
 
-    /// The identity header block, rendered once per key (and index generation) or token.
-    func identityHeaders(_ key: IdentityRenderKey, _ identity: Identity) -> [UInt8] {
-        if key != .none, let cached = identityHeaderCache[key] { return cached }
+    /// The identity's header block and effective permissions, computed once per key (and index
+    /// generation) or token, and per configuration (roles may change on reload).
+    func renderedIdentity(_ key: IdentityRenderKey, _ identity: Identity, runtime: Runtime) -> RenderedIdentity {
+        if identityCacheGeneration != runtime.generation {
+            identityCache.removeAll()
+            identityCacheGeneration = runtime.generation
+        }
+        if key != .none, let cached = identityCache[key] { return cached }
+        let resolved = runtime.roles.resolve(identity)
         var block: [UInt8] = []
-        IdentityHeaders.append(identity, to: &block)
-        guard key != .none else { return block }
-        if identityHeaderCache.count >= 10_000 { identityHeaderCache.removeAll(keepingCapacity: true) }
-        identityHeaderCache[key] = block
-        return block
+        IdentityHeaders.append(identity, permissions: resolved.permissions.names, to: &block)
+        let rendered = RenderedIdentity(headers: block, resolved: resolved)
+        guard key != .none else { return rendered }
+        if identityCache.count >= 10_000 { identityCache.removeAll(keepingCapacity: true) }
+        identityCache[key] = rendered
+        return rendered
+    }
+
+    /// The bytes of a path parameter the last route lookup captured (in `pathScratch`).
+    func routeParameter(_ name: String) -> [UInt8]? {
+        guard let parameter = routeParameters.first(where: { $0.name == name }) else { return nil }
+        return Array(pathScratch[parameter.start..<parameter.start + parameter.count])
     }
 
     /// The `X-Auth-Identity` header line for an identity (given as its rendered header block)

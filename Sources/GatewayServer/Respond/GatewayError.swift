@@ -10,6 +10,8 @@ package enum GatewayError: Equatable, Sendable {
     case invalidToken
     case routeNotFound
     case methodNotAllowed(allow: MethodSet)
+    /// A permission is missing (403, `WWW-Authenticate: Bearer error="insufficient_scope"`).
+    case insufficientScope(scope: String)
     case accessDenied
     case requestTimeout
     case payloadTooLarge
@@ -21,7 +23,7 @@ package enum GatewayError: Equatable, Sendable {
         switch self {
         case .invalidRequest: 400
         case .unauthorized, .invalidToken: 401
-        case .accessDenied: 403
+        case .accessDenied, .insufficientScope: 403
         case .routeNotFound: 404
         case .methodNotAllowed: 405
         case .requestTimeout: 408
@@ -38,6 +40,7 @@ package enum GatewayError: Equatable, Sendable {
         case .unauthorized: "unauthorized"
         case .invalidToken: "invalid_token"
         case .accessDenied: "access_denied"
+        case .insufficientScope: "insufficient_scope"
         case .routeNotFound: "route_not_found"
         case .methodNotAllowed: "method_not_allowed"
         case .requestTimeout: "request_timeout"
@@ -54,6 +57,7 @@ package enum GatewayError: Equatable, Sendable {
         case .unauthorized: "Authentication is required."
         case .invalidToken: "The credential is invalid."
         case .accessDenied: "Access to this resource is denied."
+        case .insufficientScope: "The credential lacks a required permission."
         case .routeNotFound: "No route matches this path."
         case .methodNotAllowed: "The method is not allowed on this route."
         case .requestTimeout: "The request was not received in time."

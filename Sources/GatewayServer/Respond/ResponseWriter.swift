@@ -22,6 +22,11 @@ package enum ResponseWriter {
             extra.append(contentsOf: "WWW-Authenticate: Bearer realm=\"gateway\"\r\n".utf8)
         case .invalidToken:
             extra.append(contentsOf: "WWW-Authenticate: Bearer realm=\"gateway\", error=\"invalid_token\"\r\n".utf8)
+        case .insufficientScope(let scope):
+            // RFC 6750 §3: scope names are visible ASCII without `"` or `\` (checked at load).
+            extra.append(contentsOf: "WWW-Authenticate: Bearer error=\"insufficient_scope\", scope=\"".utf8)
+            extra.append(contentsOf: scope.utf8)
+            extra.append(contentsOf: "\"\r\n".utf8)
         default:
             break
         }
