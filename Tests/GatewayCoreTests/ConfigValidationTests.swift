@@ -484,9 +484,12 @@ struct ConfigResultTests {
         #expect(config.adminListen == ListenAddress(host: "127.0.0.1", port: 9090))
         #expect(config.upstreams.map(\.name) == ["agents", "docs"])
         #expect(config.routes.map(\.pattern) == [
-            "/healthz", "/api/v1/**", "/api/v1/sessions/{id}", "/api/v1/sessions/*/events", "/api/v1/legacy/**", "/docs/**",
-            "/api/v1/stream/**", "/internal/**", "/teapot",
+            "/healthz", "/api/v1/**", "/api/v1/sessions", "/api/v1/sessions/{id}", "/api/v1/orgs/{org}/memory/**",
+            "/api/v1/admin/**", "/api/v1/sessions/*/events", "/api/v1/legacy/**", "/docs/**", "/api/v1/stream/**",
+            "/internal/**", "/teapot",
         ])
+        #expect(config.roles.map(\.name) == ["reader", "writer", "admin"])
+        #expect(config.routes.contains { $0.matchClaims == [ClaimMatch(claim: .orgID, parameter: "org")] })
         #expect(config.routes.contains { $0.allowQueryToken })
         #expect(config.apiKeys?.legacyPrefixes == ["ck_", "sk-"])
         #expect(config.routes.contains { $0.auth == .optional })
