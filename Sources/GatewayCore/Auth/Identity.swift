@@ -33,6 +33,9 @@ package struct Identity: Sendable, Equatable {
     package var expiresAt: Int64?
     /// The JWT `sub` claim (may differ from `userID` when the mapping picks another claim).
     package var subject: String?
+    /// An API key's own stored rate limit (`keys create --rate-limit`), overriding the
+    /// configured default (SPEC §7); nil for JWTs and keys without one.
+    package var rateLimit: String? = nil
 
     /// Memberwise initializer.
     package init(

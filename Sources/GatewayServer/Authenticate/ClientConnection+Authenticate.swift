@@ -200,5 +200,6 @@ extension Identity {
             userID: record.principalID, orgID: record.orgID, email: nil, name: nil,
             permissions: record.permissions, roles: record.roles, method: .apiKey, keyID: record.id,
             tokenID: nil, expiresAt: record.expiresAt.map(Int64.init), subject: record.principalID)
+        rateLimit = record.rateLimit
     }
 }
