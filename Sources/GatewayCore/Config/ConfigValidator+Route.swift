@@ -24,6 +24,7 @@ extension ConfigValidator {
         var forwardCredentials = false
         var allowQueryToken: ConfigDirective? = nil
         var identityToken: Bool? = nil
+        var rateLimit: RouteRateLimit = .inherit
 
         for child in directive.block ?? [] {
             switch child.name {
@@ -96,6 +97,12 @@ extension ConfigValidator {
                     continue
                 }
                 identityToken = flag
+            case "rate_limit":
+                guard once(child, &seen), let setting = self.rateLimit(child, allowOff: true) else {
+                    valid = false
+                    continue
+                }
+                rateLimit = setting
             default:
                 reject(child, in: .route)
                 valid = false
@@ -136,6 +143,7 @@ extension ConfigValidator {
         route.forwardCredentials = forwardCredentials
         route.allowQueryToken = allowQueryToken != nil
         route.identityToken = identityToken
+        route.rateLimit = rateLimit
         route.patternLocation = patternArgument.location
         return route
     }
