@@ -29,6 +29,7 @@ extension ConfigValidator {
         var allowQueryToken: ConfigDirective? = nil
         var identityToken: Bool? = nil
         var rules = AuthorizationRules()
+        var rateLimit: RouteRateLimit = .inherit
 
         for child in directive.block ?? [] {
             switch child.name {
@@ -106,6 +107,12 @@ extension ConfigValidator {
                     valid = false
                     continue
                 }
+            case "rate_limit":
+                guard once(child, &seen), let setting = self.rateLimit(child, allowOff: true) else {
+                    valid = false
+                    continue
+                }
+                rateLimit = setting
             default:
                 reject(child, in: .route)
                 valid = false
@@ -158,6 +165,7 @@ extension ConfigValidator {
         route.requireAny = rules.requireAny
         route.requireRole = rules.requireRole
         route.matchClaims = rules.claimParameters.map(\.match)
+        route.rateLimit = rateLimit
         route.patternLocation = patternArgument.location
         return route
     }

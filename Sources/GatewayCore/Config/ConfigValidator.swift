@@ -38,7 +38,7 @@ package struct ConfigValidator {
             switch self {
             case .main:
                 ["listen", "admin_listen", "workers", "trust_proxies", "limits", "upstream", "route", "store", "access_log",
-                 "api_keys", "jwt", "tokens", "identity_token", "roles"]
+                 "api_keys", "jwt", "tokens", "identity_token", "roles", "rate_limit", "auth_failure_limit"]
             case .limits:
                 ["max_head", "max_headers", "max_body", "max_token", "head_timeout", "idle_timeout", "max_connections",
                  "drain_timeout"]
@@ -46,7 +46,8 @@ package struct ConfigValidator {
                 ["server", "keepalive", "connect_timeout", "read_timeout"]
             case .route:
                 ["methods", "upstream", "public", "respond", "deny", "strip_prefix", "auth", "forward_credentials",
-                 "allow_query_token", "identity_token", "require", "require_any", "require_role", "match_claim"]
+                 "allow_query_token", "identity_token", "require", "require_any", "require_role", "match_claim",
+                 "rate_limit"]
             case .apiKeys:
                 ["header", "bearer", "prefix", "legacy_prefix"]
             case .jwt:
@@ -60,12 +61,11 @@ package struct ConfigValidator {
         var notYetSupported: Set<String> {
             switch self {
             case .main:
-                ["rate_limit", "auth_failure_limit", "introspection", "registration",
-                 "resource", "rate_limit_store"]
+                ["introspection", "registration", "resource", "rate_limit_store"]
             case .limits, .upstream, .apiKeys, .tokens, .jwt:
                 []
             case .route:
-                ["rate_limit", "require_typ"]
+                ["require_typ"]
             }
         }
     }
@@ -171,6 +171,12 @@ package struct ConfigValidator {
                 guard once(directive, &seen), shape(directive, arguments: 1...1), let flag = onOff(directive.arguments[0]) else { continue }
                 config.identityToken = flag
                 identityTokenLocation = directive.location
+            case "rate_limit":
+                guard once(directive, &seen), let setting = rateLimit(directive, allowOff: false) else { continue }
+                if case .rate(let rate) = setting { config.rateLimit = rate }
+            case "auth_failure_limit":
+                guard once(directive, &seen), let setting = rateLimit(directive, allowOff: true) else { continue }
+                if case .rate(let rate) = setting { config.authFailureLimit = rate } else { config.authFailureLimit = nil }
             case "access_log":
                 guard once(directive, &seen), shape(directive, arguments: 1...1) else { continue }
                 let target = directive.arguments[0]

@@ -33,6 +33,16 @@ package struct GatewayConfig: Sendable, Equatable {
     package var roles: [RoleConfig] = []
     /// `access_log off|stdout|PATH;` — one JSON line per request. Default `stdout`.
     package var accessLog: AccessLogTarget = .stdout
+    /// `rate_limit RATE [burst=N];` — the default limit per principal (SPEC §7) for routes
+    /// without a `rate_limit` of their own; an API key's stored limit replaces it for that key.
+    /// nil (the default): no default limit. Without `burst`, the whole `count` may be spent at
+    /// once (see `RateLimitPolicy`).
+    package var rateLimit: Rate? = nil
+    /// `auth_failure_limit RATE [burst=N] | off;` — failed authentications allowed per client
+    /// address, to slow credential guessing. Default `20/min burst=20`; nil when `off`.
+    package var authFailureLimit: Rate? = GatewayConfig.defaultAuthFailureLimit
+    /// The `auth_failure_limit` used when the directive is absent: 20/min burst=20.
+    package static let defaultAuthFailureLimit = Rate(count: 20, period: .seconds(60), burst: 20)
     /// Non-fatal findings (a literal secret, for instance), shown by `check-config`.
     package var warnings: [ConfigDiagnostic] = []
 
@@ -173,6 +183,9 @@ package struct RouteConfig: Sendable, Equatable {
     package var requireRole: [String] = []
     /// `match_claim CLAIM {param};` — the identity's claim must equal the path parameter.
     package var matchClaims: [ClaimMatch] = []
+    /// `rate_limit RATE [burst=N] | off;` — this route's own limit per principal, or `off` to
+    /// exempt it from the top-level default. Default `.inherit`.
+    package var rateLimit: RouteRateLimit = .inherit
     /// Where the `route` keyword stands, for conflict errors.
     package var location: SourceLocation
     /// Where the pattern argument stands, for `RoutePatternError`s (defaults to `location`).
@@ -345,6 +358,17 @@ package enum RouteAuthMode: Sendable, Equatable {
     case jwtOnly
     /// `auth optional;` — authenticate when a credential is present, else forward anonymously.
     case optional
+}
+
+/// A route's rate limit (`rate_limit ...;` inside `route`). A route with its own rate is a
+/// separate limit scope: its buckets are independent of the default limit's.
+package enum RouteRateLimit: Sendable, Equatable {
+    /// No `rate_limit`: the top-level `rate_limit` applies (or a key's stored limit).
+    case inherit
+    /// `rate_limit off;` — not limited per principal.
+    case off
+    /// `rate_limit RATE [burst=N];`
+    case rate(Rate)
 }
 
 /// What a route does with a request that passed its checks.

@@ -23,6 +23,10 @@ package struct Rate: Sendable, Equatable, CustomStringConvertible {
 }
 
 extension ConfigValue {
+    /// The largest count (and burst) a rate may have, so GCRA arithmetic in nanoseconds has
+    /// room and a typo cannot silently turn a limit into no limit.
+    package static let maxRateCount = 1_000_000_000
+
     /// A rate `N/s`, `N/min`, `N/h` or `N/d`, with the optional separate argument `burst=N`.
     /// - Parameters:
     ///   - text: the rate argument (`100/s`).
@@ -34,6 +38,9 @@ extension ConfigValue {
             throw ConfigValueError("invalid rate \"\(text)\"; expected COUNT/PERIOD: 100/s, 600/min, 10000/h")
         }
         guard count >= 1 else { throw ConfigValueError("rate \"\(text)\" must allow at least 1 request") }
+        guard count <= maxRateCount else {
+            throw ConfigValueError("rate \"\(text)\" is too large (at most \(maxRateCount) per period)")
+        }
         let period: Duration
         switch parts[1] {
         case "s": period = .seconds(1)
@@ -49,11 +56,24 @@ extension ConfigValue {
                 throw ConfigValueError("unexpected \"\(burst)\" after a rate; expected burst=N")
             }
             let value = burst.dropFirst("burst=".count)
-            guard let n = decimal(value), n >= 1 else {
-                throw ConfigValueError("invalid burst \"\(value)\"; expected a whole number of at least 1")
+            guard let n = decimal(value), n >= 1, n <= maxRateCount else {
+                throw ConfigValueError("invalid burst \"\(value)\"; expected a whole number 1...\(maxRateCount)")
             }
             rate.burst = n
         }
         return rate
+    }
+}
+
+extension ConfigValue {
+    /// An API key's stored limit (`KeyRecord.rateLimit`): the config syntax on one line,
+    /// `100/min` or `100/min burst=5` (single spaces or several).
+    /// - Throws: `ConfigValueError` as for `rate(_:burst:)`, or for more than two words.
+    package static func storedRate(_ text: String) throws(ConfigValueError) -> Rate {
+        let words = text.split(separator: " ")
+        guard (1...2).contains(words.count) else {
+            throw ConfigValueError("invalid stored rate limit \"\(text)\"; expected COUNT/PERIOD [burst=N]")
+        }
+        return try rate(String(words[0]), burst: words.count == 2 ? String(words[1]) : nil)
     }
 }
