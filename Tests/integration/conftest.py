@@ -133,8 +133,12 @@ class Gateway:
     # config -----------------------------------------------------------------------------
 
     def config(self, body: str, *, workers: int | str = 1, access_log: str = "off", admin: bool = False,
-               listen: bool = True) -> str:
+               listen: bool = True, auth_failure_limit: str | None = "off") -> str:
         head = []
+        # Most suites send many bad credentials from 127.0.0.1 on purpose; the failure limiter
+        # (SPEC §7) has its own tests.
+        if auth_failure_limit is not None and "auth_failure_limit" not in body:
+            head.append(f"auth_failure_limit {auth_failure_limit};")
         if listen:
             head.append(f"listen {HOST}:{self.port};")
         if admin:

@@ -18,13 +18,16 @@ package final class CompiledRoute: Sendable {
     package let identityTokenAudience: String?
     /// `require`, `require_any`, `require_role`, `match_claim`.
     package let authorization: RouteAuthorization
+    /// `rate_limit` (SPEC §7).
+    package let rateLimit: CompiledRateLimit
     /// A credential is checked before acting: not public and not `deny`.
     package let needsAuthentication: Bool
 
     package init(pattern: String, action: CompiledAction, stripPrefix: [UInt8]?, isPublic: Bool,
                  auth: RouteAuthMode = .required, forwardCredentials: Bool = false, allowQueryToken: Bool = false,
                  identityTokenAudience: String? = nil,
-                 authorization: RouteAuthorization = RouteAuthorization(require: [], requireAny: [], requireRole: [], matchClaims: [])) {
+                 authorization: RouteAuthorization = RouteAuthorization(require: [], requireAny: [], requireRole: [], matchClaims: []),
+                 rateLimit: CompiledRateLimit = .inherit) {
         self.pattern = pattern
         self.action = action
         self.stripPrefix = stripPrefix
@@ -34,6 +37,7 @@ package final class CompiledRoute: Sendable {
         self.allowQueryToken = allowQueryToken
         self.identityTokenAudience = identityTokenAudience
         self.authorization = authorization
+        self.rateLimit = rateLimit
         if case .deny = action { needsAuthentication = false } else { needsAuthentication = !isPublic }
     }
 }
@@ -56,6 +60,10 @@ package struct LoadedConfig: Sendable {
     package let tokens: TokenIssuer?
     /// `roles`, expanded.
     package let roles: RoleTable
+    /// The top-level `rate_limit` (per principal), when configured.
+    package let defaultRateLimit: RateLimitPolicy?
+    /// `auth_failure_limit` (per client address); nil when `off`.
+    package let authFailureLimit: RateLimitPolicy?
 
     /// - Parameter reusing: the running configuration's `jwks_url` key sources, kept for the
     ///   URLs still configured (a reload must not forget the keys it has).
@@ -75,6 +83,8 @@ package struct LoadedConfig: Sendable {
         self.jwt = jwt
         self.tokens = tokens
         self.roles = RoleTable(config.roles)
+        self.defaultRateLimit = config.rateLimit.map { RateLimitPolicy($0) }
+        self.authFailureLimit = config.authFailureLimit.map { RateLimitPolicy($0, name: "auth-failures") }
     }
 
     /// Loads, validates and compiles the file at `path`.
@@ -88,6 +98,15 @@ package struct LoadedConfig: Sendable {
     /// Same, from text (tests, the demo).
     package static func load(text: String, fileName: String, environment: [String: String]) throws(ConfigError) -> LoadedConfig {
         try LoadedConfig(config: ConfigLoader.load(text: text, fileName: fileName, environment: environment))
+    }
+}
+
+/// The route's `rate_limit`, compiled.
+private func compiledRateLimit(_ route: RouteConfig) -> CompiledRateLimit {
+    switch route.rateLimit {
+    case .inherit: .inherit
+    case .off: .off
+    case .rate(let rate): .route(RateLimitPolicy(rate, name: "route"), scope: CompiledRateLimit.scope(of: route.pattern))
     }
 }
 
@@ -128,7 +147,8 @@ package enum RouteCompiler {
                 identityTokenAudience: identityTokenAudience,
                 authorization: RouteAuthorization(
                     require: route.require, requireAny: route.requireAny, requireRole: route.requireRole,
-                    matchClaims: route.matchClaims))
+                    matchClaims: route.matchClaims),
+                rateLimit: compiledRateLimit(route))
             entries.append(RouteEntry(pattern: pattern, methods: route.methods, value: compiled))
             sources.append(route)
         }

@@ -9,10 +9,11 @@ enum AccessDecision {
 }
 
 extension ClientConnection {
-    /// Authentication, then authorization, for the matched route: the one pipeline behind
+    /// Authentication, authorization, then rate limiting for the matched route: the one pipeline behind
     /// both forwarding and the decision endpoint. Sets `identity` and its rendered form.
     func decideAccess(_ route: CompiledRoute, bytes: UnsafeRawBufferPointer) -> AccessDecision {
-        guard route.needsAuthentication else { return .allow }
+        guard route.needsAuthentication else { return applyRateLimit(route) ?? .allow }
+        if let locked = authFailureGate() { return locked }
         let outcome = authenticate(route: route, bytes: bytes)
         if case .keysPending = outcome { return .waitForKeys }
         keyWaitDeadline = 0
@@ -26,13 +27,14 @@ extension ClientConnection {
         case .missing:
             return .reject(.unauthorized, reason: "credential_missing")
         case .invalid(let reason):
+            noteAuthFailure()
             return .reject(.invalidToken, reason: reason)
         case .ambiguous(let reason):
             return .reject(.invalidRequest, reason: reason)
         }
         switch route.authorization.evaluate(identity, renderedIdentity?.resolved, parameter: loop.routeParameter) {
         case .allowed:
-            return .allow
+            return applyRateLimit(route) ?? .allow
         case .unauthenticated:
             return .reject(.unauthorized, reason: "credential_missing")
         case .insufficientScope(let scope):
@@ -43,9 +45,12 @@ extension ClientConnection {
     }
 }
 
-/// An identity as the loop caches it: the header block sent upstream and what the identity may
-/// do, both computed once per API key / token (and configuration), not per request.
+/// An identity as the loop caches it: the header block sent upstream, what the identity may
+/// do, and an API key's own rate limit, all computed once per key / token (and
+/// configuration), not per request.
 struct RenderedIdentity {
     let headers: [UInt8]
     let resolved: ResolvedIdentity
+    /// The key's stored limit (`keys create --rate-limit`), replacing the default (SPEC §7).
+    let keyRateLimit: RateLimitPolicy?
 }

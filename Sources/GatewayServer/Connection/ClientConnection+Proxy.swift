@@ -345,7 +345,7 @@ extension ClientConnection {
                 closeAfterResponse = close
                 loop.responseHeadBuilder.append(
                     head: connection.head, bytes: connection.input.readableBytes, chunked: chunkToClient, close: close,
-                    keepAliveForHTTP10: !clientHTTP11 && !close, upgrade: false, to: output)
+                    keepAliveForHTTP10: !clientHTTP11 && !close, upgrade: false, extraHeaders: rateLimitHeaders, to: output)
                 responseStatus = status
                 responseStarted = true
                 connection.input.consume(connection.head.headLength)

@@ -53,6 +53,8 @@ final class ClientConnection: Channel {
     var identity: Identity? = nil
     /// Where the identity's rendered headers are cached on the loop.
     var identityRenderKey = IdentityRenderKey.none
+    /// `RateLimit-Policy` and `RateLimit` lines for the response on a limited route (SPEC §7).
+    var rateLimitHeaders: [UInt8] = []
     /// The identity's header block and effective permissions (from the loop's cache).
     var renderedIdentity: RenderedIdentity? = nil
     /// The last credential this connection proved (keep-alive clients repeat it).
@@ -217,6 +219,7 @@ final class ClientConnection: Channel {
         identity = nil
         identityRenderKey = .none
         renderedIdentity = nil
+        rateLimitHeaders.removeAll(keepingCapacity: true)
         logReason = ""
         loggedPath.removeAll(keepingCapacity: true)
         deadline = 0
@@ -331,7 +334,8 @@ final class ClientConnection: Channel {
         // A malformed request closes the connection: nothing after it can be trusted to be framed
         // as the client meant (SPEC §14).
         let close = !consumeRequestForLocalAnswer() || error == .invalidRequest
-        ResponseWriter.appendError(error, requestID: requestID, close: close, date: loop.dateHeader(), to: output)
+        ResponseWriter.appendError(
+            error, requestID: requestID, close: close, date: loop.dateHeader(), extraHeaders: rateLimitHeaders, to: output)
         finishLocalAnswer(status: error.status, close: close)
     }
 
@@ -339,7 +343,7 @@ final class ClientConnection: Channel {
         let close = !consumeRequestForLocalAnswer()
         ResponseWriter.appendResponse(
             status: status, contentType: contentType, body: body, requestID: requestID, close: close,
-            date: loop.dateHeader(), headOnly: method == .head, to: output)
+            date: loop.dateHeader(), extraHeaders: rateLimitHeaders, headOnly: method == .head, to: output)
         finishLocalAnswer(status: status, close: close)
     }
 
@@ -371,7 +375,8 @@ final class ClientConnection: Channel {
             requestID.removeAll(keepingCapacity: true)
             loop.shared.requestIDs.appendNext(to: &requestID)
         }
-        ResponseWriter.appendError(error, requestID: requestID, close: close, date: loop.dateHeader(), to: output)
+        ResponseWriter.appendError(
+            error, requestID: requestID, close: close, date: loop.dateHeader(), extraHeaders: rateLimitHeaders, to: output)
         writeAccessLog(status: error.status, decision: "deny", upstream: "")
         closeWhenFlushed()
     }

@@ -10,7 +10,7 @@ struct ResponseHeadBuilder {
 
     mutating func append(
         head: ResponseHead, bytes: UnsafeRawBufferPointer, chunked: Bool, close: Bool, keepAliveForHTTP10: Bool,
-        upgrade: Bool, to out: ByteBuffer
+        upgrade: Bool, extraHeaders: [UInt8] = [], to out: ByteBuffer
     ) {
         line.removeAll(keepingCapacity: true)
         line.append("HTTP/1.1 ")
@@ -33,6 +33,7 @@ struct ResponseHeadBuilder {
                 line.append("\r\n")
             }
         }
+        line.append(contentsOf: extraHeaders)
         if chunked { line.append("Transfer-Encoding: chunked\r\n") }
         if upgrade {
             line.append("Connection: upgrade\r\n")

@@ -23,6 +23,10 @@ final class Runtime: Sendable {
     let tokens: TokenIssuer?
     /// `roles`, expanded: effective permissions of identities.
     let roles: RoleTable
+    /// The top-level `rate_limit`, when configured.
+    let defaultRateLimit: RateLimitPolicy?
+    /// `auth_failure_limit`; nil when `off`.
+    let authFailureLimit: RateLimitPolicy?
 
     init(loaded: LoadedConfig, generation: Int, loopCount: Int) {
         self.generation = generation
@@ -40,6 +44,8 @@ final class Runtime: Sendable {
         jwt = loaded.jwt
         tokens = loaded.tokens
         roles = loaded.roles
+        defaultRateLimit = loaded.defaultRateLimit
+        authFailureLimit = loaded.authFailureLimit
     }
 
     func isOwnAuthority(_ authority: UnsafeRawBufferPointer) -> Bool {
@@ -193,6 +199,10 @@ final class ServerShared: Sendable {
     private let keysGenerationValue = Atomic<Int>(0)
     /// How long a request waits for a JWKS fetch its unknown `kid` asked for (milliseconds).
     let keyWaitMilliseconds: Int64
+    /// Per-principal buckets (SPEC §7), shared by every loop and kept across reloads.
+    let rateLimiter = RateLimiter()
+    /// Failed authentications per client address (`auth_failure_limit`).
+    let authFailureLimiter = RateLimiter(maxBuckets: 1 << 16)
 
     init(runtime: Runtime, loopCount: Int, keys: KeyIndexCenter?, keyWaitMilliseconds: Int64 = 8_000) throws(SystemError) {
         self.keys = keys

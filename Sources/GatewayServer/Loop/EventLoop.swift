@@ -80,7 +80,8 @@ final class EventLoop {
         let resolved = runtime.roles.resolve(identity)
         var block: [UInt8] = []
         IdentityHeaders.append(identity, permissions: resolved.permissions.names, to: &block)
-        let rendered = RenderedIdentity(headers: block, resolved: resolved)
+        let rendered = RenderedIdentity(
+            headers: block, resolved: resolved, keyRateLimit: identity.rateLimit.flatMap { try? RateLimitPolicy(storedRate: $0, name: "key") })
         guard key != .none else { return rendered }
         if identityCache.count >= 10_000 { identityCache.removeAll(keepingCapacity: true) }
         identityCache[key] = rendered

@@ -4,7 +4,10 @@ package import GatewaySupport
 /// Renders the responses the gateway generates itself into a connection's output buffer.
 package enum ResponseWriter {
     /// Appends a complete JSON error response (SPEC §12).
-    package static func appendError(_ error: GatewayError, requestID: [UInt8], close: Bool, date: [UInt8], to out: ByteBuffer) {
+    /// - Parameter extraHeaders: complete header lines to add (the rate-limit fields).
+    package static func appendError(
+        _ error: GatewayError, requestID: [UInt8], close: Bool, date: [UInt8], extraHeaders: [UInt8] = [], to out: ByteBuffer
+    ) {
         var body: [UInt8] = []
         body.reserveCapacity(160)
         body.append(contentsOf: "{\"error\":\"".utf8)
@@ -14,7 +17,7 @@ package enum ResponseWriter {
         body.append(contentsOf: "\",\"request_id\":\"".utf8)
         body.append(contentsOf: requestID)
         body.append(contentsOf: "\"}".utf8)
-        var extra: [UInt8] = []
+        var extra = extraHeaders
         switch error {
         case .methodNotAllowed(let allow):
             extra.append(contentsOf: "Allow: \(allow.allowHeaderValue)\r\n".utf8)
@@ -22,6 +25,10 @@ package enum ResponseWriter {
             extra.append(contentsOf: "WWW-Authenticate: Bearer realm=\"gateway\"\r\n".utf8)
         case .invalidToken:
             extra.append(contentsOf: "WWW-Authenticate: Bearer realm=\"gateway\", error=\"invalid_token\"\r\n".utf8)
+        case .rateLimited(let seconds):
+            extra.append(contentsOf: "Retry-After: ".utf8)
+            Decimal.append(max(1, seconds), to: &extra)
+            extra.append(contentsOf: "\r\n".utf8)
         case .insufficientScope(let scope):
             // RFC 6750 §3: scope names are visible ASCII without `"` or `\` (checked at load).
             extra.append(contentsOf: "WWW-Authenticate: Bearer error=\"insufficient_scope\", scope=\"".utf8)
