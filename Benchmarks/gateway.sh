@@ -44,24 +44,38 @@ contender_gateway_auto() {
 CONTENDERS+=(gateway_public gateway_10k_routes gateway_auto)
 
 # API-key protected route (SPEC §5): a key minted by `gateway keys create` into a fresh store.
-contender_gateway_apikey() {
+# apikey_contender NAME ROUTE_RULES KEY_OPTIONS... : the route `/**` with ROUTE_RULES inside.
+apikey_contender() {
+    local name=$1 rules=$2 conf key flipped
+    shift 2
     IDENTITY=1
-    local conf="$WORK/gateway-apikey.conf" key flipped
+    conf="$WORK/gateway-$name.conf"
     {
-        gateway_conf "$PORT" 1 | sed 's/route \/\*\* { public; upstream up; }/route \/** { upstream up; }/'
-        printf 'store sqlite %s;\napi_keys { header X-API-Key; prefix gw_; }\n' "$WORK/gateway-apikey.db"
+        gateway_conf "$PORT" 1 | sed "s|route /\*\* { public; upstream up; }|route /** { ${rules}upstream up; }|"
+        printf 'store sqlite %s;\napi_keys { header X-API-Key; prefix gw_; }\n' "$WORK/gateway-$name.db"
     } >"$conf"
-    key=$("$GATEWAY_BIN" keys create --name bench --principal "$JWT_SUB" --json --config "$conf" |
+    key=$("$GATEWAY_BIN" keys create --name bench --principal "$JWT_SUB" "$@" --json --config "$conf" |
         python3 -c 'import json, sys; print(json.load(sys.stdin)["key"])') || return 1
     flipped="${key:0:20}$([[ ${key:20:1} == A ]] && echo B || echo A)${key:21}"
     VALID_HEADER="X-API-Key: $key"
     BAD_HEADERS=("no key|" "garbage|X-API-Key: gw_garbage" "bad checksum|X-API-Key: $flipped"
                  "basic auth|Authorization: Basic dXNlcjpwYXNz")
-    DESC="$(gateway_version) API-key protected route (X-API-Key), workers 1, access_log off"
     spawn "$GATEWAY_BIN" serve --config "$conf"
 }
 
-CONTENDERS+=(gateway_apikey)
+contender_gateway_apikey() {
+    DESC="$(gateway_version) API-key protected route (X-API-Key), workers 1, access_log off"
+    apikey_contender apikey ""
+}
+
+# The same route with authorization and a rate limit that never triggers (SPEC §6, §7): the
+# cost of the rules, the role expansion and the limiter per request.
+contender_gateway_apikey_rules() {
+    DESC="$(gateway_version) API-key route + require (via a role) + rate_limit (never reached), workers 1, access_log off"
+    apikey_contender apikey-rules "require bench:read; rate_limit 100000000/min; " --roles reader
+}
+
+CONTENDERS+=(gateway_apikey gateway_apikey_rules)
 
 # JWT-protected routes (SPEC §5) with the harness's tokens; the harness checks its bad tokens
 # (none, garbage, tampered, wrong secret, expired, alg none, wrong audience, other algorithm).
