@@ -23,6 +23,8 @@ final class Runtime: Sendable {
     let tokens: TokenIssuer?
     /// `roles`, expanded: effective permissions of identities.
     let roles: RoleTable
+    /// `decision_endpoint`, as the normalized path bytes it is compared with; nil when off.
+    let decisionPath: [UInt8]?
 
     init(loaded: LoadedConfig, generation: Int, loopCount: Int) {
         self.generation = generation
@@ -40,6 +42,7 @@ final class Runtime: Sendable {
         jwt = loaded.jwt
         tokens = loaded.tokens
         roles = loaded.roles
+        decisionPath = loaded.config.decisionEndpoint.map { Array($0.utf8) }
     }
 
     func isOwnAuthority(_ authority: UnsafeRawBufferPointer) -> Bool {

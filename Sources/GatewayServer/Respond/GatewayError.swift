@@ -16,6 +16,8 @@ package enum GatewayError: Equatable, Sendable {
     case requestTimeout
     case payloadTooLarge
     case headersTooLarge
+    /// Over the rate limit (429 `rate_limited`, `Retry-After: <seconds>`; SPEC §7).
+    case rateLimited(retryAfter: Int)
     case upstreamUnavailable
     case upstreamTimeout
 
@@ -29,6 +31,7 @@ package enum GatewayError: Equatable, Sendable {
         case .requestTimeout: 408
         case .payloadTooLarge: 413
         case .headersTooLarge: 431
+        case .rateLimited: 429
         case .upstreamUnavailable: 502
         case .upstreamTimeout: 504
         }
@@ -46,6 +49,7 @@ package enum GatewayError: Equatable, Sendable {
         case .requestTimeout: "request_timeout"
         case .payloadTooLarge: "payload_too_large"
         case .headersTooLarge: "headers_too_large"
+        case .rateLimited: "rate_limited"
         case .upstreamUnavailable: "upstream_unavailable"
         case .upstreamTimeout: "upstream_timeout"
         }
@@ -63,6 +67,7 @@ package enum GatewayError: Equatable, Sendable {
         case .requestTimeout: "The request was not received in time."
         case .payloadTooLarge: "The request body is too large."
         case .headersTooLarge: "The request head is too large."
+        case .rateLimited: "Too many requests; retry later."
         case .upstreamUnavailable: "The upstream service is unavailable."
         case .upstreamTimeout: "The upstream service did not answer in time."
         }

@@ -4,7 +4,15 @@ package import GatewaySupport
 /// Renders the responses the gateway generates itself into a connection's output buffer.
 package enum ResponseWriter {
     /// Appends a complete JSON error response (SPEC §12).
-    package static func appendError(_ error: GatewayError, requestID: [UInt8], close: Bool, date: [UInt8], to out: ByteBuffer) {
+    /// - Parameters:
+    ///   - status: the status to answer instead of the error's own (the decision endpoint's
+    ///     403 for a rate limit in nginx mode, SPEC §9); nil for the error's.
+    ///   - extraHeaders: complete header lines added after the error's own.
+    ///   - headOnly: a HEAD request: the head (with the body's length), no body.
+    package static func appendError(
+        _ error: GatewayError, requestID: [UInt8], close: Bool, date: [UInt8], status: Int? = nil,
+        extraHeaders: [UInt8] = [], headOnly: Bool = false, to out: ByteBuffer
+    ) {
         var body: [UInt8] = []
         body.reserveCapacity(160)
         body.append(contentsOf: "{\"error\":\"".utf8)
@@ -27,12 +35,17 @@ package enum ResponseWriter {
             extra.append(contentsOf: "WWW-Authenticate: Bearer error=\"insufficient_scope\", scope=\"".utf8)
             extra.append(contentsOf: scope.utf8)
             extra.append(contentsOf: "\"\r\n".utf8)
+        case .rateLimited(let retryAfter):
+            extra.append(contentsOf: "Retry-After: ".utf8)
+            Decimal.append(max(1, retryAfter), to: &extra)
+            extra.append(contentsOf: "\r\n".utf8)
         default:
             break
         }
         extra.append(contentsOf: "Cache-Control: no-store\r\n".utf8)
-        appendResponse(status: error.status, contentType: "application/json", body: body, requestID: requestID,
-                       close: close, date: date, extraHeaders: extra, headOnly: false, to: out)
+        extra.append(contentsOf: extraHeaders)
+        appendResponse(status: status ?? error.status, contentType: "application/json", body: body, requestID: requestID,
+                       close: close, date: date, extraHeaders: extra, headOnly: headOnly, to: out)
     }
 
     /// Appends a complete response with a fixed body.
