@@ -197,3 +197,20 @@ def check_untrusted_gateway_never_allows(front, up):
     time.sleep(0.1)
     assert up.requests == []
 
+
+def check_behind_untrusting_gateway(factory, tmp_path_factory, up, conf: Path, start_front, name: str):
+    """A gateway from `conf` that does not trust 127.0.0.1, behind a front end from `start_front`."""
+    untrusting = start_gateway(factory, conf, up.port, f"{name}-untrusted",
+                               edits=[("trust_proxies 127.0.0.1/32;", "trust_proxies 10.0.0.0/8;")])
+    front = start_front(tmp_path_factory.mktemp(f"{name}-untrusted"), untrusting.port, up.port)
+    try:
+        check_untrusted_gateway_never_allows(front, up)
+    finally:
+        front.stop()
+
+
+# Every check above, for the front-end modules to run with their own front end.
+CHECKS = [check_allowed_request_reaches_upstream_with_identity, check_public_route_is_anonymous,
+          check_denials_never_reach_upstream, check_scope_and_query_token_allow,
+          check_client_descriptions_are_not_believed]
+CHECK_IDS = [c.__name__.removeprefix("check_") for c in CHECKS]

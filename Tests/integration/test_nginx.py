@@ -25,8 +25,9 @@ def nginx(tmp_path_factory, gateway, module_upstream):
     front.stop()
 
 
-def test_allowed_request_reaches_upstream_with_identity(nginx, module_upstream):
-    fe.check_allowed_request_reaches_upstream_with_identity(nginx, module_upstream)
+@pytest.mark.parametrize("check", fe.CHECKS, ids=fe.CHECK_IDS)
+def test_shared_checks(nginx, module_upstream, check):
+    check(nginx, module_upstream)
 
 
 def test_request_id_is_shared_with_the_gateway(nginx, module_upstream, gateway):
@@ -36,27 +37,11 @@ def test_request_id_is_shared_with_the_gateway(nginx, module_upstream, gateway):
     assert len(ids) == 1 and len(ids[0]) == 32, doc["headers"]   # nginx's $request_id, kept by the gateway
 
 
-def test_public_route_is_anonymous(nginx, module_upstream):
-    fe.check_public_route_is_anonymous(nginx, module_upstream)
-
-
-def test_denials_never_reach_upstream(nginx, module_upstream):
-    fe.check_denials_never_reach_upstream(nginx, module_upstream)
-
-
 def test_denials_carry_the_gateway_code(nginx, module_upstream):
     r = nginx.request("GET", "/api/admin/users", fe.bearer())
     assert r.status == 403 and r.json()["error"] == "insufficient_scope", r
     r = nginx.request("GET", "/internal/x", fe.bearer())
     assert r.status == 403 and r.json()["error"] == "access_denied", r
-
-
-def test_scope_and_query_token_allow(nginx, module_upstream):
-    fe.check_scope_and_query_token_allow(nginx, module_upstream)
-
-
-def test_client_descriptions_are_not_believed(nginx, module_upstream):
-    fe.check_client_descriptions_are_not_believed(nginx, module_upstream)
 
 
 def test_decision_location_is_internal(nginx, module_upstream):
@@ -66,13 +51,7 @@ def test_decision_location_is_internal(nginx, module_upstream):
 
 
 def test_untrusted_gateway_never_allows(module_gateways, tmp_path_factory, module_upstream):
-    untrusting = fe.start_gateway(module_gateways, NGINX_GATEWAY_CONF, module_upstream.port, "nginx-untrusted",
-                                  edits=[("trust_proxies 127.0.0.1/32;", "trust_proxies 10.0.0.0/8;")])
-    front = fe.start_nginx(tmp_path_factory.mktemp("nginx-untrusted"), untrusting.port, module_upstream.port)
-    try:
-        fe.check_untrusted_gateway_never_allows(front, module_upstream)
-    finally:
-        front.stop()
+    fe.check_behind_untrusting_gateway(module_gateways, tmp_path_factory, module_upstream, NGINX_GATEWAY_CONF, fe.start_nginx, "nginx")
 
 
 def test_missing_original_uri_never_allows(gateway, tmp_path_factory, module_upstream):
