@@ -125,3 +125,70 @@ contender_gateway_jwt_es256() {
 }
 
 CONTENDERS+=(gateway_jwt_hs256 gateway_jwt_rs256 gateway_jwt_es256)
+
+# The decision endpoint (SPEC §9) with the harness's HS256 token: the gateway alone answering
+# "may GET / pass?" as nginx would ask it (X-Original-URI / X-Original-Method), 200 + identity
+# headers, nothing forwarded. The harness requests `/` with one header line, so this gateway
+# serves its decision endpoint at `/` and the two description headers ride along (below).
+# IDENTITY=0: no upstream sees the identity, the decision answer carries it.
+contender_gateway_decision() {
+    AUTH=hs256
+    DESC="$(gateway_version) decision endpoint (X-Original-URI: /, JWT HS256, verified-token cache on), workers 1, access_log off"
+    {
+        gateway_jwt_conf "$PORT" "key hs HS256 env:GATEWAY_JWT_SECRET;"
+        printf 'trust_proxies 127.0.0.1/32;\ndecision_endpoint /;\n'
+    } >"$WORK/gateway-decision.conf"
+    spawn env GATEWAY_JWT_SECRET="$JWT_SECRET" "$GATEWAY_BIN" serve --config "$WORK/gateway-decision.conf"
+}
+
+# nginx auth_request -> the gateway's decision endpoint -> nginx proxies to the upstream with
+# the identity the gateway answered (the harness's nginx_auth_request setup, with the gateway
+# instead of its static stub decider: compare with nginx_auth_request).
+contender_nginx_auth_request_gateway() {
+    AUTH=hs256 IDENTITY=1
+    local gw; gw=$(free_port) || return 1
+    DESC="nginx $(tool_version nginx) auth_request -> $(gateway_version) /_gateway/auth (JWT HS256, workers 1, access_log off), $IDENTITY_HEADER from the decision, 1 worker each"
+    {
+        gateway_jwt_conf "$gw" "key hs HS256 env:GATEWAY_JWT_SECRET;"
+        printf 'trust_proxies 127.0.0.1/32;\n'
+    } >"$WORK/gateway-authreq.conf"
+    spawn env GATEWAY_JWT_SECRET="$JWT_SECRET" "$GATEWAY_BIN" serve --config "$WORK/gateway-authreq.conf"
+    wait_port "$gw" || return 1
+    nginx_auth_request_start nginx_auth_request_gateway "127.0.0.1:$gw" /_gateway/auth
+}
+
+CONTENDERS+=(gateway_decision nginx_auth_request_gateway)
+
+# The harness sends a single header line (VALID_HEADER) with its checks and its load; the
+# decision endpoint also needs the original request's description. These wrappers add the
+# lines of DECISION_HEADERS[contender] to both, for the contenders listed there only.
+declare -A DECISION_HEADERS=([gateway_decision]="X-Original-URI: /|X-Original-Method: GET")
+
+eval "harness_$(declare -f http_status)"
+http_status() {
+    local extra=() line
+    if [[ -n ${DECISION_HEADERS[$CUR]:-} ]]; then
+        IFS='|' read -r -a extra <<<"${DECISION_HEADERS[$CUR]}"
+    fi
+    harness_http_status "$@" "${extra[@]}"
+}
+
+eval "harness_$(declare -f run_wrk)"
+run_wrk() {
+    local -x BENCH_EXTRA_HEADERS=${DECISION_HEADERS[$CUR]:-}
+    harness_run_wrk "$@"
+}
+
+# report.lua is the harness's; append the extra headers (read from the environment that
+# run_wrk above exports) to every request wrk sends.
+eval "harness_$(declare -f write_wrk_script)"
+write_wrk_script() {
+    harness_write_wrk_script
+    cat >>"$WORK/report.lua" <<'LUA'
+-- added by Benchmarks/gateway.sh: extra request headers ("Name: value|Name: value")
+for item in string.gmatch(os.getenv("BENCH_EXTRA_HEADERS") or "", "[^|]+") do
+    local name, value = item:match("^([^:]+):%s*(.*)$")
+    if name then wrk.headers[name] = value end
+end
+LUA
+}

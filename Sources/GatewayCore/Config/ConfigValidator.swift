@@ -38,7 +38,8 @@ package struct ConfigValidator {
             switch self {
             case .main:
                 ["listen", "admin_listen", "workers", "trust_proxies", "limits", "upstream", "route", "store", "access_log",
-                 "api_keys", "jwt", "tokens", "identity_token", "roles", "rate_limit", "auth_failure_limit"]
+                 "api_keys", "jwt", "tokens", "identity_token", "roles", "rate_limit", "auth_failure_limit",
+                 "decision_endpoint"]
             case .limits:
                 ["max_head", "max_headers", "max_body", "max_token", "head_timeout", "idle_timeout", "max_connections",
                  "drain_timeout"]
@@ -177,6 +178,14 @@ package struct ConfigValidator {
             case "auth_failure_limit":
                 guard once(directive, &seen), let setting = rateLimit(directive, allowOff: true) else { continue }
                 if case .rate(let rate) = setting { config.authFailureLimit = rate } else { config.authFailureLimit = nil }
+            case "decision_endpoint":
+                guard once(directive, &seen), shape(directive, arguments: 1...1) else { continue }
+                let argument = directive.arguments[0]
+                if argument.text == "off" {
+                    config.decisionEndpoint = nil
+                } else if let path = parse(argument, ConfigValue.endpointPath) {
+                    config.decisionEndpoint = path
+                }
             case "access_log":
                 guard once(directive, &seen), shape(directive, arguments: 1...1) else { continue }
                 let target = directive.arguments[0]

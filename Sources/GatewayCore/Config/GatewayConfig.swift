@@ -31,6 +31,10 @@ package struct GatewayConfig: Sendable, Equatable {
     package var identityToken = false
     /// `roles { NAME PERMISSION|@ROLE ...; }` — named permission sets (SPEC §5, §6).
     package var roles: [RoleConfig] = []
+    /// `decision_endpoint PATH|off;` — where the public listener answers decision subrequests
+    /// (nginx `auth_request`, Traefik/Caddy forward auth; SPEC §9), checked before route
+    /// matching. A normalized absolute path; nil when `off`. Default `/_gateway/auth`.
+    package var decisionEndpoint: String? = "/_gateway/auth"
     /// `access_log off|stdout|PATH;` — one JSON line per request. Default `stdout`.
     package var accessLog: AccessLogTarget = .stdout
     /// `rate_limit RATE [burst=N];` — the default limit per principal (SPEC §7) for routes

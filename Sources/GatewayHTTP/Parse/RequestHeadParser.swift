@@ -193,7 +193,7 @@ package struct RequestHeadParser: Sendable {
 
     /// Classifies a method token (case-sensitive, RFC 9110 §9.1).
     @inline(__always)
-    static func classifyMethod(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ count: Int) -> HTTPMethod {
+    package static func classifyMethod(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ count: Int) -> HTTPMethod {
         switch count {
         case 3:
             if HTTPBytes.equals(bytes, start, count, "GET") { return .get }

@@ -22,7 +22,9 @@ enum AuthOutcome {
 extension ClientConnection {
     /// Finds the request's credential and checks it. The first applicable method decides: a
     /// credential that is present but invalid is never followed by another method.
-    func authenticate(route: CompiledRoute, bytes: UnsafeRawBufferPointer) -> AuthOutcome {
+    /// - Parameter query: the query (without `?`) that `allow_query_token` reads: the
+    ///   request's own, or the original request's at the decision endpoint.
+    func authenticate(route: CompiledRoute, bytes: UnsafeRawBufferPointer, query: ByteRange?) -> AuthOutcome {
         let apiKeys = runtime.apiKeys
         var authorization: HeaderField? = nil
         var keyHeader: HeaderField? = nil
@@ -37,7 +39,7 @@ extension ClientConnection {
         }
         if authorization != nil && keyHeader != nil { return .ambiguous("two_credentials") }
         var queryToken: ByteRange? = nil
-        if route.allowQueryToken, let query = head.query {
+        if route.allowQueryToken, let query {
             let values = QueryToken.values(in: query, bytes)
             if values.count > 1 { return .ambiguous("duplicate_query_token") }
             queryToken = values.first

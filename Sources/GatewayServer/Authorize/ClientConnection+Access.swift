@@ -1,4 +1,5 @@
 import GatewayCore
+import GatewayHTTP
 
 /// What the access pipeline decided for a matched route (SPEC §5-§7).
 enum AccessDecision {
@@ -9,12 +10,30 @@ enum AccessDecision {
 }
 
 extension ClientConnection {
+    /// Looks up the route for `method` and the normalized path in `loop.pathScratch` (404, 405
+    /// with `Allow`), then runs `decideAccess` for it. Sets `route` when a route matches.
+    func routeAndDecideAccess(bytes: UnsafeRawBufferPointer, query: ByteRange?) -> AccessDecision {
+        let lookup = loop.pathScratch.withUnsafeBytes {
+            runtime.routes.lookup(path: $0, method: method, parameters: &loop.routeParameters)
+        }
+        switch lookup {
+        case .notFound:
+            return .reject(.routeNotFound, reason: "route_not_found")
+        case .methodNotAllowed(let allow):
+            return .reject(.methodNotAllowed(allow: allow), reason: "method_not_allowed")
+        case .matched(let matched):
+            route = matched
+            return decideAccess(matched, bytes: bytes, query: query)
+        }
+    }
+
     /// Authentication, authorization, then rate limiting for the matched route: the one pipeline behind
     /// both forwarding and the decision endpoint. Sets `identity` and its rendered form.
-    func decideAccess(_ route: CompiledRoute, bytes: UnsafeRawBufferPointer) -> AccessDecision {
+    /// - Parameter query: the query `allow_query_token` reads (see `authenticate`).
+    func decideAccess(_ route: CompiledRoute, bytes: UnsafeRawBufferPointer, query: ByteRange?) -> AccessDecision {
         guard route.needsAuthentication else { return applyRateLimit(route) ?? .allow }
         if let locked = authFailureGate() { return locked }
-        let outcome = authenticate(route: route, bytes: bytes)
+        let outcome = authenticate(route: route, bytes: bytes, query: query)
         if case .keysPending = outcome { return .waitForKeys }
         keyWaitDeadline = 0
         switch outcome {

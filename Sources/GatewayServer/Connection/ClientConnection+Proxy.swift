@@ -83,7 +83,7 @@ extension ClientConnection {
 
     /// The identity headers for the current request (cached per API key or token; empty when
     /// anonymous), plus `X-Auth-Identity` when the route asks for it.
-    private func identityHeaderBlock() -> [UInt8] {
+    func identityHeaderBlock() -> [UInt8] {
         guard let identity, let rendered = renderedIdentity else { return [] }
         var block = rendered.headers
         if let audience = route?.identityTokenAudience, let issuer = runtime.tokens,

@@ -253,40 +253,32 @@ final class ClientConnection: Channel {
             loggedPath.append(contentsOf: loop.pathScratch)
         }
         if isAdmin { return answerAdmin() }
+        if let decisionPath = runtime.decisionPath, loop.pathScratch == decisionPath { return answerDecision(bytes) }
 
-        let lookup = loop.pathScratch.withUnsafeBytes {
-            runtime.routes.lookup(path: $0, method: method, parameters: &loop.routeParameters)
+        switch routeAndDecideAccess(bytes: bytes, query: head.query) {
+        case .allow: break
+        case .waitForKeys: return waitForKeys()
+        case .reject(let error, let reason): return reject(error, reason: reason)
         }
-        switch lookup {
-        case .notFound:
-            reject(.routeNotFound, reason: "route_not_found")
-        case .methodNotAllowed(let allow):
-            reject(.methodNotAllowed(allow: allow), reason: "method_not_allowed")
-        case .matched(let matched):
-            route = matched
-            switch decideAccess(matched, bytes: bytes) {
-            case .allow: break
-            case .waitForKeys: return waitForKeys()
-            case .reject(let error, let reason): return reject(error, reason: reason)
+        // routeAndDecideAccess sets `route` whenever it allows.
+        guard let matched = route else { return reject(.routeNotFound, reason: "route_not_found") }
+        switch matched.action {
+        case .deny:
+            reject(.accessDenied, reason: "route_denied")
+        case .respond(let status, let body):
+            answerLocally(status: status, contentType: "text/plain; charset=utf-8", body: body)
+        case .upstream(let index):
+            if let length = head.contentLength, length > runtime.config.limits.maxBodyBytes {
+                return reject(.payloadTooLarge, reason: "body_too_large")
             }
-            switch matched.action {
-            case .deny:
-                reject(.accessDenied, reason: "route_denied")
-            case .respond(let status, let body):
-                answerLocally(status: status, contentType: "text/plain; charset=utf-8", body: body)
-            case .upstream(let index):
-                if let length = head.contentLength, length > runtime.config.limits.maxBodyBytes {
-                    return reject(.payloadTooLarge, reason: "body_too_large")
-                }
-                startForwarding(to: runtime.upstreams[index])
-            }
+            startForwarding(to: runtime.upstreams[index])
         }
     }
 
     /// Parks the request until the JWKS fetch its unknown `kid` asked for is done, without
     /// blocking the loop: the loop calls `resumeAfterKeys` after the fetch, or the deadline
     /// sweep does when the wait (bounded by the fetch timeouts) runs out.
-    private func waitForKeys() {
+    func waitForKeys() {
         if keyWaitDeadline == 0 { keyWaitDeadline = loop.now + loop.shared.keyWaitMilliseconds }
         phase = .awaitingKeys
         deadline = keyWaitDeadline
@@ -349,7 +341,7 @@ final class ClientConnection: Channel {
 
     /// Drops the head, and the body when it is already here in full.
     /// - Returns: whether the connection can carry another request.
-    private func consumeRequestForLocalAnswer() -> Bool {
+    func consumeRequestForLocalAnswer() -> Bool {
         input.consume(head.headLength)
         parser.reset()
         awaitingFirstHeadByte = true
@@ -361,7 +353,7 @@ final class ClientConnection: Channel {
         return keepAlive
     }
 
-    private func finishLocalAnswer(status: Int, close: Bool) {
+    func finishLocalAnswer(status: Int, close: Bool) {
         bytesToClient = output.readableCount
         writeAccessLog(status: status, decision: status < 400 ? "allow" : "deny", upstream: "")
         head.reset()

@@ -27,6 +27,8 @@ final class Runtime: Sendable {
     let defaultRateLimit: RateLimitPolicy?
     /// `auth_failure_limit`; nil when `off`.
     let authFailureLimit: RateLimitPolicy?
+    /// `decision_endpoint`, as the normalized path bytes it is compared with; nil when off.
+    let decisionPath: [UInt8]?
 
     init(loaded: LoadedConfig, generation: Int, loopCount: Int) {
         self.generation = generation
@@ -46,6 +48,7 @@ final class Runtime: Sendable {
         roles = loaded.roles
         defaultRateLimit = loaded.defaultRateLimit
         authFailureLimit = loaded.authFailureLimit
+        decisionPath = loaded.config.decisionEndpoint.map { Array($0.utf8) }
     }
 
     func isOwnAuthority(_ authority: UnsafeRawBufferPointer) -> Bool {

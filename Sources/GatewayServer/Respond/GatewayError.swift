@@ -16,7 +16,7 @@ package enum GatewayError: Equatable, Sendable {
     case requestTimeout
     case payloadTooLarge
     case headersTooLarge
-    /// Over a rate limit (429, with `Retry-After` seconds).
+    /// Over the rate limit (429 `rate_limited`, `Retry-After: <seconds>`; SPEC §7).
     case rateLimited(retryAfter: Int)
     case upstreamUnavailable
     case upstreamTimeout

@@ -4,9 +4,14 @@ package import GatewaySupport
 /// Renders the responses the gateway generates itself into a connection's output buffer.
 package enum ResponseWriter {
     /// Appends a complete JSON error response (SPEC §12).
-    /// - Parameter extraHeaders: complete header lines to add (the rate-limit fields).
+    /// - Parameters:
+    ///   - status: the status to answer instead of the error's own (the decision endpoint's
+    ///     403 for a rate limit in nginx mode, SPEC §9); nil for the error's.
+    ///   - extraHeaders: complete header lines added after the error's own.
+    ///   - headOnly: a HEAD request: the head (with the body's length), no body.
     package static func appendError(
-        _ error: GatewayError, requestID: [UInt8], close: Bool, date: [UInt8], extraHeaders: [UInt8] = [], to out: ByteBuffer
+        _ error: GatewayError, requestID: [UInt8], close: Bool, date: [UInt8], status: Int? = nil,
+        extraHeaders: [UInt8] = [], headOnly: Bool = false, to out: ByteBuffer
     ) {
         var body: [UInt8] = []
         body.reserveCapacity(160)
@@ -17,7 +22,7 @@ package enum ResponseWriter {
         body.append(contentsOf: "\",\"request_id\":\"".utf8)
         body.append(contentsOf: requestID)
         body.append(contentsOf: "\"}".utf8)
-        var extra = extraHeaders
+        var extra: [UInt8] = []
         switch error {
         case .methodNotAllowed(let allow):
             extra.append(contentsOf: "Allow: \(allow.allowHeaderValue)\r\n".utf8)
@@ -25,21 +30,22 @@ package enum ResponseWriter {
             extra.append(contentsOf: "WWW-Authenticate: Bearer realm=\"gateway\"\r\n".utf8)
         case .invalidToken:
             extra.append(contentsOf: "WWW-Authenticate: Bearer realm=\"gateway\", error=\"invalid_token\"\r\n".utf8)
-        case .rateLimited(let seconds):
-            extra.append(contentsOf: "Retry-After: ".utf8)
-            Decimal.append(max(1, seconds), to: &extra)
-            extra.append(contentsOf: "\r\n".utf8)
         case .insufficientScope(let scope):
             // RFC 6750 §3: scope names are visible ASCII without `"` or `\` (checked at load).
             extra.append(contentsOf: "WWW-Authenticate: Bearer error=\"insufficient_scope\", scope=\"".utf8)
             extra.append(contentsOf: scope.utf8)
             extra.append(contentsOf: "\"\r\n".utf8)
+        case .rateLimited(let retryAfter):
+            extra.append(contentsOf: "Retry-After: ".utf8)
+            Decimal.append(max(1, retryAfter), to: &extra)
+            extra.append(contentsOf: "\r\n".utf8)
         default:
             break
         }
         extra.append(contentsOf: "Cache-Control: no-store\r\n".utf8)
-        appendResponse(status: error.status, contentType: "application/json", body: body, requestID: requestID,
-                       close: close, date: date, extraHeaders: extra, headOnly: false, to: out)
+        extra.append(contentsOf: extraHeaders)
+        appendResponse(status: status ?? error.status, contentType: "application/json", body: body, requestID: requestID,
+                       close: close, date: date, extraHeaders: extra, headOnly: headOnly, to: out)
     }
 
     /// Appends a complete response with a fixed body.

@@ -1,0 +1,88 @@
+import GatewayCore
+import GatewayHTTP
+import GatewaySupport
+
+extension ClientConnection {
+    /// The decision endpoint (SPEC §9): answers whether the request a trusted proxy describes
+    /// (`X-Original-URI`/`-Method`, or `X-Forwarded-Uri`/`-Method`) may pass, through the same
+    /// normalization, routing and access pipeline as a forwarded request; nothing is forwarded.
+    ///
+    /// Fail closed: from a peer outside `trust_proxies`, or without an unambiguous description,
+    /// the answer is 403 and the description is never read. Allowed: 200, empty body, the
+    /// identity headers of SPEC §8. Denied: the usual 401/403 (and 400/404/405), each with
+    /// `X-Auth-Error: <code>`. Rate limited: 429, but 403 when nginx asked (it treats anything
+    /// but 2xx/401/403 as an error), with `X-Auth-Error: rate_limited` and `Retry-After`.
+    func answerDecision(_ bytes: UnsafeRawBufferPointer) {
+        guard head.method == .get || head.method == .head else {
+            return rejectDecision(.methodNotAllowed(allow: [MethodSet(.get), MethodSet(.head)]), reason: "method_not_allowed")
+        }
+        guard runtime.trusts(peer) else { return rejectDecision(.accessDenied, reason: "decision_untrusted_peer") }
+        let original: OriginalRequest
+        switch OriginalRequest.read(head.headers, bytes) {
+        case .success(let read):
+            original = read
+        case .failure(let failure):
+            let refusal: GatewayError = failure == .badMethod || failure == .badTarget ? .invalidRequest : .accessDenied
+            return rejectDecision(refusal, reason: failure.reason)
+        }
+
+        method = original.method
+        let path = original.path
+        do {
+            if path.count == 0 {
+                try Self.rootPath.withUnsafeBytes { try PathNormalizer.normalize($0, into: &loop.pathScratch) }
+            } else {
+                try PathNormalizer.normalize(
+                    UnsafeRawBufferPointer(rebasing: bytes[path.start..<path.start + path.count]), into: &loop.pathScratch)
+            }
+        } catch {
+            loggedPath.removeAll(keepingCapacity: true)   // never log a half-normalized path
+            return rejectDecision(.invalidRequest, reason: "bad_path", style: original.style)
+        }
+        if loop.accessLog.sink != nil {
+            loggedPath.removeAll(keepingCapacity: true)
+            loggedPath.append(contentsOf: loop.pathScratch)
+        }
+
+        switch routeAndDecideAccess(bytes: bytes, query: original.query) {
+        case .allow: break
+        case .waitForKeys: return waitForKeys()
+        case .reject(let error, let reason): return rejectDecision(error, reason: reason, style: original.style)
+        }
+        guard let matched = route else { return rejectDecision(.routeNotFound, reason: "route_not_found") }
+        if case .deny = matched.action {
+            return rejectDecision(.accessDenied, reason: "route_denied", style: original.style)
+        }
+        logReason = "decision_endpoint"
+        var headers = identityHeaderBlock()
+        headers.append(contentsOf: rateLimitHeaders)
+        headers.append("Cache-Control: no-store\r\n")
+        let close = !consumeRequestForLocalAnswer()
+        ResponseWriter.appendResponse(
+            status: 200, contentType: "text/plain; charset=utf-8", body: [], requestID: requestID, close: close,
+            date: loop.dateHeader(), extraHeaders: headers, headOnly: head.method == .head, to: output)
+        finishLocalAnswer(status: 200, close: close)
+    }
+
+    private static let rootPath: [UInt8] = [UInt8(ascii: "/")]
+
+    /// Answers a decision with a gateway error plus `X-Auth-Error` (a proxy can pass the code
+    /// on without parsing the body); a rate limit asked about by nginx becomes 403.
+    /// - Parameter style: how the original request was described; nil when it was not read.
+    private func rejectDecision(_ error: GatewayError, reason: String, style: OriginalRequest.Style? = nil) {
+        logReason = reason
+        keyWaitDeadline = 0
+        var status: Int? = nil
+        if case .rateLimited = error, style == .nginx { status = 403 }
+        var extra: [UInt8] = []
+        extra.append("X-Auth-Error: ")
+        extra.append(contentsOf: UnsafeBufferPointer(start: error.code.utf8Start, count: error.code.utf8CodeUnitCount))
+        extra.append("\r\n")
+        extra.append(contentsOf: rateLimitHeaders)
+        let close = !consumeRequestForLocalAnswer()
+        ResponseWriter.appendError(
+            error, requestID: requestID, close: close, date: loop.dateHeader(), status: status, extraHeaders: extra,
+            headOnly: head.method == .head, to: output)
+        finishLocalAnswer(status: status ?? error.status, close: close)
+    }
+}
