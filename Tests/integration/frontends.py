@@ -210,7 +210,22 @@ def check_behind_untrusting_gateway(factory, tmp_path_factory, up, conf: Path, s
 
 
 # Every check above, for the front-end modules to run with their own front end.
+def check_rate_limit_reaches_the_client_as_429(front, up):
+    """SPEC §7/§9: the gateway's rate limit, decided for the front end, is a 429 with
+    Retry-After for the client (nginx: the gateway's 403 + X-Auth-Error mapped back)."""
+    up.reset()
+    tok = token(sub="rate-limited-user")
+    statuses = []
+    for _ in range(3):
+        r = front.request("GET", "/api/limited/x", bearer(tok))
+        statuses.append(r.status)
+    assert statuses == [200, 200, 429], statuses
+    assert int(r.header("Retry-After")) >= 1, r
+    time.sleep(0.1)
+    assert len(up.requests) == 2
+
+
 CHECKS = [check_allowed_request_reaches_upstream_with_identity, check_public_route_is_anonymous,
           check_denials_never_reach_upstream, check_scope_and_query_token_allow,
-          check_client_descriptions_are_not_believed]
+          check_client_descriptions_are_not_believed, check_rate_limit_reaches_the_client_as_429]
 CHECK_IDS = [c.__name__.removeprefix("check_") for c in CHECKS]

@@ -273,3 +273,22 @@ def test_custom_path_and_off(gateways, module_upstream, signing_key):
         env={"TEST_JWT_SECRET": SECRET})
     assert_error(decide(off, bearer() + nginx("/api/x")), 404, "route_not_found")
     assert module_upstream.requests == []
+
+
+def test_rate_limit_answers_per_proxy_kind(gateways, module_upstream, signing_key):
+    """Over a limit: 429 + Retry-After for Traefik/Caddy; for nginx (X-Original-URI) a 403 with
+    X-Auth-Error: rate_limited and Retry-After, since nginx only understands 2xx/401/403."""
+    g = gateways.new("decide-rl").start(
+        config(module_upstream.port, signing_key, "127.0.0.1/32",
+               extra="route /limited/** {\n    rate_limit 2/min;\n    upstream u;\n}\n"),
+        env={"TEST_JWT_SECRET": SECRET})
+    tok = token(sub="limited-user")
+    for _ in range(2):
+        r = decide(g, nginx("/limited/a") + bearer(tok))
+        assert r.status == 200 and r.header("RateLimit-Policy") == '"route";q=2;w=60', r
+    r = decide(g, nginx("/limited/a") + bearer(tok))
+    assert r.status == 403 and r.header("X-Auth-Error") == "rate_limited", r
+    assert int(r.header("Retry-After")) >= 1 and r.json()["error"] == "rate_limited"
+    r = decide(g, forwarded("/limited/a") + bearer(tok))
+    assert_error(r, 429, "rate_limited")
+    assert int(r.header("Retry-After")) >= 1 and r.header("RateLimit")
