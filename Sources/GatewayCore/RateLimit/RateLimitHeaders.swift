@@ -1,3 +1,5 @@
+import GatewaySupport
+
 /// Renders the rate-limit response fields of the IETF httpapi draft
 /// `draft-ietf-httpapi-ratelimit-headers-11` (the latest revision; earlier ones, up to -06,
 /// used the separate `RateLimit-Limit`/`-Remaining`/`-Reset` fields, which are not sent).
@@ -42,16 +44,9 @@ package enum RateLimitHeaders {
         return bytes
     }
 
-    /// Appends a non-negative integer in decimal (negative values are written as 0): for
-    /// `RateLimit` parameters and `Retry-After`.
+    /// Appends a count or a number of seconds in decimal; negative values are written as 0.
     package static func appendDecimal(_ value: Int, to bytes: inout [UInt8]) {
-        let value = max(0, value)
-        var divisor = 1
-        while divisor <= value / 10 { divisor *= 10 }
-        repeat {
-            bytes.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
-            divisor /= 10
-        } while divisor > 0
+        Decimal.append(max(0, value), to: &bytes)
     }
 
     /// `name` as an sf-string: quoted, `"` and `\` escaped, bytes outside printable ASCII
