@@ -44,15 +44,16 @@ contender_gateway_auto() {
 CONTENDERS+=(gateway_public gateway_10k_routes gateway_auto)
 
 # API-key protected route (SPEC §5): a key minted by `gateway keys create` into a fresh store.
-# apikey_contender NAME ROUTE_RULES KEY_OPTIONS... : the route `/**` with ROUTE_RULES inside.
+# apikey_contender NAME ROUTE_RULES EXTRA_CONFIG KEY_OPTIONS... : the route `/**` with
+# ROUTE_RULES inside, EXTRA_CONFIG appended to the file.
 apikey_contender() {
-    local name=$1 rules=$2 conf key flipped
-    shift 2
+    local name=$1 rules=$2 extra=$3 conf key flipped
+    shift 3
     IDENTITY=1
     conf="$WORK/gateway-$name.conf"
     {
         gateway_conf "$PORT" 1 | sed "s|route /\*\* { public; upstream up; }|route /** { ${rules}upstream up; }|"
-        printf 'store sqlite %s;\napi_keys { header X-API-Key; prefix gw_; }\n' "$WORK/gateway-$name.db"
+        printf 'store sqlite %s;\napi_keys { header X-API-Key; prefix gw_; }\n%s\n' "$WORK/gateway-$name.db" "$extra"
     } >"$conf"
     key=$("$GATEWAY_BIN" keys create --name bench --principal "$JWT_SUB" "$@" --json --config "$conf" |
         python3 -c 'import json, sys; print(json.load(sys.stdin)["key"])') || return 1
@@ -65,14 +66,15 @@ apikey_contender() {
 
 contender_gateway_apikey() {
     DESC="$(gateway_version) API-key protected route (X-API-Key), workers 1, access_log off"
-    apikey_contender apikey ""
+    apikey_contender apikey "" ""
 }
 
 # The same route with authorization and a rate limit that never triggers (SPEC §6, §7): the
 # cost of the rules, the role expansion and the limiter per request.
 contender_gateway_apikey_rules() {
     DESC="$(gateway_version) API-key route + require (via a role) + rate_limit (never reached), workers 1, access_log off"
-    apikey_contender apikey-rules "require bench:read; rate_limit 100000000/min; " --roles reader
+    apikey_contender apikey-rules "require bench:read; rate_limit 100000000/min; " \
+        "roles { reader bench:read bench:list; writer @reader bench:write; }" --roles writer
 }
 
 CONTENDERS+=(gateway_apikey gateway_apikey_rules)
