@@ -254,12 +254,8 @@ extension ConfigValidator {
         var valid = true
         for child in directive.block ?? [] {
             switch child.name {
-            case "issuer":
-                guard once(child, &seen), shape(child, arguments: 1...1) else { valid = false; continue }
-                result.issuer = child.arguments[0].text
-            case "audience":
-                guard once(child, &seen), shape(child, arguments: 1...Int.max) else { valid = false; continue }
-                result.audiences = child.arguments.map(\.text)
+            case "issuer", "audience":
+                valid = issuerOrAudience(child, &seen, issuer: &result.issuer, audiences: &result.audiences) && valid
             case "key":
                 guard let key = keyLine(child, existing: result.keys) else { valid = false; continue }
                 result.keys.append(key)

@@ -13,12 +13,8 @@ extension ConfigValidator {
                 sawSigningKey = true
                 guard let key = keyLine(child, existing: result.signingKeys) else { valid = false; continue }
                 result.signingKeys.append(key)
-            case "issuer":
-                guard once(child, &seen), shape(child, arguments: 1...1) else { valid = false; continue }
-                result.issuer = child.arguments[0].text
-            case "audience":
-                guard once(child, &seen), shape(child, arguments: 1...Int.max) else { valid = false; continue }
-                result.audiences = child.arguments.map(\.text)
+            case "issuer", "audience":
+                valid = issuerOrAudience(child, &seen, issuer: &result.issuer, audiences: &result.audiences) && valid
             case "access_ttl", "refresh_ttl":
                 guard once(child, &seen), shape(child, arguments: 1...1), let ttl = positiveDuration(child.arguments[0]) else {
                     valid = false
@@ -34,6 +30,17 @@ extension ConfigValidator {
         valid = required(!result.audiences.isEmpty, in: directive, "an \"audience\"") && valid
         valid = required(sawSigningKey, in: directive, "a \"signing_key\"") && valid
         return valid ? result : nil
+    }
+
+    /// `issuer URL;` or `audience A...;` (both once), shared by `jwt` and `tokens`.
+    /// - Returns: false after reporting.
+    mutating func issuerOrAudience(
+        _ directive: ConfigDirective, _ seen: inout [String: SourceLocation], issuer: inout String, audiences: inout [String]
+    ) -> Bool {
+        let isIssuer = directive.name == "issuer"
+        guard once(directive, &seen), shape(directive, arguments: isIssuer ? 1...1 : 1...Int.max) else { return false }
+        if isIssuer { issuer = directive.arguments[0].text } else { audiences = directive.arguments.map(\.text) }
+        return true
     }
 
     /// Cross-checks: identity tokens need signing keys, and the gateway's own issuer cannot
