@@ -87,6 +87,11 @@ enum Demo {
         route /api/** { upstream echo; }
         route /api/public/** { public; upstream echo; }
         route /api/admin/** { deny; }
+        roles { reader memory:read session:read; writer @reader session:create; }
+        rate_limit 600/min burst=100;
+        route /api/v1/sessions { methods POST; require session:create; upstream echo; }
+        route /api/v1/orgs/{org}/** { match_claim org_id {org}; upstream echo; }
+        route /api/v1/search/** { rate_limit 3/min; upstream echo; }
         """
     }
 
@@ -105,6 +110,11 @@ enum Demo {
               curl -i -H 'Authorization: Bearer \(token)' http://\(gateway)/api/v1/memory
                                                                       # 200: a JWT signed by the gateway (gateway token issue)
               curl -i -H 'X-API-Key: gw_not_a_real_key' http://\(gateway)/api/v1/sessions/42   # 401 invalid_token
+              curl -i -X POST -H 'X-API-Key: \(key)' http://\(gateway)/api/v1/sessions
+                                                                      # 403 insufficient_scope: the key's role (reader) lacks session:create
+              curl -i -H 'X-API-Key: \(key)' http://\(gateway)/api/v1/orgs/other-org/notes
+                                                                      # 403 access_denied: the key belongs to demo-org
+              curl -i -H 'X-API-Key: \(key)' http://\(gateway)/api/v1/search/q  # 3/min: the 4th within a minute is 429
               curl -i http://\(gateway)/api/public/hello                      # a public route: no key needed
               curl -i http://\(gateway)/api/admin/keys                        # 403 access_denied (deny route)
               curl -i --path-as-is http://\(gateway)/api/../../etc/passwd       # 400 invalid_request
