@@ -235,22 +235,8 @@ final class ClientConnection: Channel {
                 return reject(.invalidRequest, reason: "absolute_form_host")
             }
         }
-        var path = UnsafeRawBufferPointer(rebasing: bytes[head.path.start..<head.path.start + head.path.count])
-        let root: [UInt8] = [UInt8(ascii: "/")]
-        do {
-            if path.isEmpty {
-                try root.withUnsafeBytes { try PathNormalizer.normalize($0, into: &loop.pathScratch) }
-            } else {
-                try PathNormalizer.normalize(path, into: &loop.pathScratch)
-            }
-        } catch {
-            loggedPath.removeAll(keepingCapacity: true)   // never log a half-normalized path
+        guard normalizePath(UnsafeRawBufferPointer(rebasing: bytes[head.path.start..<head.path.start + head.path.count])) else {
             return reject(.invalidRequest, reason: "bad_path")
-        }
-        path = UnsafeRawBufferPointer(start: nil, count: 0)
-        if loop.accessLog.sink != nil {
-            loggedPath.removeAll(keepingCapacity: true)
-            loggedPath.append(contentsOf: loop.pathScratch)
         }
         if isAdmin { return answerAdmin() }
         if let decisionPath = runtime.decisionPath, loop.pathScratch == decisionPath { return answerDecision(bytes) }
@@ -274,6 +260,28 @@ final class ClientConnection: Channel {
             startForwarding(to: runtime.upstreams[index])
         }
     }
+
+    /// Normalizes a request path (empty means `/`) into `loop.pathScratch` (SPEC §4) and keeps
+    /// it for the access log. - Returns: false for a path that must be refused with 400.
+    func normalizePath(_ path: UnsafeRawBufferPointer) -> Bool {
+        do {
+            if path.isEmpty {
+                try Self.rootPath.withUnsafeBytes { try PathNormalizer.normalize($0, into: &loop.pathScratch) }
+            } else {
+                try PathNormalizer.normalize(path, into: &loop.pathScratch)
+            }
+        } catch {
+            loggedPath.removeAll(keepingCapacity: true)   // never log a half-normalized path
+            return false
+        }
+        if loop.accessLog.sink != nil {
+            loggedPath.removeAll(keepingCapacity: true)
+            loggedPath.append(contentsOf: loop.pathScratch)
+        }
+        return true
+    }
+
+    private static let rootPath: [UInt8] = [UInt8(ascii: "/")]
 
     /// Parks the request until the JWKS fetch its unknown `kid` asked for is done, without
     /// blocking the loop: the loop calls `resumeAfterKeys` after the fetch, or the deadline

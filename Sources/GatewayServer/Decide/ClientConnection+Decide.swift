@@ -28,20 +28,8 @@ extension ClientConnection {
 
         method = original.method
         let path = original.path
-        do {
-            if path.count == 0 {
-                try Self.rootPath.withUnsafeBytes { try PathNormalizer.normalize($0, into: &loop.pathScratch) }
-            } else {
-                try PathNormalizer.normalize(
-                    UnsafeRawBufferPointer(rebasing: bytes[path.start..<path.start + path.count]), into: &loop.pathScratch)
-            }
-        } catch {
-            loggedPath.removeAll(keepingCapacity: true)   // never log a half-normalized path
+        guard normalizePath(UnsafeRawBufferPointer(rebasing: bytes[path.start..<path.start + path.count])) else {
             return rejectDecision(.invalidRequest, reason: "bad_path", style: original.style)
-        }
-        if loop.accessLog.sink != nil {
-            loggedPath.removeAll(keepingCapacity: true)
-            loggedPath.append(contentsOf: loop.pathScratch)
         }
 
         switch routeAndDecideAccess(bytes: bytes, query: original.query) {
@@ -63,8 +51,6 @@ extension ClientConnection {
             date: loop.dateHeader(), extraHeaders: headers, headOnly: head.method == .head, to: output)
         finishLocalAnswer(status: 200, close: close)
     }
-
-    private static let rootPath: [UInt8] = [UInt8(ascii: "/")]
 
     /// Answers a decision with a gateway error plus `X-Auth-Error` (a proxy can pass the code
     /// on without parsing the body); a rate limit asked about by nginx becomes 403.
