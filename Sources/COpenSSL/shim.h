@@ -27,11 +27,11 @@ static inline int gw_evp_pkey_public_key(void) { return EVP_PKEY_PUBLIC_KEY; }
 /// low-level functions are deprecated for new code but remain the allocation- and lock-free path.
 #pragma clang diagnostic push
 #pragma clang diagnostic ignored "-Wdeprecated-declarations"
-static inline void gw_sha256(const unsigned char *data, size_t count, unsigned char *digest) {
+static inline void gw_sha256(const void *data, size_t count, void *digest) {
     SHA256_CTX context;
     SHA256_Init(&context);
     SHA256_Update(&context, data, count);
-    SHA256_Final(digest, &context);
+    SHA256_Final((unsigned char *)digest, &context);
     OPENSSL_cleanse(&context, sizeof context);
 }
 #pragma clang diagnostic pop

@@ -7,7 +7,7 @@ package enum Digest {
         var out = [UInt8](repeating: 0, count: 32)
         out.withUnsafeMutableBytes { digest in
             // Cannot fail for in-memory input; no allocation, no provider lookup (see shim.h).
-            gw_sha256(bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, digest.baseAddress?.assumingMemoryBound(to: UInt8.self))
+            gw_sha256(bytes.baseAddress, bytes.count, digest.baseAddress)
         }
         return out
     }
