@@ -129,20 +129,16 @@ package final class Database {
     /// Runs `body` in a write transaction (`BEGIN IMMEDIATE`, so the write lock is taken up
     /// front and waits up to the busy timeout). Commits when `body` returns, rolls back when it throws.
     package func transaction<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
-        try execute("BEGIN IMMEDIATE")
-        do {
-            let result = try body()
-            try execute("COMMIT")
-            return result
-        } catch {
-            rollbackIfOpen()
-            throw error
-        }
+        try transaction(begin: "BEGIN IMMEDIATE", body)
     }
 
     /// Runs `body` in a read transaction (`BEGIN DEFERRED`): all its reads see one snapshot.
     package func readTransaction<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
-        try execute("BEGIN DEFERRED")
+        try transaction(begin: "BEGIN DEFERRED", body)
+    }
+
+    private func transaction<T>(begin: String, _ body: () throws(StoreError) -> T) throws(StoreError) -> T {
+        try execute(begin)
         do {
             let result = try body()
             try execute("COMMIT")

@@ -121,6 +121,33 @@ struct HeaderLineScanner: Sendable {
         return name
     }
 
+    /// A `Content-Length` value, for requests and responses alike. A second field is refused,
+    /// even an identical one: simpler than merging and never ambiguous (RFC 9112 §6.3 allows it).
+    static func contentLength(
+        _ bytes: UnsafeRawBufferPointer, _ start: Int, _ count: Int, existing: Int64?
+    ) throws(HTTPParseError) -> Int64 {
+        guard existing == nil else { throw .badRequest(.duplicateContentLength) }
+        guard let length = HTTPBytes.parseDecimal(bytes, start, count) else { throw .badRequest(.contentLength) }
+        return length
+    }
+
+    /// The `Connection` options the gateway acts on (`close`, `keep-alive`, `upgrade`); other
+    /// tokens name hop-by-hop fields and are handled when forwarding.
+    static func connectionOptions(
+        _ bytes: UnsafeRawBufferPointer, _ start: Int, _ count: Int, close: inout Bool, keepAlive: inout Bool,
+        upgrade: inout Bool
+    ) throws(HTTPParseError) {
+        try HTTPBytes.forEachListElement(bytes, start, count) { (s, n) throws(HTTPParseError) in
+            if HTTPBytes.equalsLowercase(bytes, s, n, "close") {
+                close = true
+            } else if HTTPBytes.equalsLowercase(bytes, s, n, "keep-alive") {
+                keepAlive = true
+            } else if HTTPBytes.equalsLowercase(bytes, s, n, "upgrade") {
+                upgrade = true
+            }
+        }
+    }
+
     @inline(never)
     static func lineStartError(_ b: UInt8) -> HTTPParseError {
         switch b {

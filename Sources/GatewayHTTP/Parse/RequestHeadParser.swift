@@ -271,10 +271,7 @@ package struct RequestHeadParser: Sendable {
             guard HTTPBytes.isValidHostPort(bytes, start, count) else { throw .badRequest(.invalidHost) }
             head.host = ByteRange(start: start, count: count)
         case .contentLength:
-            // Any second Content-Length is refused, even an identical one: simpler than merging
-            // and never ambiguous (RFC 9112 §6.3 allows rejecting).
-            guard head.contentLength == nil else { throw .badRequest(.duplicateContentLength) }
-            guard let length = HTTPBytes.parseDecimal(bytes, start, count) else { throw .badRequest(.contentLength) }
+            let length = try HeaderLineScanner.contentLength(bytes, start, count, existing: head.contentLength)
             guard !head.isChunked else { throw .badRequest(.contentLengthWithTransferEncoding) }
             head.contentLength = length
         case .transferEncoding:
@@ -286,15 +283,9 @@ package struct RequestHeadParser: Sendable {
             }
             head.isChunked = true
         case .connection:
-            try HTTPBytes.forEachListElement(bytes, start, count) { (s, n) throws(HTTPParseError) in
-                if HTTPBytes.equalsLowercase(bytes, s, n, "close") {
-                    head.connectionClose = true
-                } else if HTTPBytes.equalsLowercase(bytes, s, n, "keep-alive") {
-                    head.connectionKeepAlive = true
-                } else if HTTPBytes.equalsLowercase(bytes, s, n, "upgrade") {
-                    head.connectionUpgrade = true
-                }
-            }
+            try HeaderLineScanner.connectionOptions(
+                bytes, start, count, close: &head.connectionClose, keepAlive: &head.connectionKeepAlive,
+                upgrade: &head.connectionUpgrade)
         case .upgrade:
             try HTTPBytes.forEachListElement(bytes, start, count) { (s, n) throws(HTTPParseError) in
                 if HTTPBytes.equalsLowercase(bytes, s, n, "websocket") { head.upgradeWebSocket = true }

@@ -160,8 +160,7 @@ package struct ResponseHeadParser: Sendable {
     ) throws(HTTPParseError) {
         switch name {
         case .contentLength:
-            guard head.contentLength == nil else { throw .badRequest(.duplicateContentLength) }
-            guard let length = HTTPBytes.parseDecimal(bytes, start, count) else { throw .badRequest(.contentLength) }
+            let length = try HeaderLineScanner.contentLength(bytes, start, count, existing: head.contentLength)
             guard !sawTransferEncoding else { throw .badRequest(.contentLengthWithTransferEncoding) }
             head.contentLength = length
         case .transferEncoding:
@@ -180,15 +179,9 @@ package struct ResponseHeadParser: Sendable {
             guard elements > 0 else { throw .badRequest(.transferEncoding) }
             chunkedIsLast = last
         case .connection:
-            try HTTPBytes.forEachListElement(bytes, start, count) { (s, n) throws(HTTPParseError) in
-                if HTTPBytes.equalsLowercase(bytes, s, n, "close") {
-                    head.connectionClose = true
-                } else if HTTPBytes.equalsLowercase(bytes, s, n, "keep-alive") {
-                    head.connectionKeepAlive = true
-                } else if HTTPBytes.equalsLowercase(bytes, s, n, "upgrade") {
-                    head.connectionUpgrade = true
-                }
-            }
+            try HeaderLineScanner.connectionOptions(
+                bytes, start, count, close: &head.connectionClose, keepAlive: &head.connectionKeepAlive,
+                upgrade: &head.connectionUpgrade)
         default:
             break
         }
