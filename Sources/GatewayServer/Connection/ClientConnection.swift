@@ -328,15 +328,24 @@ final class ClientConnection: Channel {
 
     /// Answers the current request with a gateway error (the head stays consumed; a body the
     /// client may still send makes the connection close after the answer).
-    func reject(_ error: GatewayError, reason: String) {
+    /// Answers the request with a gateway error (SPEC §12), followed by the rate-limit lines.
+    /// - Parameters:
+    ///   - status: answered instead of the error's own (the decision endpoint's nginx-mode 403).
+    ///   - extraHeaders: lines added before the rate-limit lines.
+    ///   - aboutThisRequest: false when a 400 concerns a request the head only describes (the
+    ///     decision endpoint), so this connection's framing is not in doubt.
+    func reject(
+        _ error: GatewayError, reason: String, status: Int? = nil, extraHeaders: [UInt8] = [], aboutThisRequest: Bool = true
+    ) {
         logReason = reason
         keyWaitDeadline = 0
         // A malformed request closes the connection: nothing after it can be trusted to be framed
         // as the client meant (SPEC §14).
-        let close = !consumeRequestForLocalAnswer() || error == .invalidRequest
+        let close = !consumeRequestForLocalAnswer() || (aboutThisRequest && error == .invalidRequest)
         ResponseWriter.appendError(
-            error, requestID: requestID, close: close, date: loop.dateHeader(), extraHeaders: rateLimitHeaders, to: output)
-        finishLocalAnswer(status: error.status, close: close)
+            error, requestID: requestID, close: close, date: loop.dateHeader(), status: status,
+            extraHeaders: extraHeaders + rateLimitHeaders, headOnly: !aboutThisRequest && head.method == .head, to: output)
+        finishLocalAnswer(status: status ?? error.status, close: close)
     }
 
     private func answerLocally(status: Int, contentType: StaticString, body: [UInt8]) {

@@ -56,19 +56,12 @@ extension ClientConnection {
     /// on without parsing the body); a rate limit asked about by nginx becomes 403.
     /// - Parameter style: how the original request was described; nil when it was not read.
     private func rejectDecision(_ error: GatewayError, reason: String, style: OriginalRequest.Style? = nil) {
-        logReason = reason
-        keyWaitDeadline = 0
         var status: Int? = nil
         if case .rateLimited = error, style == .nginx { status = 403 }
         var extra: [UInt8] = []
         extra.append("X-Auth-Error: ")
         extra.append(contentsOf: UnsafeBufferPointer(start: error.code.utf8Start, count: error.code.utf8CodeUnitCount))
         extra.append("\r\n")
-        extra.append(contentsOf: rateLimitHeaders)
-        let close = !consumeRequestForLocalAnswer()
-        ResponseWriter.appendError(
-            error, requestID: requestID, close: close, date: loop.dateHeader(), status: status, extraHeaders: extra,
-            headOnly: head.method == .head, to: output)
-        finishLocalAnswer(status: status ?? error.status, close: close)
+        reject(error, reason: reason, status: status, extraHeaders: extra, aboutThisRequest: false)
     }
 }
