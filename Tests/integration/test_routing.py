@@ -171,3 +171,17 @@ def test_error_request_ids_differ(gw):
     a = assert_error(gw.request("GET", "/nothing"), 404, "route_not_found")
     b = assert_error(gw.request("GET", "/nothing"), 404, "route_not_found")
     assert a["request_id"] != b["request_id"]
+
+
+def test_head_errors_have_no_body(gw, up):
+    """RFC 9110 §9.3.2: a gateway error answering HEAD carries the head only, so the next
+    response on the keep-alive connection is framed correctly."""
+    with gw.connect() as conn:
+        conn.send(b"HEAD /nope HTTP/1.1\r\nHost: gateway.test\r\n\r\nGET /healthz HTTP/1.1\r\nHost: gateway.test\r\n\r\n")
+        first = conn.read_response("HEAD")
+        assert first.status == 404 and first.body == b"" and int(first.header("Content-Length")) > 0
+        second = conn.read_response("GET")
+        assert second.status == 200 and second.body == b"ok"
+        conn.send(b"HEAD /denied/x HTTP/1.1\r\nHost: gateway.test\r\n\r\n")
+        third = conn.read_response("HEAD")
+        assert third.status == 403 and third.body == b""

@@ -344,7 +344,7 @@ final class ClientConnection: Channel {
         let close = !consumeRequestForLocalAnswer() || (aboutThisRequest && error == .invalidRequest)
         ResponseWriter.appendError(
             error, requestID: requestID, close: close, date: loop.dateHeader(), status: status,
-            extraHeaders: extraHeaders + rateLimitHeaders, headOnly: !aboutThisRequest && head.method == .head, to: output)
+            extraHeaders: extraHeaders + rateLimitHeaders, headOnly: head.method == .head, to: output)
         finishLocalAnswer(status: status ?? error.status, close: close)
     }
 
