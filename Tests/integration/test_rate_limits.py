@@ -150,6 +150,9 @@ def test_auth_failures_are_limited_per_client(gateways, upstream, gateway_bin, t
     assert_error(resp, 429, "rate_limited")
     assert int(resp.header("Retry-After")) >= 1
     assert call(bad, "198.51.100.7").status == 429
+    # The rightmost hop that is not a trusted proxy is the client.
+    assert call(good, "198.51.100.7, 127.0.0.1").status == 429
+    assert call(good, "10.9.9.9, 198.51.100.7").status == 429
     # Another client (behind the same trusted proxy) is unaffected.
     assert call(good, "198.51.100.8").status == 200
     assert call(bad, "198.51.100.8").status == 401

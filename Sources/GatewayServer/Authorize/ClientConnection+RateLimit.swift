@@ -58,35 +58,44 @@ extension ClientConnection {
         _ = limiter.check(clientAddressKey(limiter, scope: 0), policy: policy, now: loop.now)
     }
 
-    /// The bucket of the client's address: the peer, or behind a trusted proxy the rightmost
-    /// `X-Forwarded-For` entry that is not itself trusted. IPv6 addresses count per /64 (a
-    /// host gets a whole /64, so single addresses cost an attacker nothing).
+    /// The bucket of the client's address in `scope`.
     private func clientAddressKey(_ limiter: RateLimiter, scope: Int) -> RateLimitKey {
+        if requestClientAddress == nil { requestClientAddress = clientAddress() }
+        return requestClientAddress!.withUnsafeBytes { limiter.key(scope: scope, principal: $0) }
+    }
+
+    /// The client's address, once per request: the peer, or behind a trusted proxy the
+    /// rightmost `X-Forwarded-For` hop that is not itself trusted (an unparsable hop counts as
+    /// untrusted, by its text). IPv6 addresses count per /64: a host gets a whole /64, so single
+    /// addresses cost an attacker nothing.
+    private func clientAddress() -> [UInt8] {
         var address = peer.address
         if runtime.trusts(peer) {
             let bytes = input.readableBytes
-            for field in head.headers.reversed() where field.name == .xForwardedFor {
-                let value = String(decoding: bytes[field.valueStart..<field.valueStart + field.valueCount], as: UTF8.self)
-                let hops = value.split(separator: ",").reversed()
-                if let hop = hops.first(where: { hop in
-                    SocketAddress(host: hop.trimmingCharacters(in: " \t"), port: 0).map { !runtime.trusts($0) } ?? true
-                }) {
-                    address = SocketAddress(host: hop.trimmingCharacters(in: " \t"), port: 0)?.address ?? Array(hop.utf8)
-                    break
+            search: for field in head.headers.reversed() where field.name == .xForwardedFor {
+                var end = field.valueStart + field.valueCount
+                while end > field.valueStart {
+                    var start = end
+                    while start > field.valueStart, bytes[start - 1] != UInt8(ascii: ",") { start -= 1 }
+                    let hopEnd = end
+                    end = start - 1
+                    var (s, e) = (start, hopEnd)
+                    while s < e, HTTPBytes.isOWS(bytes[s]) { s += 1 }
+                    while e > s, HTTPBytes.isOWS(bytes[e - 1]) { e -= 1 }
+                    guard s < e else { continue }
+                    let text = String(decoding: bytes[s..<e], as: UTF8.self)
+                    guard let hop = SocketAddress(host: text, port: 0) else {
+                        address = Array(text.utf8)
+                        break search
+                    }
+                    if !runtime.trusts(hop) {
+                        address = hop.address
+                        break search
+                    }
                 }
             }
         }
         if address.count == 16 { address.removeLast(8) }
-        return address.withUnsafeBytes { limiter.key(scope: scope, principal: $0) }
-    }
-}
-
-extension Substring {
-    /// Drops leading and trailing characters of `set` (no Foundation).
-    fileprivate func trimmingCharacters(in set: String) -> String {
-        var text = self
-        while let first = text.first, set.contains(first) { text.removeFirst() }
-        while let last = text.last, set.contains(last) { text.removeLast() }
-        return String(text)
+        return address
     }
 }

@@ -55,6 +55,8 @@ final class ClientConnection: Channel {
     var identityRenderKey = IdentityRenderKey.none
     /// `RateLimit-Policy` and `RateLimit` lines for the response on a limited route (SPEC §7).
     var rateLimitHeaders: [UInt8] = []
+    /// The client's address for per-address limits, worked out once per request.
+    var requestClientAddress: [UInt8]? = nil
     /// The identity's header block and effective permissions (from the loop's cache).
     var renderedIdentity: RenderedIdentity? = nil
     /// The last credential this connection proved (keep-alive clients repeat it).
@@ -220,6 +222,7 @@ final class ClientConnection: Channel {
         identityRenderKey = .none
         renderedIdentity = nil
         rateLimitHeaders.removeAll(keepingCapacity: true)
+        requestClientAddress = nil
         logReason = ""
         loggedPath.removeAll(keepingCapacity: true)
         deadline = 0
