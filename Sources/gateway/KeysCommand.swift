@@ -147,36 +147,26 @@ enum KeysCommand {
     /// One JSON object for a key (SPEC §2: at least id, key when new, principal, permissions,
     /// roles, rate_limit, expires_at). Never a hash or secret other than the new key itself.
     static func render(_ r: KeyRecord, key: String? = nil) -> String {
-        var out = "{\"id\":"
-        JSON.appendString(r.id, to: &out)
-        if let key {
-            out += ",\"key\":"
-            JSON.appendString(key, to: &out)
-        }
-        out += ",\"name\":"
-        JSON.appendString(r.name, to: &out)
-        out += ",\"principal\":"
-        JSON.appendString(r.principalID, to: &out)
-        out += ",\"permissions\":" + array(r.permissions) + ",\"roles\":" + array(r.roles)
-        out += ",\"rate_limit\":" + (r.rateLimit.map { quoted($0) } ?? "null")
-        out += ",\"org\":" + (r.orgID.map { quoted($0) } ?? "null")
-        out += ",\"created_at\":\(r.createdAt),\"expires_at\":" + (r.expiresAt.map(String.init) ?? "null")
-        out += ",\"last_used_at\":" + (r.lastUsedAt.map(String.init) ?? "null")
-        out += ",\"active\":\(r.active),\"legacy\":\(r.isLegacy)}"
-        return out
+        var out = JSONObjectWriter()
+        out.string("id", r.id)
+        out.string("key", key)
+        out.string("name", r.name)
+        out.string("principal", r.principalID)
+        out.strings("permissions", r.permissions)
+        out.strings("roles", r.roles)
+        out.nullable("rate_limit", r.rateLimit)
+        out.nullable("org", r.orgID)
+        out.integer("created_at", Int64(r.createdAt))
+        out.nullable("expires_at", r.expiresAt)
+        out.nullable("last_used_at", r.lastUsedAt)
+        out.bool("active", r.active)
+        out.bool("legacy", r.isLegacy)
+        return String(decoding: out.finished(), as: UTF8.self)
     }
 
     private static func describe(_ r: KeyRecord) -> String {
         "id: \(r.id)\nname: \(r.name)\nprincipal: \(r.principalID)\npermissions: \(r.permissions.joined(separator: ","))\nroles: \(r.roles.joined(separator: ","))\nrate_limit: \(r.rateLimit ?? "-")\nactive: \(r.active)\nexpires_at: \(r.expiresAt.map(String.init) ?? "-")\nlast_used_at: \(r.lastUsedAt.map(String.init) ?? "-")"
     }
-
-    private static func quoted(_ text: String) -> String {
-        var out = ""
-        JSON.appendString(text, to: &out)
-        return out
-    }
-
-    private static func array(_ items: [String]) -> String { "[" + items.map(quoted).joined(separator: ",") + "]" }
 
     private static func pad(_ text: String, _ width: Int) -> String {
         text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)

@@ -1,7 +1,5 @@
-import GatewaySupport
-
-/// Writes one flat JSON object member by member (JWT headers and claims, JWKS entries)
-/// without Foundation. Strings are escaped by `JSON.appendString`.
+/// Writes one flat JSON object member by member (JWT headers and claims, JWKS entries, the
+/// CLI's `--json` output) without Foundation. Strings are escaped by `JSON.appendString`.
 package struct JSONObjectWriter {
     package private(set) var bytes: [UInt8] = [UInt8(ascii: "{")]
 
@@ -12,8 +10,25 @@ package struct JSONObjectWriter {
         JSON.appendString(value, to: &bytes)
     }
 
+    /// The member only when `value` is present.
     package mutating func string(_ name: String, _ value: String?) {
         if let value { string(name, value) }
+    }
+
+    /// The member, `null` when `value` is absent.
+    package mutating func nullable(_ name: String, _ value: String?) {
+        guard let value else { return raw(name, Array("null".utf8)) }
+        string(name, value)
+    }
+
+    /// The member, `null` when `value` is absent.
+    package mutating func nullable(_ name: String, _ value: Int?) {
+        guard let value else { return raw(name, Array("null".utf8)) }
+        integer(name, Int64(value))
+    }
+
+    package mutating func bool(_ name: String, _ value: Bool) {
+        raw(name, Array((value ? "true" : "false").utf8))
     }
 
     package mutating func integer(_ name: String, _ value: Int64) {
