@@ -46,6 +46,17 @@ package struct JSONObjectWriter {
         bytes.append(UInt8(ascii: "]"))
     }
 
+    /// An array of values that are already JSON text (nested objects).
+    package mutating func array(_ name: String, _ elements: [[UInt8]]) {
+        member(name)
+        bytes.append(UInt8(ascii: "["))
+        for (position, element) in elements.enumerated() {
+            if position > 0 { bytes.append(UInt8(ascii: ",")) }
+            bytes += element
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
+
     /// A member whose value is already JSON text (a nested object or array).
     package mutating func raw(_ name: String, _ json: [UInt8]) {
         member(name)

@@ -134,14 +134,8 @@ package final class TokenIssuer: Sendable {
             jwk.string("use", "sig")
             entries.append(jwk.finished())
         }
-        var list: [UInt8] = [UInt8(ascii: "[")]
-        for (position, entry) in entries.enumerated() {
-            if position > 0 { list.append(UInt8(ascii: ",")) }
-            list += entry
-        }
-        list.append(UInt8(ascii: "]"))
         var document = JSONObjectWriter()
-        document.raw("keys", list)
+        document.array("keys", entries)
         return String(decoding: document.finished(), as: UTF8.self)
     }
 
