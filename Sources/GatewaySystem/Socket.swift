@@ -42,6 +42,25 @@ package enum Socket {
         return fd
     }
 
+    /// Fails when another socket already listens on `address`, whoever owns it.
+    ///
+    /// The event loops' listeners share their port through SO_REUSEPORT, which the kernel would
+    /// also grant to any other process of the same user: a second gateway would silently take
+    /// half the connections. A probe bound without SO_REUSEPORT (SO_REUSEADDR only, so sockets
+    /// in TIME_WAIT do not count) is refused while anything listens there, as nginx would be.
+    /// - Throws: `bind ADDRESS: Address already in use` (or the bind error met).
+    package static func ensureNobodyListens(on address: SocketAddress) throws(SystemError) {
+        guard address.port != 0 else { return }   // a port the kernel picks is free by definition
+        let fd = Glibc.socket(address.isIPv6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw SystemError.last("socket") }
+        defer { Glibc.close(fd) }
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        if address.isIPv6 { setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &one, socklen_t(MemoryLayout<Int32>.size)) }
+        let bound = address.withSockAddr { Glibc.bind(fd, $0, $1) }
+        if bound != 0 { throw SystemError.last("bind \(address)") }
+    }
+
     /// The address a socket is bound to (to learn the port after binding port 0).
     package static func localAddress(_ fd: Int32) -> SocketAddress? {
         var storage = sockaddr_storage()

@@ -64,7 +64,7 @@ enum CommandLineInterface {
         if options.helpRequested { print(help); return ExitCode.success }
         guard let (path, environment, loaded) = loadCompiled(options) else { return ExitCode.usage }
         let logger = Logger(level: .info)
-        for warning in loaded.config.warnings { logger.warning("configuration warning", [("warning", warning.description)]) }
+        for warning in loaded.warnings { logger.warning("configuration warning", [("warning", warning.description)]) }
         do {
             let server = GatewayServer(loaded: loaded, configPath: path, environment: environment, logger: logger)
             return try server.run()
@@ -79,7 +79,7 @@ enum CommandLineInterface {
         guard let options = Options(arguments, valueFlags: ["--config"], help: help) else { return ExitCode.usage }
         if options.helpRequested { print(help); return ExitCode.success }
         guard let (path, _, loaded) = loadCompiled(options) else { return ExitCode.usage }
-        for warning in loaded.config.warnings {
+        for warning in loaded.warnings {
             printError("\(warning.location): warning: \(warning.message)")
         }
         print("\(path): configuration is valid (\(loaded.config.routes.count) routes, \(loaded.config.upstreams.count) upstreams)")

@@ -127,6 +127,17 @@ enum KeysCommand {
         var fields = Fields()
         fields.permissions = Options.commaList(options.values["--permissions"])
         fields.roles = Options.commaList(options.values["--roles"])
+        // The principal, org, permissions and roles travel in identity headers exactly as given
+        // (SPEC §8); the gateway refuses a key whose identity no header can carry exactly.
+        let principal = options.values["--principal"] ?? options.values["--name"] ?? ""
+        let identity = Identity(
+            userID: principal, orgID: options.values["--org"], permissions: fields.permissions, roles: fields.roles, method: .apiKey)
+        guard identity.isRepresentableInHeaders else {
+            CommandLineInterface.printError(
+                "gateway keys: --principal, --org, --permissions and --roles may not hold control characters or "
+                    + "leading/trailing whitespace, and a permission or role may not hold whitespace")
+            return nil
+        }
         if let rate = options.values["--rate-limit"] {
             guard (try? ConfigValue.rate(rate)) != nil else {
                 CommandLineInterface.printError("gateway keys: --rate-limit \"\(rate)\" is not a rate (e.g. 100/min)")

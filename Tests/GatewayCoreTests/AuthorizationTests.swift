@@ -75,6 +75,23 @@ struct AuthorizationTests {
         #expect(try evaluate(RouteAuthorization(require: [], requireAny: [], requireRole: [], matchClaims: []), nil) == .allowed)
     }
 
+    @Test(
+        "match_claim compares the claim with the decoded segment",
+        .bug(id: "review-11", "a claim was compared with the still percent-encoded segment"))
+    func matchClaimDecodes() throws {
+        let tenant = RouteAuthorization(require: [], requireAny: [], requireRole: [], matchClaims: [ClaimMatch(claim: .orgID, parameter: "org")])
+        let spaced = Identity(userID: "u", orgID: "acme corp", method: .jwt)
+        #expect(try evaluate(tenant, spaced, parameters: ["org": "acme%20corp"]) == .allowed)
+        let encoded = Identity(userID: "u", orgID: "acme%20corp", method: .jwt)
+        #expect(try evaluate(tenant, encoded, parameters: ["org": "acme%20corp"]) == .denied("claim_mismatch"))
+        #expect(try evaluate(tenant, Identity(userID: "u", orgID: "caf\u{e9}", method: .jwt), parameters: ["org": "caf%C3%A9"]) == .allowed)
+        // A decoded `/` or control byte never matches, whatever the claim says.
+        #expect(try evaluate(tenant, Identity(userID: "u", orgID: "a/b", method: .jwt), parameters: ["org": "a%2Fb"]) == .denied("claim_mismatch"))
+        #expect(try evaluate(tenant, Identity(userID: "u", orgID: "a\u{0}", method: .jwt), parameters: ["org": "a%00"]) == .denied("claim_mismatch"))
+        #expect(RouteAuthorization.decodedSegment(Array("a%2".utf8)) == nil)
+        #expect(RouteAuthorization.decodedSegment(Array("a%41".utf8)) == Array("aA".utf8))
+    }
+
     @Test("route rules are parsed and compiled")
     func routeConfig() throws {
         let config = try loadConfig(Self.roles + """

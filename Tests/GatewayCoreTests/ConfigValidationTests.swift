@@ -82,6 +82,8 @@ struct ConfigSectionValidationTests {
         ErrorCase("limits {\n    head_timeout 10;\n}", at: "2:18", "duration \"10\" needs a unit"),
         ErrorCase("limits {\n    idle_timeout 0s;\n}", at: "2:18", "duration must be greater than 0"),
         ErrorCase("limits {\n    drain_timeout 1y;\n}", at: "2:19", "invalid duration unit \"y\""),
+        ErrorCase("limits {\n    send_timeout 0s;\n}", at: "2:18", "duration must be greater than 0"),
+        ErrorCase("limits {\n    tunnel_idle_timeout;\n}", at: "2:5", "missing argument"),
         ErrorCase("limits {\n    max_connections -1;\n}", at: "2:21", "invalid number \"-1\""),
         ErrorCase("limits {\n    max_connections 1000001;\n}", at: "2:21", "out of range 1...1000000"),
         ErrorCase("upstream u {\n}", at: "1:1", "upstream \"u\" needs at least one \"server\""),
@@ -339,7 +341,7 @@ struct ConfigResultTests {
             access_log /var/log/gateway.log;
             limits {
                 max_head 32k; max_headers 50; max_body 1g; max_token 4k;
-                head_timeout 5s; idle_timeout 2m; max_connections 500; drain_timeout 250ms;
+                head_timeout 5s; idle_timeout 2m; max_connections 500; drain_timeout 250ms; send_timeout 30s; tunnel_idle_timeout 1h;
             }
             route /api/v1/sessions/{id} {
                 public;
@@ -351,7 +353,7 @@ struct ConfigResultTests {
                 server [::1]:9001 max_fails=3 fail_timeout=30s;
                 keepalive 0;
                 connect_timeout 500ms;
-                read_timeout 1h;
+                read_timeout 1h; send_timeout 5s; tunnel_idle_timeout 2m;
             }
             route /healthz { public; respond 200 "ok"; }
             route /empty { public; methods POST; respond 204; }
@@ -381,6 +383,8 @@ struct ConfigResultTests {
         expected.limits.idleTimeout = .seconds(120)
         expected.limits.maxConnections = 500
         expected.limits.drainTimeout = .milliseconds(250)
+        expected.limits.sendTimeout = .seconds(30)
+        expected.limits.tunnelIdleTimeout = .seconds(3600)
 
         var fast = UpstreamServerConfig(host: "::1", port: 9001)
         fast.maxFails = 3
@@ -391,6 +395,8 @@ struct ConfigResultTests {
         agents.keepalive = 0
         agents.connectTimeout = .milliseconds(500)
         agents.readTimeout = .seconds(3600)
+        agents.sendTimeout = .seconds(5)
+        agents.tunnelIdleTimeout = .seconds(120)
         expected.upstreams = [agents]
 
         func route(_ pattern: String, _ action: RouteAction, line: Int) -> RouteConfig {

@@ -90,7 +90,7 @@ struct JWKSKeySourceTests {
         let h = Harness()
         #expect(F.failure(h.verify(Self.token(kid: "a", key: Self.keyA))) == .keyRefreshPending)
         h.transport.serve(Self.document([("a", Self.keyA)]))
-        #expect(h.refresh() == [.updated(keyCount: 1, generation: 1)])
+        #expect(h.refresh() == [.updated(keyCount: 1, generation: 1, skipped: [])])
         let verified = try h.verify(Self.token(kid: "a", key: Self.keyA)).get()
         #expect(verified.identity.keyID == "a" && verified.issuer == F.issuer)
     }
@@ -127,7 +127,7 @@ struct JWKSKeySourceTests {
         h.clock.advance(1_000)
         h.transport.serve(Self.document([("a", Self.keyA), ("b", Self.keyB)]))
         #expect(F.failure(h.verify(Self.token(kid: "b", key: Self.keyB))) == .keyRefreshPending)
-        #expect(h.refresh() == [.updated(keyCount: 2, generation: 2)])
+        #expect(h.refresh() == [.updated(keyCount: 2, generation: 2, skipped: [])])
         #expect(F.identity(h.verify(Self.token(kid: "b", key: Self.keyB)))?.keyID == "b")
         #expect(h.transport.fetches == 2)
     }
@@ -159,7 +159,7 @@ struct JWKSKeySourceTests {
         #expect(h.refresh().isEmpty)
         h.clock.advance(1)
         h.transport.serve(Self.document([("b", Self.keyB)]))
-        #expect(h.refresh() == [.updated(keyCount: 1, generation: 2)])
+        #expect(h.refresh() == [.updated(keyCount: 1, generation: 2, skipped: [])])
         #expect(F.identity(h.verify(Self.token(kid: "b", key: Self.keyB))) != nil)
         #expect(h.transport.fetches == 2)
     }
@@ -189,7 +189,7 @@ struct JWKSKeySourceTests {
         #expect(h.refresh().isEmpty)
         h.clock.advance(1)
         h.transport.serve(Self.document([("a", Self.keyA)]))
-        #expect(h.refresh() == [.updated(keyCount: 1, generation: 2)])
+        #expect(h.refresh() == [.updated(keyCount: 1, generation: 2, skipped: [])])
     }
 
     @Test func aSchemeWithoutTransportFailsItsFetches() {

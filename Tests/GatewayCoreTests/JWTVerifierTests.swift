@@ -21,7 +21,8 @@ struct JWTVerifierTests {
         #expect(token.issuer == F.issuer)
         #expect(token.validUntil == F.now + 300 + 30 - 1)
         #expect(token.identity == Identity(
-            userID: "user-1", method: .jwt, keyID: "hs-main", tokenID: "t-1", expiresAt: F.now + 300, subject: "user-1"))
+            userID: "user-1", method: .jwt, keyID: "hs-main", tokenID: "t-1", expiresAt: F.now + 300, subject: "user-1",
+            issuer: F.issuer))
     }
 
     @Test func acceptsKidlessTokenWithMatchingAlgorithm() {

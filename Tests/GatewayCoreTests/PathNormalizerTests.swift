@@ -66,6 +66,18 @@ struct PathNormalizerTests {
         Case("/%2e", "/"),
         Case("/a/%2E/b", "/a/b"),
         Case("/a/.%2e/b", "/b"),
+        // A dot segment with a `;parameter` suffix (Tomcat-style upstreams resolve it): refused.
+        Case("/stream/..;/sessions/1", .dotSegmentWithParameter),
+        Case("/stream/%2e%2e;/sessions/1", .dotSegmentWithParameter),
+        Case("/stream/%2E.;x=1/a", .dotSegmentWithParameter),
+        Case("/a/.;x=1/b", .dotSegmentWithParameter),
+        Case("/x/..;jsessionid=1", .dotSegmentWithParameter),
+        Case("/..;", .dotSegmentWithParameter),
+        Case("/a/;x/b", "/a/;x/b"),
+        Case("/a/...;x", "/a/...;x"),
+        Case("/a/..%3B/b", "/a/..%3B/b"),
+        Case("/a/b;c=1/d", "/a/b;c=1/d"),
+        Case("/a/.x;y", "/a/.x;y"),
         // Names that merely contain dots are ordinary segments.
         Case("/.hidden", "/.hidden"),
         Case("/a/.well-known/x", "/a/.well-known/x"),

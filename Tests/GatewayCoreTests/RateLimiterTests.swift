@@ -68,6 +68,21 @@ struct RateLimiterTests {
         #expect(RateLimiter().key(scope: 0, principal: "a") != limiter.key(scope: 0, principal: "a"))
     }
 
+    @Test(
+        "a JWT principal is its issuer and subject",
+        .bug(id: "review-12", "the same sub from two issuers shared one bucket"))
+    func issuerAndSubject() {
+        let limiter = RateLimiter()
+        let one = RateLimitPolicy(Rate(count: 1, period: .seconds(60)))
+        let a = limiter.key(scope: 2, issuer: "https://a.example", subject: "u1")
+        #expect(limiter.check(a, policy: one, now: 0).allowed)
+        #expect(limiter.check(a, policy: one, now: 0).allowed == false)
+        #expect(limiter.check(limiter.key(scope: 2, issuer: "https://b.example", subject: "u1"), policy: one, now: 0).allowed)
+        // The boundary between issuer and subject is part of the key.
+        #expect(limiter.key(scope: 2, issuer: "ab", subject: "c") != limiter.key(scope: 2, issuer: "a", subject: "bc"))
+        #expect(a == limiter.key(scope: 2, issuer: "https://a.example", subject: "u1"))
+    }
+
     @Test("an idle bucket (TAT <= now) is dropped when next seen")
     func idleBucketsAreDropped() {
         let limiter = RateLimiter()

@@ -387,7 +387,12 @@ struct HeaderNameClassificationTests {
         ("X-Auth-User", .identity), ("X_Auth_User_Id", .identity), ("x-AUTH-foo", .identity), ("x_auth-x", .identity),
         ("X-Auth_Scopes", .identity), ("X-Auth-", .identity),
         ("X-Authority", .other), ("X-Auth", .other), ("XAuth-User", .other), ("X-Auth.User", .other), ("X--Auth-U", .other),
-        ("Hosts", .other), ("Content-Lengths", .other), ("Contentlength", .other), ("T", .other), ("X-Forwarded-Port", .other),
+        ("Hosts", .other), ("Content-Lengths", .other), ("Contentlength", .other), ("T", .other),
+        // Proxy headers only a trusted peer may send; `_` reads as `-` (CGI/WSGI fold them).
+        ("Forwarded", .forwarded), ("FORWARDED", .forwarded), ("X-Forwarded-Port", .forwardingHint),
+        ("X-Real-IP", .forwardingHint), ("x_real_ip", .forwardingHint), ("X-Client-IP", .forwardingHint),
+        ("X-Forwarded-Prefix", .forwardingHint), ("X-Original-URL", .forwardingHint), ("X-Rewrite-URL", .forwardingHint),
+        ("X_Forwarded_For", .xForwardedFor), ("X-Original-URI", .other), ("X-Real-IPs", .other), ("Forwarded-For", .other),
         ("Authorisation", .other), ("Content_Length", .other), ("Transfer_Encoding", .other),
     ])
     func classify(_ name: String, _ expected: HeaderName) {

@@ -135,6 +135,32 @@ struct ResponseHeadParserTests {
         #expect(try parseResponse(many, maxHeaderCount: 2) != nil)
     }
 
+    @Test(
+        "Upgrade is websocket only when it names exactly that one protocol",
+        .bug(id: "review-3", "any 101 opened a tunnel"),
+        arguments: [
+            ("Upgrade: websocket\r\n", true), ("Upgrade: WebSocket\r\n", true), ("Upgrade: h2c\r\n", false),
+            ("Upgrade: websocket, h2c\r\n", false), ("Upgrade: h2c, websocket\r\n", false),
+            ("Upgrade: websocket\r\nUpgrade: websocket\r\n", false), ("", false),
+        ])
+    func upgradeWebSocket(_ fields: String, _ expected: Bool) throws {
+        let head = try #require(try parseResponse(latin1("HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\n" + fields + "\r\n")))
+        #expect(head.upgradeWebSocket == expected)
+        #expect(head.connectionUpgrade)
+    }
+
+    @Test(
+        "transfer codings besides chunked are noticed",
+        .bug(id: "review-9", "gzip, chunked reached the client as chunked"),
+        arguments: [
+            ("Transfer-Encoding: chunked\r\n", false), ("Transfer-Encoding: gzip, chunked\r\n", true),
+            ("Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n", true), ("Content-Length: 1\r\n", false),
+        ])
+    func otherTransferCodings(_ fields: String, _ expected: Bool) throws {
+        let head = try #require(try parseResponse(latin1("HTTP/1.1 200 OK\r\n" + fields + "\r\n")))
+        #expect(head.hasOtherTransferCodings == expected)
+    }
+
     @Test func reuseAfterInterimResponse() throws {
         var parser = ResponseHeadParser()
         var head = ResponseHead()

@@ -1,3 +1,4 @@
+import GatewayCore
 import GatewayHTTP
 import GatewaySupport
 import Testing
@@ -101,6 +102,51 @@ struct RequestHeadBuilderTests {
         #expect(lines(head).contains("Connection: upgrade"))
         #expect(lines(head).contains("Upgrade: websocket"))
         #expect(lines(head).contains("Sec-WebSocket-Key: k"))
+    }
+
+    @Test(
+        "only websocket is offered upstream, whatever else the client listed",
+        .bug(id: "review-3", "Upgrade: h2c, websocket was forwarded as is"))
+    func websocketOnly() throws {
+        let head = try build("GET /ws HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: h2c, websocket\r\n\r\n", websocket: true)
+        #expect(lines(head).filter { $0.lowercased().hasPrefix("upgrade:") } == ["Upgrade: websocket"])
+        #expect(!head.contains("h2c"))
+    }
+
+    static let proxyHints = [
+        "Forwarded: for=192.0.2.60;proto=https", "X-Real-IP: 192.0.2.1", "X-Client-IP: 192.0.2.2", "X-Forwarded-Port: 443",
+        "X-Forwarded-Prefix: /admin", "X-Original-URL: /admin/x", "X-Rewrite-URL: /admin/y", "x_real_ip: 192.0.2.3",
+    ]
+
+    @Test(
+        "an untrusted peer's proxy headers are removed",
+        .bug(id: "review-8", "Forwarded, X-Real-IP, X-Original-URL... reached the upstream from any client"))
+    func untrustedProxyHints() throws {
+        let head = try build("GET /x HTTP/1.1\r\nHost: h\r\n" + Self.proxyHints.joined(separator: "\r\n") + "\r\n\r\n")
+        for line in Self.proxyHints { #expect(!lines(head).contains(line), "\(line) leaked") }
+        #expect(!head.contains("192.0.2") && !head.lowercased().contains("forwarded:"))
+    }
+
+    @Test("a trusted proxy's proxy headers pass and its Forwarded gets this hop appended")
+    func trustedProxyHints() throws {
+        let head = try build("GET /x HTTP/1.1\r\nHost: h\r\n" + Self.proxyHints.joined(separator: "\r\n") + "\r\n\r\n", trusted: true)
+        #expect(lines(head).contains("Forwarded: for=192.0.2.60;proto=https, for=10.1.2.3"))
+        for line in Self.proxyHints.dropFirst() { #expect(lines(head).contains(line), "\(line) missing") }
+        let v6 = try build("GET /x HTTP/1.1\r\nHost: h\r\nForwarded: for=a\r\nForwarded: for=b\r\n\r\n", peer: "::1", trusted: true)
+        #expect(lines(v6).contains("Forwarded: for=a, for=b, for=\"[::1]\""))
+        let none = try build("GET /x HTTP/1.1\r\nHost: h\r\n\r\n", trusted: true)
+        #expect(!none.contains("Forwarded:"))
+    }
+
+    @Test("identity values are written byte for byte")
+    func identityBytes() {
+        var out: [UInt8] = []
+        let identity = Identity(userID: "adm\u{200b}in", name: "José Ñúñez", permissions: ["b", "a"], roles: ["r"], method: .jwt)
+        IdentityHeaders.append(identity, permissions: ["a", "b"], to: &out)
+        let text = String(decoding: out, as: UTF8.self)
+        #expect(lines(text).contains("X-Auth-User-Id: adm\u{200b}in"))
+        #expect(lines(text).contains("X-Auth-Name: José Ñúñez"))
+        #expect(lines(text).contains("X-Auth-Permissions: a,b"))
     }
 }
 

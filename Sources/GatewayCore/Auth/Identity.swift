@@ -1,5 +1,5 @@
 /// How a request was authenticated (SPEC §5); `rawValue` is the log/header spelling.
-package enum AuthMethod: String, Sendable, Equatable {
+package enum AuthMethod: String, Sendable, Hashable {
     /// A verified JWT bearer token.
     case jwt
     /// A gateway API key.
@@ -10,7 +10,7 @@ package enum AuthMethod: String, Sendable, Equatable {
 
 /// The authenticated principal of a request, produced by an authenticator and consumed by
 /// authorization and header mutation. Immutable; any thread.
-package struct Identity: Sendable, Equatable {
+package struct Identity: Sendable, Hashable {
     /// The user id (JWT: the first present claim of `ClaimMapping.userID`, default `sub`).
     package var userID: String
     /// The organization id, when the credential carries one.
@@ -33,6 +33,9 @@ package struct Identity: Sendable, Equatable {
     package var expiresAt: Int64?
     /// The JWT `sub` claim (may differ from `userID` when the mapping picks another claim).
     package var subject: String?
+    /// The JWT's `iss` (nil for API keys): subjects are unique only within their issuer, so
+    /// principals (rate-limit buckets) are keyed by issuer and subject (SPEC §7).
+    package var issuer: String?
     /// An API key's own stored rate limit (`keys create --rate-limit`), overriding the
     /// configured default (SPEC §7); nil for JWTs and keys without one.
     package var rateLimit: String? = nil
@@ -41,7 +44,8 @@ package struct Identity: Sendable, Equatable {
     package init(
         userID: String, orgID: String? = nil, email: String? = nil, name: String? = nil,
         permissions: [String] = [], roles: [String] = [], method: AuthMethod,
-        keyID: String? = nil, tokenID: String? = nil, expiresAt: Int64? = nil, subject: String? = nil
+        keyID: String? = nil, tokenID: String? = nil, expiresAt: Int64? = nil, subject: String? = nil,
+        issuer: String? = nil
     ) {
         self.userID = userID
         self.orgID = orgID
@@ -54,5 +58,6 @@ package struct Identity: Sendable, Equatable {
         self.tokenID = tokenID
         self.expiresAt = expiresAt
         self.subject = subject
+        self.issuer = issuer
     }
 }

@@ -32,10 +32,44 @@ package struct RouteAuthorization: Sendable {
             return .denied("role_missing")
         }
         for match in matchClaims {
+            // The upstream sees the segment decoded: compare the claim with what it will see.
             guard let value = identity.value(of: match.claim), let captured = parameter(match.parameter),
-                  value.utf8.elementsEqual(captured) else { return .denied("claim_mismatch") }
+                  let segment = Self.decodedSegment(captured) else { return .denied("claim_mismatch") }
+            guard value.utf8.elementsEqual(segment) else { return .denied("claim_mismatch") }
         }
         return .allowed
+    }
+}
+
+extension RouteAuthorization {
+    /// A normalized path segment percent-decoded, as an upstream reads it; nil when the decoded
+    /// form holds a `/` or a control byte (no claim may equal a segment that reads as two, or
+    /// as a control sequence) or the escapes are malformed.
+    package static func decodedSegment(_ segment: [UInt8]) -> [UInt8]? {
+        guard segment.contains(UInt8(ascii: "%")) else {
+            return segment.contains(where: isForbiddenInSegment) ? nil : segment
+        }
+        var decoded: [UInt8] = []
+        decoded.reserveCapacity(segment.count)
+        var index = 0
+        while index < segment.count {
+            var byte = segment[index]
+            if byte == UInt8(ascii: "%") {
+                guard index + 2 < segment.count, let high = PathNormalizer.hexValue(segment[index + 1]),
+                      let low = PathNormalizer.hexValue(segment[index + 2]) else { return nil }
+                byte = high << 4 | low
+                index += 3
+            } else {
+                index += 1
+            }
+            guard !isForbiddenInSegment(byte) else { return nil }
+            decoded.append(byte)
+        }
+        return decoded
+    }
+
+    private static func isForbiddenInSegment(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: "/") || byte < 0x20 || byte == 0x7F
     }
 }
 

@@ -30,6 +30,10 @@ extension ConfigValidator {
                 if let value = positiveDuration(argument) { limits.idleTimeout = value }
             case "drain_timeout":
                 if let value = positiveDuration(argument) { limits.drainTimeout = value }
+            case "send_timeout":
+                if let value = positiveDuration(argument) { limits.sendTimeout = value }
+            case "tunnel_idle_timeout":
+                if let value = positiveDuration(argument) { limits.tunnelIdleTimeout = value }
             case "max_connections":
                 if let value = parse(argument, { text throws(ConfigValueError) in try ConfigValue.integer(text, in: 1...1_000_000) }) {
                     limits.maxConnections = value
@@ -41,7 +45,8 @@ extension ConfigValidator {
         return limits
     }
 
-    /// `upstream NAME { server ...; keepalive N; connect_timeout D; read_timeout D; }`.
+    /// `upstream NAME { server ...; keepalive N; connect_timeout D; read_timeout D; send_timeout D;
+    /// tunnel_idle_timeout D; }`.
     /// - Returns: nil after reporting when the block is unusable.
     mutating func upstream(_ directive: ConfigDirective) -> UpstreamConfig? {
         let name = directive.arguments[0]
@@ -87,6 +92,12 @@ extension ConfigValidator {
             case "read_timeout":
                 guard once(child, &seen), shape(child, arguments: 1...1) else { continue }
                 if let value = positiveDuration(child.arguments[0]) { upstream.readTimeout = value }
+            case "send_timeout":
+                guard once(child, &seen), shape(child, arguments: 1...1) else { continue }
+                if let value = positiveDuration(child.arguments[0]) { upstream.sendTimeout = value }
+            case "tunnel_idle_timeout":
+                guard once(child, &seen), shape(child, arguments: 1...1) else { continue }
+                if let value = positiveDuration(child.arguments[0]) { upstream.tunnelIdleTimeout = value }
             default:
                 reject(child, in: .upstream)
             }

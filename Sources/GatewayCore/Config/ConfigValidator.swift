@@ -42,9 +42,9 @@ package struct ConfigValidator {
                  "decision_endpoint"]
             case .limits:
                 ["max_head", "max_headers", "max_body", "max_token", "head_timeout", "idle_timeout", "max_connections",
-                 "drain_timeout"]
+                 "drain_timeout", "send_timeout", "tunnel_idle_timeout"]
             case .upstream:
-                ["server", "keepalive", "connect_timeout", "read_timeout"]
+                ["server", "keepalive", "connect_timeout", "read_timeout", "send_timeout", "tunnel_idle_timeout"]
             case .route:
                 ["methods", "upstream", "public", "respond", "deny", "strip_prefix", "auth", "forward_credentials",
                  "allow_query_token", "identity_token", "require", "require_any", "require_role", "match_claim",

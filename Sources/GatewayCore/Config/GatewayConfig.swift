@@ -123,6 +123,13 @@ package struct LimitsConfig: Sendable, Equatable {
     package var maxConnections = 10_000
     /// `drain_timeout DURATION;` — how long SIGTERM waits for in-flight requests. Default 10s.
     package var drainTimeout: Duration = .seconds(10)
+    /// `send_timeout DURATION;` — the longest wait between two successful writes to a client
+    /// with output pending (nginx `send_timeout`); then the client connection and its upstream
+    /// connection are closed (the upstream one is not reused). Default 60s.
+    package var sendTimeout: Duration = .seconds(60)
+    /// `tunnel_idle_timeout DURATION;` — a WebSocket tunnel with no byte in either direction
+    /// for this long is closed at both ends. Default 10m; an upstream may set its own.
+    package var tunnelIdleTimeout: Duration = .seconds(600)
     package init() {}
 }
 
@@ -137,6 +144,12 @@ package struct UpstreamConfig: Sendable, Equatable {
     package var connectTimeout: Duration = .seconds(2)
     /// `read_timeout DURATION;` — time to the first byte of the response head. Default 60s.
     package var readTimeout: Duration = .seconds(60)
+    /// `send_timeout DURATION;` — the longest wait between two successful writes of a request
+    /// (body) to a server of this upstream; then the request fails. Default 60s.
+    package var sendTimeout: Duration = .seconds(60)
+    /// `tunnel_idle_timeout DURATION;` — overrides `limits { tunnel_idle_timeout }` for
+    /// WebSocket tunnels to this upstream. Default: the limit's.
+    package var tunnelIdleTimeout: Duration? = nil
     package var location: SourceLocation
     package init(name: String, servers: [UpstreamServerConfig], location: SourceLocation) {
         self.name = name

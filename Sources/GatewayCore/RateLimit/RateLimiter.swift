@@ -60,6 +60,23 @@ package final class RateLimiter: Sendable {
         return principal.withUTF8 { key(scope: scope, principal: UnsafeRawBufferPointer($0)) }
     }
 
+    /// The key of a JWT principal: a subject is unique only within its issuer (SPEC §7), so
+    /// both are hashed, the issuer's length first so that no two pairs share their bytes.
+    package func key(scope: Int, issuer: String, subject: String) -> RateLimitKey {
+        var hasher = Hasher()
+        hasher.combine(seed.0)
+        hasher.combine(seed.1)
+        hasher.combine(scope)
+        var issuer = issuer
+        var subject = subject
+        issuer.withUTF8 { bytes in
+            hasher.combine(bytes.count)
+            hasher.combine(bytes: UnsafeRawBufferPointer(bytes))
+        }
+        subject.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        return RateLimitKey(hash: UInt64(bitPattern: Int64(hasher.finalize())))
+    }
+
     /// The key of a principal given as bytes (a client address, or bytes of the request).
     package func key(scope: Int, principal: UnsafeRawBufferPointer) -> RateLimitKey {
         var hasher = Hasher()

@@ -18,6 +18,10 @@ package enum PathError: Error, Sendable, Equatable {
     case invalidPercentEncoding
     /// A `..` segment that would climb above `/`; never clamped.
     case escapesRoot
+    /// A segment that is `.` or `..` once its `;parameter` suffix is removed (`..;`,
+    /// `%2e%2e;x=1`): Tomcat-style upstreams resolve it as a dot segment, so the route
+    /// table and the upstream would disagree about the path.
+    case dotSegmentWithParameter
 
     /// Stable log reason.
     package var reason: String { "path_\(self)" }
@@ -83,6 +87,7 @@ package enum PathNormalizer {
             }
             let atEnd = index >= count
             let segmentCount = output.count - segmentStart
+            try rejectDotSegmentWithParameter(output, from: segmentStart)
             if segmentCount == 1, output[segmentStart] == dot {
                 // `.`: drop it, keep the `/` before it (so `/a/.` ends as `/a/`).
                 output.removeLast()
@@ -99,6 +104,16 @@ package enum PathNormalizer {
             if atEnd { return }
             index += 1  // skip the `/`
         }
+    }
+
+    /// Refuses a segment (`output[start...]`, already decoded) whose part before its first `;`
+    /// is `.` or `..`.
+    @inline(__always)
+    private static func rejectDotSegmentWithParameter(_ output: [UInt8], from start: Int) throws(PathError) {
+        var index = start
+        while index < output.count, output[index] == dot { index += 1 }
+        let dots = index - start
+        if (dots == 1 || dots == 2) && index < output.count && output[index] == semicolon { throw .dotSegmentWithParameter }
     }
 
     /// Throws the error a raw or decoded byte deserves, if any.
@@ -160,3 +175,4 @@ private let slash: UInt8 = 0x2F
 private let backslash: UInt8 = 0x5C
 private let percent: UInt8 = 0x25
 private let dot: UInt8 = 0x2E
+private let semicolon: UInt8 = 0x3B

@@ -65,6 +65,10 @@ package struct LoadedConfig: Sendable {
     /// `auth_failure_limit` (per client address); nil when `off`.
     package let authFailureLimit: RateLimitPolicy?
 
+    /// Everything `check-config` and `serve` warn about: the file's own warnings, then the
+    /// keys of `jwks_file` documents that were skipped.
+    package var warnings: [ConfigDiagnostic] { config.warnings + (jwt?.warnings ?? []) }
+
     /// - Parameter reusing: the running configuration's `jwks_url` key sources, kept for the
     ///   URLs still configured (a reload must not forget the keys it has).
     package init(config: GatewayConfig, reusing: [JWKSKeySource] = []) throws(ConfigError) {

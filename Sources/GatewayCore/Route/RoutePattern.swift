@@ -128,6 +128,8 @@ package struct RoutePattern: Sendable, Hashable, CustomStringConvertible {
             switch error {
             case .escapesRoot:
                 throw failure("segment \(shown): '.' and '..' segments are not allowed")
+            case .dotSegmentWithParameter:
+                throw failure("segment \(shown): '.' or '..' with a ';' parameter is not allowed; requests containing it are refused")
             case .invalidPercentEncoding:
                 throw failure("segment \(shown): '%' must be followed by two hexadecimal digits")
             case .encodedSlash:

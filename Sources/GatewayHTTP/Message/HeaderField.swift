@@ -1,7 +1,8 @@
 /// Header names the gateway acts on, classified once while parsing (ASCII case-insensitive).
 ///
 /// `identity` is every name starting with `X-Auth-` where `_` also counts as `-`
-/// (`X_Auth_User_Id`), because CGI/WSGI upstreams fold both spellings into one variable.
+/// (`X_Auth_User_Id`), because CGI/WSGI upstreams fold both spellings into one variable; the
+/// `X-Forwarded-*` family and `forwardingHint` names are matched the same way.
 package enum HeaderName: UInt8, Sendable {
     case other
     case host, contentLength, transferEncoding, connection, keepAlive, proxyConnection
@@ -9,6 +10,12 @@ package enum HeaderName: UInt8, Sendable {
     case authorization, xForwardedFor, xForwardedProto, xForwardedHost, xRequestId
     case identity
     case http2Settings
+    /// `Forwarded` (RFC 7239).
+    case forwarded
+    /// Another header a proxy writes to describe the original request, which upstreams believe:
+    /// `X-Real-IP`, `X-Client-IP`, `X-Forwarded-Port`, `X-Forwarded-Prefix`, `X-Original-URL`,
+    /// `X-Rewrite-URL`. Only a trusted proxy may send them (SPEC §8).
+    case forwardingHint
 }
 
 /// One header field as offsets into the buffer the head was parsed from.

@@ -12,6 +12,12 @@ package struct ResponseHead: Sendable, Equatable {
     package var connectionKeepAlive: Bool = false
     /// `Connection` lists `upgrade` (with a 101 status: the connection switches protocols).
     package var connectionUpgrade: Bool = false
+    /// `Upgrade` names exactly one protocol, `websocket` (case-insensitive): the only switch
+    /// the gateway tunnels.
+    package var upgradeWebSocket: Bool = false
+    /// `Transfer-Encoding` names codings besides the final `chunked` (`gzip, chunked`): the
+    /// gateway re-frames only `chunked` and must pass the others on.
+    package var hasOtherTransferCodings: Bool = false
     /// Bytes the head occupies, including the final CRLF CRLF.
     package var headLength: Int = 0
 

@@ -30,16 +30,59 @@ extension HeaderName {
             if HTTPBytes.equalsLowercase(bytes, start, count, "expect") { return .expect }
         case 0x61:  // a
             if HTTPBytes.equalsLowercase(bytes, start, count, "authorization") { return .authorization }
+        case 0x66:  // f
+            if HTTPBytes.equalsLowercase(bytes, start, count, "forwarded") { return .forwarded }
         case 0x78:  // x
             if isIdentity(bytes, start, count) { return .identity }
-            if HTTPBytes.equalsLowercase(bytes, start, count, "x-forwarded-for") { return .xForwardedFor }
-            if HTTPBytes.equalsLowercase(bytes, start, count, "x-forwarded-proto") { return .xForwardedProto }
-            if HTTPBytes.equalsLowercase(bytes, start, count, "x-forwarded-host") { return .xForwardedHost }
-            if HTTPBytes.equalsLowercase(bytes, start, count, "x-request-id") { return .xRequestId }
+            return classifyX(bytes, start, count)
         default:
             break
         }
         return .other
+    }
+
+    /// Names starting with `x` other than identity ones. Proxy headers match with `_` read as
+    /// `-` (`X_Real_IP`): a CGI/WSGI upstream reads both spellings as one variable.
+    private static func classifyX(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ count: Int) -> HeaderName {
+        switch count {
+        case 9:
+            if equalsFolded(bytes, start, count, "x-real-ip") { return .forwardingHint }
+        case 11:
+            if equalsFolded(bytes, start, count, "x-client-ip") { return .forwardingHint }
+        case 12:
+            if HTTPBytes.equalsLowercase(bytes, start, count, "x-request-id") { return .xRequestId }
+        case 14:
+            if equalsFolded(bytes, start, count, "x-original-url") { return .forwardingHint }
+        case 13:
+            if equalsFolded(bytes, start, count, "x-rewrite-url") { return .forwardingHint }
+        case 15:
+            if equalsFolded(bytes, start, count, "x-forwarded-for") { return .xForwardedFor }
+        case 16:
+            if equalsFolded(bytes, start, count, "x-forwarded-host") { return .xForwardedHost }
+            if equalsFolded(bytes, start, count, "x-forwarded-port") { return .forwardingHint }
+        case 17:
+            if equalsFolded(bytes, start, count, "x-forwarded-proto") { return .xForwardedProto }
+        case 18:
+            if equalsFolded(bytes, start, count, "x-forwarded-prefix") { return .forwardingHint }
+        default:
+            break
+        }
+        return .other
+    }
+
+    /// `literal` (lowercase ASCII) under case folding, where a `-` of the literal also matches `_`.
+    @inline(__always)
+    static func equalsFolded(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ count: Int, _ literal: StaticString) -> Bool {
+        guard count == literal.utf8CodeUnitCount else { return false }
+        let expected = literal.utf8Start
+        var i = 0
+        while i < count {
+            let byte = bytes[start &+ i]
+            let want = expected[i]
+            if !(HTTPBytes.lowercased(byte) == want || (want == 0x2D && byte == 0x5F)) { return false }
+            i &+= 1
+        }
+        return true
     }
 
     /// `x[-_]auth[-_]` prefix, case-insensitive.

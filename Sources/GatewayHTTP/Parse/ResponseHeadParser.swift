@@ -26,6 +26,8 @@ package struct ResponseHeadParser: Sendable {
     private var sawTransferEncoding = false
     /// The last transfer coding seen so far is `chunked`.
     private var chunkedIsLast = false
+    /// `Upgrade` fields seen.
+    private var upgradeProtocols = 0
     private var lines = HeaderLineScanner()
 
     package init(maxHeadBytes: Int = 64 * 1024, maxHeaderCount: Int = 200) {
@@ -39,6 +41,7 @@ package struct ResponseHeadParser: Sendable {
         pos = 0
         sawTransferEncoding = false
         chunkedIsLast = false
+        upgradeProtocols = 0
         lines = HeaderLineScanner()
     }
 
@@ -147,7 +150,7 @@ package struct ResponseHeadParser: Sendable {
         let name = try HeaderLineScanner.appendField(
             bytes, nameStart, nameCount, valueStart, valueCount, to: &head.headers, limit: maxHeaderCount)
         switch name {
-        case .contentLength, .transferEncoding, .connection:
+        case .contentLength, .transferEncoding, .connection, .upgrade:
             try applyFramingField(name, bytes, valueStart, valueCount, into: &head)
         default:
             break
@@ -171,17 +174,31 @@ package struct ResponseHeadParser: Sendable {
             var last = chunkedIsLast
             // Several Transfer-Encoding fields form one list (RFC 9110 §5.3): `chunked` may
             // appear once, as the final coding.
+            var otherCodings = false
             try HTTPBytes.forEachListElement(bytes, start, count) { (s, n) throws(HTTPParseError) in
                 guard !last, HTTPBytes.isTChar(bytes[s]) else { throw .badRequest(.transferEncoding) }
                 last = HTTPBytes.equalsLowercase(bytes, s, n, "chunked")
+                if !last { otherCodings = true }
                 elements &+= 1
             }
+            if otherCodings { head.hasOtherTransferCodings = true }
             guard elements > 0 else { throw .badRequest(.transferEncoding) }
             chunkedIsLast = last
         case .connection:
             try HeaderLineScanner.connectionOptions(
                 bytes, start, count, close: &head.connectionClose, keepAlive: &head.connectionKeepAlive,
                 upgrade: &head.connectionUpgrade)
+        case .upgrade:
+            // Exactly one protocol, `websocket`, across every Upgrade field: anything else makes
+            // a 101 unacceptable (SPEC §8).
+            upgradeProtocols &+= 1
+            var onlyWebSocket = upgradeProtocols == 1
+            var elements = 0
+            try HTTPBytes.forEachListElement(bytes, start, count) { (s, n) throws(HTTPParseError) in
+                elements &+= 1
+                if elements > 1 || !HTTPBytes.equalsLowercase(bytes, s, n, "websocket") { onlyWebSocket = false }
+            }
+            head.upgradeWebSocket = onlyWebSocket && elements == 1
         default:
             break
         }

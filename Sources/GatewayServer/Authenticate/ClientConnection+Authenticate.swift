@@ -47,48 +47,58 @@ extension ClientConnection {
         }
 
         let token: ByteRange
-        var isAPIKey: Bool
+        let isAPIKey: Bool
+        let source: Credential.Source
         if let authorization {
             guard let bearer = Self.bearerToken(authorization, bytes) else { return .invalid("authorization_not_bearer") }
             token = bearer
             isAPIKey = apiKeys.map { $0.bearer && $0.hasKeyPrefix(bytes, bearer) } ?? false
+            source = .bearer
         } else if let keyHeader {
             token = ByteRange(start: keyHeader.valueStart, count: keyHeader.valueCount)
             isAPIKey = true
+            source = .keyHeader
         } else if let queryToken {
             let value = UnsafeRawBufferPointer(rebasing: bytes[queryToken.start..<queryToken.start + queryToken.count])
             guard value.contains(UInt8(ascii: "%")) else {
-                return check(value, isAPIKey: apiKeys?.hasKeyPrefix(value) ?? false, route: route)
+                return check(value, as: Credential(isAPIKey: apiKeys?.hasKeyPrefix(value) ?? false, source: .query), route: route)
             }
             guard let decoded = QueryToken.decode(value) else { return .invalid("query_token_bad_encoding") }
-            return decoded.withUnsafeBytes { check($0, isAPIKey: apiKeys?.hasKeyPrefix($0) ?? false, route: route) }
+            return decoded.withUnsafeBytes {
+                check($0, as: Credential(isAPIKey: apiKeys?.hasKeyPrefix($0) ?? false, source: .query), route: route)
+            }
         } else {
             return route.auth == .optional ? .anonymous : .missing
         }
-        return check(UnsafeRawBufferPointer(rebasing: bytes[token.start..<token.start + token.count]), isAPIKey: isAPIKey, route: route)
+        return check(
+            UnsafeRawBufferPointer(rebasing: bytes[token.start..<token.start + token.count]),
+            as: Credential(isAPIKey: isAPIKey, source: source), route: route)
     }
 
     /// Checks one presented credential against the route's accepted methods, then verifies it.
-    private func check(_ presented: UnsafeRawBufferPointer, isAPIKey: Bool, route: CompiledRoute) -> AuthOutcome {
+    /// The memo answers only for the same bytes presented the same way to the same
+    /// authenticator: that is everything the full check depends on besides the route's accepted
+    /// kinds, which are checked first, on every request.
+    private func check(_ presented: UnsafeRawBufferPointer, as credential: Credential, route: CompiledRoute) -> AuthOutcome {
         guard presented.count > 0 else { return .invalid("empty_credential") }
         guard presented.count <= runtime.config.limits.maxTokenBytes else { return .invalid("token_too_large") }
         switch route.auth {
-        case .jwtOnly where isAPIKey: return .invalid("api_key_not_accepted")
-        case .apiKeyOnly where !isAPIKey: return .invalid("jwt_not_accepted")
+        case .jwtOnly where credential.isAPIKey: return .invalid("api_key_not_accepted")
+        case .apiKeyOnly where !credential.isAPIKey: return .invalid("jwt_not_accepted")
         default: break
         }
         let second = WallClock.now()
         let keyGeneration = loop.currentKeyGeneration()
         if let identity = credentialMemo.recall(
-            presented, second: second, runtimeGeneration: runtime.generation, keyGeneration: keyGeneration) {
+            presented, as: credential, second: second, runtimeGeneration: runtime.generation, keyGeneration: keyGeneration) {
             return .authenticated(identity, renderKey: credentialMemo.renderKey)
         }
-        let outcome = isAPIKey && runtime.apiKeys != nil
+        let outcome = credential.isAPIKey && runtime.apiKeys != nil
             ? authenticateAPIKey(presented, now: second) : authenticateJWT(presented, now: Int64(second))
         if case .authenticated(let identity, let renderKey) = outcome {
             credentialMemo.remember(
-                presented, identity: identity, renderKey: renderKey, second: second, runtimeGeneration: runtime.generation,
-                keyGeneration: keyGeneration)
+                presented, as: credential, identity: identity, renderKey: renderKey, second: second,
+                runtimeGeneration: runtime.generation, keyGeneration: keyGeneration)
         }
         return outcome
     }
@@ -98,8 +108,11 @@ extension ClientConnection {
         guard let apiKeys = runtime.apiKeys, let index = loop.currentKeyIndex() else { return .invalid("apikey_store_unavailable") }
         switch index.authenticate(presented: presented, prefixes: apiKeys.prefixes, legacyPrefixes: apiKeys.legacyPrefixes, now: now) {
         case .success(let record):
+            let identity = Identity(apiKey: record)
+            // Keys imported or created before this check may name what no header carries exactly.
+            guard identity.isRepresentableInHeaders else { return .invalid("apikey_identity_unrepresentable") }
             loop.noteKeyUsed(record.id)
-            return .authenticated(Identity(apiKey: record), renderKey: .apiKey(record.id))
+            return .authenticated(identity, renderKey: .apiKey(record.id))
         case .failure(let failure):
             return .invalid(failure.reason)
         }

@@ -21,14 +21,14 @@ extension ClientConnection {
             (policy, scope) = (inherited, CompiledRateLimit.defaultScope)
         }
         let limiter = loop.shared.rateLimiter
-        // Principals: the key id for API keys, the subject for JWTs, the client address for
+        // Principals: the key id for API keys, issuer + subject for JWTs, the client address for
         // anonymous callers; the kind is folded into the scope so the namespaces never meet.
         let key: RateLimitKey
         if let identity {
             if identity.method == .apiKey, let keyID = identity.keyID {
                 key = limiter.key(scope: scope &* 4 &+ 1, principal: keyID)
             } else {
-                key = limiter.key(scope: scope &* 4 &+ 2, principal: identity.subject ?? identity.userID)
+                key = limiter.key(scope: scope &* 4 &+ 2, issuer: identity.issuer ?? "", subject: identity.subject ?? identity.userID)
             }
         } else {
             key = clientAddressKey(limiter, scope: scope &* 4)

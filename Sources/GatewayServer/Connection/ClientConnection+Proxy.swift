@@ -32,6 +32,11 @@ extension ClientConnection {
 
     /// Builds the upstream head, consumes the client's head and picks a server.
     func startForwarding(to group: UpstreamGroup) {
+        // A client that already closed (or half-closed) its side is gone: nothing is forwarded.
+        guard !clientEnded && !hangupSeen else {
+            responseStarted = false
+            return clientAborted()
+        }
         self.group = group
         wantsUpgrade = head.upgradeWebSocket && head.connectionUpgrade && method == .get
         var forwardPath: [UInt8] = []
@@ -87,7 +92,7 @@ extension ClientConnection {
         guard let identity, let rendered = renderedIdentity else { return [] }
         var block = rendered.headers
         if let audience = route?.identityTokenAudience, let issuer = runtime.tokens,
-           let line = loop.identityTokenLine(block: block, identity: identity, audience: audience, issuer: issuer) {
+           let line = loop.identityTokenLine(identity: identity, audience: audience, issuer: issuer) {
             block += line
         }
         return block
@@ -121,6 +126,7 @@ extension ClientConnection {
 
     private func attach(_ connection: UpstreamConnection) {
         connection.client = self
+        connection.sendTimeoutMilliseconds = group?.sendTimeoutMilliseconds ?? 0
         upstream = connection
         connection.output.append(upstreamRequestHead)
         if !connection.isConnecting { upstreamConnected(connection) }
@@ -158,6 +164,12 @@ extension ClientConnection {
             return
         }
         failRequest(.upstreamTimeout, reason: "upstream_timeout")
+    }
+
+    /// The server took none of the pending request bytes for the upstream's `send_timeout`.
+    func upstreamSendTimedOut(_ connection: UpstreamConnection) {
+        connection.server.recordFailure(now: loop.now)
+        failRequest(.upstreamTimeout, reason: "upstream_send_timeout")
     }
 
     func upstreamWritable(_ connection: UpstreamConnection) {
@@ -214,7 +226,7 @@ extension ClientConnection {
                 case .blocked: break
                 case .ended, .failed:
                     clientEnded = true
-                    return abort()
+                    return clientAborted()
                 }
                 if input.isEmpty || (requestBody == .chunked && needsMoreChunkInput) { break }
             }
@@ -315,17 +327,20 @@ extension ClientConnection {
                     return false
                 }
                 guard complete else { return true }
-                connection.deadline = 0
                 let status = connection.head.status
                 if status / 100 == 1 && status != 101 {
-                    // Interim responses (100, 103) are not relayed.
+                    // Interim responses (100, 103) are not relayed, and `read_timeout` runs on
+                    // until the final response head.
                     connection.input.consume(connection.head.headLength)
                     connection.parser.reset()
                     connection.head.reset()
                     continue
                 }
+                connection.deadline = 0
                 if status == 101 {
-                    guard wantsUpgrade else {
+                    // Only a WebSocket switch that the client asked for is tunnelled (SPEC §8):
+                    // any other protocol would carry unchecked requests past the gateway.
+                    guard wantsUpgrade, connection.head.upgradeWebSocket, connection.head.connectionUpgrade else {
                         failRequest(.upstreamUnavailable, reason: "upstream_unexpected_101")
                         return false
                     }
@@ -334,6 +349,11 @@ extension ClientConnection {
                 }
                 let framing = connection.head.bodyFraming(requestMethod: method)
                 let clientHTTP11 = clientMinorVersion >= 1
+                if connection.head.hasOtherTransferCodings && !clientHTTP11 {
+                    // `gzip, chunked` cannot reach an HTTP/1.0 client, which has no transfer codings.
+                    failRequest(.upstreamUnavailable, reason: "upstream_transfer_coding")
+                    return false
+                }
                 var close = !keepAlive || loop.isDraining
                 switch framing {
                 case .chunked, .untilClose:
@@ -455,7 +475,8 @@ extension ClientConnection {
         phase = .tunnel
         requestBody = .none
         connection.deadline = 0
-        deadline = 0
+        tunnelIdleMilliseconds = group?.tunnelIdleMilliseconds ?? runtime.config.limits.tunnelIdleTimeout.milliseconds
+        deadline = loop.now + tunnelIdleMilliseconds
         writeAccessLog(status: 101, decision: "allow", upstream: connection.server.authority)
         if !connection.input.isEmpty {
             output.append(connection.input.readableBytes)
@@ -473,6 +494,7 @@ extension ClientConnection {
 
     func pumpTunnelFromClient() {
         guard let connection = upstream else { return close() }
+        if readable { deadline = loop.now + tunnelIdleMilliseconds }
         while readable && !isClosed {
             if connection.output.readableCount >= Self.highWater {
                 guard connection.flush() else { return abort() }
@@ -488,6 +510,7 @@ extension ClientConnection {
 
     func pumpTunnelFromUpstream() {
         guard let connection = upstream else { return }
+        if connection.readable { deadline = loop.now + tunnelIdleMilliseconds }
         while connection.readable && !isClosed {
             if output.readableCount >= Self.highWater {
                 guard flushOutput() else { return }
@@ -509,7 +532,8 @@ package enum TrailerPolicy {
     private static let forbidden: [String] = [
         "host", "content-length", "transfer-encoding", "connection", "keep-alive", "proxy-connection", "te", "trailer",
         "upgrade", "expect", "authorization", "proxy-authorization", "cookie", "x-forwarded-for", "x-forwarded-proto",
-        "x-forwarded-host", "x-request-id", "content-type", "content-encoding", "content-range",
+        "x-forwarded-host", "x-request-id", "content-type", "content-encoding", "content-range", "forwarded",
+        "x-real-ip", "x-client-ip", "x-forwarded-port", "x-forwarded-prefix", "x-original-url", "x-rewrite-url",
     ]
 
     package static func mayForward(_ name: [UInt8]) -> Bool {

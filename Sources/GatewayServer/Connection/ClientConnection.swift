@@ -86,6 +86,8 @@ final class ClientConnection: Channel {
     var needsMoreChunkInput = false
     var closeAfterResponse = false
     var responseStatus = 0
+    /// A WebSocket tunnel with no byte either way for this long is closed (`tunnel_idle_timeout`).
+    var tunnelIdleMilliseconds: Int64 = 0
     /// While the current request waits for keys (or was resumed after waiting): when the wait
     /// ends (monotonic ms); 0 otherwise.
     var keyWaitDeadline: Int64 = 0
@@ -99,6 +101,7 @@ final class ClientConnection: Channel {
         parser = RequestHeadParser(maxHeadBytes: limits.maxHeadBytes, maxHeaderCount: limits.maxHeaders)
         super.init(loop: loop, fd: fd)
         deadline = loop.now + limits.headTimeout.milliseconds
+        sendTimeoutMilliseconds = limits.sendTimeout.milliseconds
     }
 
     // MARK: Events
@@ -125,9 +128,33 @@ final class ClientConnection: Channel {
         case .awaitingKeys:
             loop.stopWaitingForKeys(self)
             resumeAfterKeys()
-        case .proxying, .tunnel:
+        case .tunnel:
+            abort()   // no byte either way for the tunnel idle timeout: both ends close
+        case .proxying:
             break
         }
+    }
+
+    /// The client has not taken any of the pending output for `send_timeout`: both ends close,
+    /// and the upstream connection is not reused (its response is unfinished).
+    override func sendTimedOut() {
+        if phase == .proxying { endInFlightRequest(status: responseStarted ? responseStatus : 408, reason: "send_timeout") }
+        abort()
+    }
+
+    /// The client closed or reset its connection while its request was being forwarded: the
+    /// upstream connection closes at once, so the upstream stops working for nobody (a
+    /// cancelled streaming completion stops generating), as nginx does by default. Logged with
+    /// reason `client_abort` and, as nginx does, 499 unless a response status was already sent.
+    func clientAborted() {
+        endInFlightRequest(status: responseStarted ? responseStatus : 499, reason: "client_abort")
+        abort()
+    }
+
+    /// Writes the access-log line of a forwarded request that ends without its response.
+    private func endInFlightRequest(status: Int, reason: String) {
+        logReason = reason
+        writeAccessLog(status: status, decision: "allow", upstream: upstream.map { $0.server.authority } ?? "")
     }
 
     private func onReadable() {
@@ -135,7 +162,11 @@ final class ClientConnection: Channel {
         case .waitingHead:
             processInput()
         case .proxying:
-            if requestBody.isActive { pumpRequestBody() }
+            if requestBody.isActive {
+                pumpRequestBody()
+            } else if hangupSeen {
+                clientAborted()
+            }
         case .tunnel:
             pumpTunnelFromClient()
         case .closing, .awaitingKeys:
@@ -167,17 +198,29 @@ final class ClientConnection: Channel {
         guard !inProcessInput else { return }
         inProcessInput = true
         defer { inProcessInput = false }
+        // Answers stop at the high-water mark; when writing them makes room again, go on with
+        // the requests still waiting (no readiness edge would announce them).
+        while parseAndHandleRequests() && !isClosed && !output.isEmpty {
+            flushOutput()
+            guard !isClosed, phase == .waitingHead, output.readableCount <= Self.highWater else { return }
+        }
+        if !isClosed && !output.isEmpty { flushOutput() }
+    }
+
+    /// The body of `processInput`. - Returns: true when it stopped because the pending
+    /// answers reached the high-water mark (more requests may be waiting).
+    private func parseAndHandleRequests() -> Bool {
         while phase == .waitingHead && !isClosed {
             if input.isEmpty && readable { readInput() }
             if input.isEmpty {
                 if clientEnded || loop.isDraining {
                     closeWhenFlushed()
-                    return
+                    return false
                 }
                 deadline = loop.now + runtime.config.limits.idleTimeout.milliseconds
                 break
             }
-            if output.readableCount > Self.highWater { break }   // resume when the client reads
+            if output.readableCount > Self.highWater { return true }   // resume when the client reads
             if awaitingFirstHeadByte {
                 awaitingFirstHeadByte = false
                 deadline = loop.now + loop.runtime.config.limits.headTimeout.milliseconds
@@ -188,7 +231,7 @@ final class ClientConnection: Channel {
             } catch {
                 logReason = "bad_request"
                 respondError(GatewayError(error), close: true)
-                return
+                return false
             }
             if !complete {
                 if readable {
@@ -200,7 +243,7 @@ final class ClientConnection: Channel {
             }
             startRequest()
         }
-        if !isClosed && !output.isEmpty { flushOutput() }
+        return false
     }
 
     // MARK: Requests
@@ -212,6 +255,7 @@ final class ClientConnection: Channel {
         if !resumed {
             runtime = loop.runtime
             requestStart = loop.now
+            sendTimeoutMilliseconds = runtime.config.limits.sendTimeout.milliseconds
         }
         method = head.method
         clientMinorVersion = head.minorVersion

@@ -4,7 +4,9 @@ import GatewaySupport
 
 /// Writes the head sent upstream (SPEC §8): the normalized path, the client's end-to-end
 /// headers, and the gateway's own forwarding headers. Everything the gateway asserts is
-/// stripped first and then written fresh, so a client cannot spoof it.
+/// stripped first and then written fresh, so a client cannot spoof it. Headers that describe
+/// the original request to the upstream (`Forwarded`, `X-Real-IP`, `X-Original-URL`...) pass
+/// only from a `trust_proxies` peer; a trusted `Forwarded` gets this hop appended.
 package struct RequestHeadBuilder {
     /// Scratch for `Connection` tokens, reused across requests.
     var tokens: [ByteRange] = []
@@ -35,6 +37,7 @@ package struct RequestHeadBuilder {
 
         ByteCompare.connectionTokens(head.headers, bytes, into: &tokens)
         var forwardedFor: [ByteRange] = []
+        var forwarded: [ByteRange] = []
         var forwardedProto: ByteRange? = nil
         var forwardedHost: ByteRange? = nil
         for field in head.headers {
@@ -49,6 +52,11 @@ package struct RequestHeadBuilder {
                 if peerTrusted && forwardedProto == nil { forwardedProto = ByteRange(start: field.valueStart, count: field.valueCount) }
             case .xForwardedHost:
                 if peerTrusted && forwardedHost == nil { forwardedHost = ByteRange(start: field.valueStart, count: field.valueCount) }
+            case .forwarded:
+                if peerTrusted { forwarded.append(ByteRange(start: field.valueStart, count: field.valueCount)) }
+            case .forwardingHint:
+                // X-Real-IP, X-Original-URL...: believed by upstreams, so only a trusted proxy's pass.
+                if peerTrusted { copy(field, bytes, into: &out) }
             case .authorization:
                 // The credential is removed unless the route says `forward_credentials on`
                 // (public routes ignore and strip it too, SPEC §4).
@@ -75,6 +83,15 @@ package struct RequestHeadBuilder {
             out.append("\r\nX-Forwarded-Host: ")
             out.append(bytes, host)
         }
+        if !forwarded.isEmpty {
+            // A trusted proxy's `Forwarded` gets this hop appended, as X-Forwarded-For does.
+            out.append("\r\nForwarded: ")
+            for value in forwarded where value.count > 0 {
+                out.append(bytes, value)
+                out.append(", ")
+            }
+            appendForwardedNode(peer, to: &out)
+        }
         out.append("\r\nX-Request-Id: ")
         out.append(contentsOf: requestID)
         out.append("\r\n")
@@ -87,15 +104,22 @@ package struct RequestHeadBuilder {
             out.append("\r\n")
         }
         if websocket {
-            out.append("Connection: upgrade\r\nUpgrade: ")
-            if let upgrade = head.headers.first(where: { $0.name == .upgrade }) {
-                out.append(bytes, ByteRange(start: upgrade.valueStart, count: upgrade.valueCount))
-            } else {
-                out.append("websocket")
-            }
-            out.append("\r\n")
+            // Only WebSocket is ever offered upstream, whatever else the client listed (SPEC §8).
+            out.append("Connection: upgrade\r\nUpgrade: websocket\r\n")
         }
         out.append("\r\n")
+    }
+
+    /// `for=<peer>` (RFC 7239 §6: an IPv6 address is bracketed and quoted).
+    private func appendForwardedNode(_ peer: [UInt8], to out: inout [UInt8]) {
+        if peer.contains(UInt8(ascii: ":")) {
+            out.append("for=\"[")
+            out.append(contentsOf: peer)
+            out.append("]\"")
+        } else {
+            out.append("for=")
+            out.append(contentsOf: peer)
+        }
     }
 
     private func copy(_ field: HeaderField, _ bytes: UnsafeRawBufferPointer, into out: inout [UInt8]) {
@@ -107,8 +131,9 @@ package struct RequestHeadBuilder {
 }
 
 /// The identity headers sent upstream (SPEC §8), written after every client `X-Auth-*` was
-/// stripped. Values are reduced to visible ASCII and spaces, so a stored value can never
-/// break the head.
+/// stripped. Values are written byte for byte (UTF-8): authentication refused every identity
+/// that a header cannot carry exactly (`Identity.isRepresentableInHeaders`), so nothing here
+/// can break the head or turn one principal into another.
 package enum IdentityHeaders {
     /// - Parameter permissions: the effective permissions (roles expanded), sorted.
     package static func append(_ identity: Identity, permissions: [String], to out: inout [UInt8]) {
@@ -125,9 +150,10 @@ package enum IdentityHeaders {
 
     private static func field(_ name: StaticString, _ value: String, _ out: inout [UInt8]) {
         guard !value.isEmpty else { return }
+        assert(!value.utf8.contains { $0 < 0x20 || $0 == 0x7F }, "identity values are checked at authentication")
         out.append(name)
         out.append(": ")
-        for byte in value.utf8 where byte >= 0x20 && byte < 0x7F { out.append(byte) }
+        out.append(contentsOf: value.utf8)
         out.append("\r\n")
     }
 }

@@ -34,7 +34,11 @@ struct ResponseHeadBuilder {
             }
         }
         line.append(contentsOf: extraHeaders)
-        if chunked { line.append("Transfer-Encoding: chunked\r\n") }
+        if chunked {
+            line.append("Transfer-Encoding: ")
+            if head.hasOtherTransferCodings { appendOtherTransferCodings(head, bytes) }
+            line.append("chunked\r\n")
+        }
         if upgrade {
             line.append("Connection: upgrade\r\n")
         } else if close {
@@ -44,5 +48,18 @@ struct ResponseHeadBuilder {
         }
         line.append("\r\n")
         out.append(line)
+    }
+
+    /// The upstream's transfer codings before its final `chunked` (`gzip, `): only `chunked`
+    /// is re-framed, the body stays encoded, so the client must be told (RFC 9112 §6.1).
+    private mutating func appendOtherTransferCodings(_ head: ResponseHead, _ bytes: UnsafeRawBufferPointer) {
+        for field in head.headers where field.name == .transferEncoding {
+            // The parser accepted these fields, so listing their elements cannot fail.
+            try? HTTPBytes.forEachListElement(bytes, field.valueStart, field.valueCount) { (start, count) throws(HTTPParseError) in
+                guard !HTTPBytes.equalsLowercase(bytes, start, count, "chunked") else { return }
+                line.append(bytes, ByteRange(start: start, count: count))
+                line.append(", ")
+            }
+        }
     }
 }

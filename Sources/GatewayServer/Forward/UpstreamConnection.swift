@@ -62,6 +62,15 @@ final class UpstreamConnection: Channel {
         }
     }
 
+    /// The server stopped taking the request (body) for its group's `send_timeout`.
+    override func sendTimedOut() {
+        if let client {
+            client.upstreamSendTimedOut(self)
+        } else {
+            retire()
+        }
+    }
+
     /// Writes pending output. - Returns: false when the connection failed.
     func flush() -> Bool { writePending(output) }
 
@@ -73,6 +82,7 @@ final class UpstreamConnection: Channel {
         head.reset()
         input.clear()
         output.clear()
+        sendDeadline = 0
         wasReused = true
         if loop.isDraining || server.generation != loop.runtime.generation || !server.pools[loop.id].put(self) {
             close()

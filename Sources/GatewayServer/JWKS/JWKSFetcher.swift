@@ -73,11 +73,15 @@ final class JWKSFetcher: Sendable {
     /// One line per fetch: the URL, the issuer and the outcome's reason (never key bytes).
     private func log(_ source: JWKSKeySource, _ outcome: JWKSRefreshOutcome) {
         switch outcome {
-        case .updated(let count, let generation):
+        case .updated(let count, let generation, let skipped):
             logger.info("jwks refreshed", [
                 ("jwks.url", source.url.description), ("jwt.issuer", source.issuer), ("keys", "\(count)"),
                 ("generation", "\(generation)"),
             ])
+            // Once per refresh: which published keys are not used (enc keys, unknown types).
+            for key in skipped {
+                logger.info("jwks key skipped", [("jwks.url", source.url.description), ("jwt.issuer", source.issuer), ("key", key)])
+            }
         case .failed(let reason, let retry, let kept):
             logger.warning("jwks fetch failed; keeping the last good keys", [
                 ("jwks.url", source.url.description), ("jwt.issuer", source.issuer), ("reason", reason),

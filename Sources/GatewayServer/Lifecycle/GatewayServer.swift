@@ -65,6 +65,7 @@ package final class GatewayServer {
             guard var address = SocketAddress(host: listen.host, port: listen.port) else {
                 throw SystemError("listen \(listen): not an IP address", code: 22)
             }
+            try Socket.ensureNobodyListens(on: address)
             for loop in 0..<loopCount {
                 let fd = try Socket.listen(address, reusePort: true)
                 if loop == 0, let actual = Socket.localAddress(fd) { address = actual }

@@ -35,7 +35,9 @@ final class Runtime: Sendable {
         config = loaded.config
         routes = loaded.routes
         trustProxies = loaded.config.trustProxies
-        upstreams = loaded.config.upstreams.map { UpstreamGroup(config: $0, generation: generation, loopCount: loopCount) }
+        upstreams = loaded.config.upstreams.map {
+            UpstreamGroup(config: $0, limits: loaded.config.limits, generation: generation, loopCount: loopCount)
+        }
         var authorities: [[UInt8]] = []
         for listen in loaded.config.listen {
             authorities.append(Array(listen.description.lowercased().utf8))
@@ -70,14 +72,19 @@ final class UpstreamGroup: Sendable {
     private let cursor = Atomic<Int>(0)
     let connectTimeoutMilliseconds: Int64
     let readTimeoutMilliseconds: Int64
+    let sendTimeoutMilliseconds: Int64
+    /// The upstream's own `tunnel_idle_timeout`, else the limit's.
+    let tunnelIdleMilliseconds: Int64
 
-    init(config: UpstreamConfig, generation: Int, loopCount: Int) {
+    init(config: UpstreamConfig, limits: LimitsConfig, generation: Int, loopCount: Int) {
         self.config = config
         servers = config.servers.enumerated().map { index, server in
             UpstreamServer(config: server, index: index, generation: generation, keepalive: config.keepalive, loopCount: loopCount)
         }
         connectTimeoutMilliseconds = config.connectTimeout.milliseconds
         readTimeoutMilliseconds = config.readTimeout.milliseconds
+        sendTimeoutMilliseconds = config.sendTimeout.milliseconds
+        tunnelIdleMilliseconds = (config.tunnelIdleTimeout ?? limits.tunnelIdleTimeout).milliseconds
     }
 
     /// The next server in round-robin order that is healthy and not in `tried` (a bit per

@@ -15,6 +15,12 @@ class Channel {
     private(set) var isClosed = false
     /// Monotonic milliseconds at which `deadlinePassed` runs; 0 for none.
     var deadline: Int64 = 0
+    /// Monotonic milliseconds by which pending output must make progress, else `sendTimedOut`
+    /// runs (nginx `send_timeout`: the time between two successful writes); 0 while nothing
+    /// waits to be written. Kept apart from `deadline`, which the phases use for themselves.
+    var sendDeadline: Int64 = 0
+    /// The send timeout in milliseconds; 0 turns it off.
+    var sendTimeoutMilliseconds: Int64 = 0
     var readable = false
     var writable = false
     /// epoll reported a hang-up: the end of stream may sit right behind the data, and no new
@@ -44,6 +50,9 @@ class Channel {
     /// The deadline passed. Subclasses override.
     func deadlinePassed() {}
 
+    /// Pending output made no progress for `sendTimeoutMilliseconds`. Subclasses override.
+    func sendTimedOut() {}
+
     /// How much one read takes from a socket at most.
     static let readChunk = 64 * 1024
 
@@ -71,18 +80,27 @@ class Channel {
 
     /// Writes `buffer` while the socket takes it (edge-triggered: `writable` is cleared on
     /// a short write or `wouldBlock`). - Returns: false when the peer is gone.
+    /// The send deadline starts when output is left pending and moves with every write that
+    /// takes bytes; it is cleared once the buffer is empty.
     final func writePending(_ buffer: ByteBuffer) -> Bool {
+        var progressed = false
         while !buffer.isEmpty && writable {
             let pending = buffer.readableBytes
             switch Socket.write(fd, pending) {
             case .bytes(let n):
                 buffer.consume(n)
+                progressed = true
                 if n < pending.count { writable = false }
             case .wouldBlock:
                 writable = false
             case .failed:
                 return false
             }
+        }
+        if buffer.isEmpty {
+            sendDeadline = 0
+        } else if sendTimeoutMilliseconds > 0 && (progressed || sendDeadline == 0) {
+            sendDeadline = loop.now + sendTimeoutMilliseconds
         }
         return true
     }
@@ -93,6 +111,7 @@ class Channel {
         guard !isClosed else { return }
         isClosed = true
         deadline = 0
+        sendDeadline = 0
         loop.unregister(self)
     }
 }

@@ -94,12 +94,13 @@ final class EventLoop {
         return Array(pathScratch[parameter.start..<parameter.start + parameter.count])
     }
 
-    /// The `X-Auth-Identity` header line for an identity (given as its rendered header block)
-    /// and audience, minted at most once per half token lifetime per loop. Nil when signing
-    /// failed (logged; the request goes on without the header).
-    func identityTokenLine(block: [UInt8], identity: Identity, audience: String, issuer: TokenIssuer) -> [UInt8]? {
+    /// The `X-Auth-Identity` header line for an identity and audience, minted at most once per
+    /// half token lifetime per loop. The cache is keyed on the exact identity the token states,
+    /// never on a rendering of it. Nil when signing failed (logged; the request goes on without
+    /// the header).
+    func identityTokenLine(identity: Identity, audience: String, issuer: TokenIssuer) -> [UInt8]? {
         let now = WallClock.now()
-        let key = IdentityTokenKey(block: block, audience: audience)
+        let key = IdentityTokenKey(identity: identity, audience: audience)
         if let cached = identityTokenCache[key], now < cached.reuseUntil { return cached.line }
         let token: [UInt8]
         do {
@@ -221,9 +222,16 @@ final class EventLoop {
 
     private func sweepDeadlines() {
         let current = channels
-        for channel in current where channel.deadline != 0 && channel.deadline <= now && !channel.isClosed {
-            channel.deadline = 0
-            channel.deadlinePassed()
+        for channel in current where !channel.isClosed {
+            if channel.sendDeadline != 0 && channel.sendDeadline <= now {
+                channel.sendDeadline = 0
+                channel.sendTimedOut()
+                if channel.isClosed { continue }
+            }
+            if channel.deadline != 0 && channel.deadline <= now {
+                channel.deadline = 0
+                channel.deadlinePassed()
+            }
         }
     }
 
@@ -264,8 +272,8 @@ final class EventLoop {
 @available(*, unavailable)
 extension EventLoop: Sendable {}
 
-/// What an identity token says: the identity (as its header block) and the upstream it is for.
+/// What an identity token says: the identity and the upstream it is for.
 private struct IdentityTokenKey: Hashable {
-    let block: [UInt8]
+    let identity: Identity
     let audience: String
 }

@@ -59,14 +59,15 @@ package final class JWKSKeySource: Sendable {
         switch result {
         case .success(let document):
             do {
-                let keys = try JWKSLoader.keys(from: document).map { JWKSKey(kid: $0.kid, verifier: $0.key) }
+                let loaded = try JWKSLoader.keys(from: document)
+                let keys = loaded.keys.map { JWKSKey(kid: $0.kid, verifier: $0.key) }
                 let published = keySet.withLock { current in
                     current = JWKSKeySet(keys: keys, generation: current.generation + 1)
                     return current
                 }
                 let now = clock()
                 policy.withLock { $0.succeeded(now: now) }
-                return .updated(keyCount: published.keys.count, generation: published.generation)
+                return .updated(keyCount: published.keys.count, generation: published.generation, skipped: loaded.skipped)
             } catch {
                 reason = "invalid JWKS: \(error.message)"
             }
@@ -86,8 +87,8 @@ package final class JWKSKeySource: Sendable {
 
 /// The result of one fetch, for the fetcher's log line.
 package enum JWKSRefreshOutcome: Sendable, Equatable {
-    /// A new key set is in use.
-    case updated(keyCount: Int, generation: Int)
+    /// A new key set is in use; `skipped` names the document's keys the gateway cannot use.
+    case updated(keyCount: Int, generation: Int, skipped: [String])
     /// The fetch or the document failed; `keptKeys` keys of the last good set stay in use.
     case failed(reason: String, retryInMilliseconds: Int64, keptKeys: Int)
 }

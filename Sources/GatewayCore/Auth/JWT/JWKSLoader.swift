@@ -1,31 +1,58 @@
 package import GatewayCrypto
 
+/// The keys a JWKS document yields, and the keys it held that the gateway cannot use.
+package struct JWKSKeys: Sendable {
+    /// `(kid, key)` pairs, each bound to one algorithm.
+    package var keys: [(kid: String?, key: VerificationKey)]
+    /// One line per key that was skipped (`key "kid": reason`), for the log; never key bytes.
+    package var skipped: [String]
+}
+
 /// Turns a JWKS document (RFC 7517) into verification keys, each bound to one algorithm:
 /// RSA keys to their `alg` (RS256 when absent), EC keys to their curve's algorithm, OKP
-/// Ed25519 keys to EdDSA. Symmetric (`oct`) keys and `use: enc` keys are refused: a JWKS is
-/// public material, and a secret in it would be a configuration mistake.
+/// Ed25519 keys to EdDSA.
+///
+/// Identity providers publish more than signing keys: Keycloak lists an RSA `use: enc` key
+/// beside its signing key, others carry `oct` or unknown key types. Such keys are skipped
+/// (reported in `skipped`, named by `kid`) and the rest are used; a document is refused only
+/// when no usable signing key is left. Symmetric (`oct`) keys are never taken from a JWKS: it
+/// is public material, and a secret in it would be a configuration mistake.
 package enum JWKSLoader {
-    /// - Returns: `(kid, key)` pairs. - Throws: a message naming the offending key.
-    package static func keys(from document: [UInt8]) throws(JWKSError) -> [(kid: String?, key: VerificationKey)] {
+    /// - Throws: when the document is not a JWKS or has no usable signing key.
+    package static func keys(from document: [UInt8]) throws(JWKSError) -> JWKSKeys {
         let root: JSONValue
         switch JSONParser.parse(document, maxBytes: 1 << 20) {
         case .success(let value): root = value
         case .failure(let error): throw JWKSError("not valid JSON (\(error))")
         }
         guard case .array(let entries)? = root["keys"] else { throw JWKSError("no \"keys\" array") }
-        var result: [(kid: String?, key: VerificationKey)] = []
+        var result = JWKSKeys(keys: [], skipped: [])
         for (position, entry) in entries.enumerated() {
             let kid = entry["kid"]?.stringValue
             let name = kid.map { "key \"\($0)\"" } ?? "key #\(position + 1)"
-            if entry["use"]?.stringValue == "enc" { continue }
             do {
-                result.append((kid, try key(entry)))
+                try checkSigningUse(entry)
+                result.keys.append((kid, try key(entry)))
             } catch {
-                throw JWKSError("\(name): \(error.message)")
+                result.skipped.append("\(name): \(error.message)")
             }
         }
-        guard !result.isEmpty else { throw JWKSError("no usable signing keys") }
+        guard !result.keys.isEmpty else {
+            let reasons = result.skipped.isEmpty ? "" : " (" + result.skipped.joined(separator: "; ") + ")"
+            throw JWKSError("no usable signing keys\(reasons)")
+        }
         return result
+    }
+
+    /// Refuses a key published for anything but verifying signatures: `use` other than `sig`,
+    /// or `key_ops` without `verify` (RFC 7517 §4.2, §4.3).
+    private static func checkSigningUse(_ jwk: JSONValue) throws(JWKSError) {
+        if let use = jwk["use"], use.stringValue != "sig" {
+            throw JWKSError("use \"\(use.stringValue ?? "?")\" is not for signatures")
+        }
+        if case .array(let operations)? = jwk["key_ops"], !operations.contains(where: { $0.stringValue == "verify" }) {
+            throw JWKSError("key_ops does not include verify")
+        }
     }
 
     private static func key(_ jwk: JSONValue) throws(JWKSError) -> VerificationKey {
@@ -47,7 +74,7 @@ package enum JWKSLoader {
             case "oct":
                 throw JWKSError("symmetric keys are not accepted from a JWKS")
             default:
-                throw JWKSError("unsupported kty")
+                throw JWKSError("unsupported kty \"\(String((jwk["kty"]?.stringValue ?? "?").prefix(32)))\"")
             }
         } catch let error as JWKSError {
             throw error

@@ -13,6 +13,8 @@ package struct CompiledJWT: Sendable {
     package let verifier: JWTVerifier
     package let cache: VerifiedTokenCache?
     package let keySources: [(source: JWKSKeySource, refresh: Duration)]
+    /// Keys of `jwks_file` documents that were skipped (unusable for signatures), as warnings.
+    package var warnings: [ConfigDiagnostic] = []
 }
 
 /// Builds verification keys from `jwt` blocks; a weak or malformed key is a load error at
@@ -33,6 +35,7 @@ package enum JWTCompiler {
         var issuers: [JWTIssuerConfig] = []
         var keys: [JWTKeyEntry] = []
         var sources: [(source: JWKSKeySource, refresh: Duration)] = []
+        var skippedKeys: [ConfigDiagnostic] = []
         if let ownTokens {
             issuers.append(ownTokens.issuerConfig)
             keys += ownTokens.verificationEntries
@@ -59,9 +62,11 @@ package enum JWTCompiler {
             }
             for file in block.jwksFiles {
                 do {
-                    for (kid, key) in try JWKSLoader.keys(from: file.document) {
+                    let loaded = try JWKSLoader.keys(from: file.document)
+                    for (kid, key) in loaded.keys {
                         keys.append(JWTKeyEntry(kid: kid, verifier: key, issuer: block.issuer))
                     }
+                    skippedKeys += loaded.skipped.map { ConfigDiagnostic(file.location, "jwks_file \(file.path): \($0) (skipped)") }
                 } catch {
                     problems.append(ConfigDiagnostic(file.location, "jwks_file \(file.path): \(error.message)"))
                 }
@@ -80,6 +85,6 @@ package enum JWTCompiler {
             verifier: JWTVerifier(
                 issuers: issuers, keys: keys, keySources: sources.map(\.source), maxTokenBytes: config.limits.maxTokenBytes),
             cache: cacheSize > 0 ? VerifiedTokenCache(capacity: cacheSize) : nil,
-            keySources: sources)
+            keySources: sources, warnings: skippedKeys)
     }
 }

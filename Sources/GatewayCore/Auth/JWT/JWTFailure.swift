@@ -36,6 +36,10 @@ package enum JWTFailure: Error, Sendable, Equatable, CustomStringConvertible {
     /// A registered or mapped claim has the wrong type (string date, negative date, non-string
     /// `sub`...), or the user id claim is missing.
     case badClaims
+    /// A mapped identity value that no header can carry exactly (control characters, leading
+    /// or trailing whitespace, a permission or role holding `,` or whitespace; see
+    /// `Identity.isRepresentableInHeaders`).
+    case unrepresentableIdentity
 
     /// The stable log reason, e.g. `jwt_expired`.
     package var reason: String {
@@ -56,6 +60,7 @@ package enum JWTFailure: Error, Sendable, Equatable, CustomStringConvertible {
         case .badAudience: "jwt_bad_audience"
         case .badTyp: "jwt_bad_typ"
         case .badClaims: "jwt_bad_claims"
+        case .unrepresentableIdentity: "jwt_identity_unrepresentable"
         }
     }
 

@@ -263,7 +263,9 @@ package final class JWTVerifier: Sendable {
             keyID: key.kid,
             tokenID: try Self.stringClaim(payload, ["jti"]),
             expiresAt: expiry,
-            subject: try Self.stringClaim(payload, ["sub"]))
+            subject: try Self.stringClaim(payload, ["sub"]),
+            issuer: config.issuer)
+        guard identity.isRepresentableInHeaders else { throw .unrepresentableIdentity }
         let validUntil = expiry.map { Self.adding($0, leeway) - 1 }
         return VerifiedToken(identity: identity, issuer: config.issuer, validUntil: validUntil)
     }
