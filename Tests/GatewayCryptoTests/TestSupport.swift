@@ -18,12 +18,11 @@ func hexBytes(_ text: String) -> [UInt8] {
 /// `text` plus a final newline, as bytes (PEM fixtures are stored without one).
 func pemBytes(_ text: String) -> [UInt8] { Array((text + "\n").utf8) }
 
-/// The shared Wycheproof vectors: <repo>/../shared/vectors/wycheproof (CI has shared/ beside the checkout).
+/// The vendored Wycheproof vectors: <repo>/Tests/Vectors/wycheproof (provenance and licence in
+/// Tests/Vectors/README.md).
 func wycheproofDirectory(filePath: String = #filePath) -> URL {
     URL(fileURLWithPath: filePath)
         .deletingLastPathComponent()  // GatewayCryptoTests
         .deletingLastPathComponent()  // Tests
-        .deletingLastPathComponent()  // repository
-        .deletingLastPathComponent()  // beside the repository
-        .appendingPathComponent("shared/vectors/wycheproof")
+        .appendingPathComponent("Vectors/wycheproof")
 }

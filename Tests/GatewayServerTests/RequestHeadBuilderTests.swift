@@ -154,6 +154,7 @@ struct RequestHeadBuilderTests {
 struct TrailerAndErrorTests {
     @Test("identity, hop-by-hop and framing trailers are never forwarded", arguments: [
         "X-Auth-User-Id", "x_auth_roles", "Content-Length", "Transfer-Encoding", "Host", "Authorization", "Connection", "X-Forwarded-For",
+        "Forwarded", "X-Real-IP", "x_original_url",
     ])
     func forbiddenTrailers(name: String) {
         #expect(!TrailerPolicy.mayForward(Array(name.utf8)))

@@ -3,8 +3,8 @@ send_timeout and tunnel_idle_timeout (§13), interim responses, transfer codings
 aborts, forwarding headers (§8), port conflicts, `;parameter` dot segments (§4).
 
 Behaviours the shared test upstream does not have are served by `RawUpstream` below: a
-one-behaviour loopback server on raw sockets that also records when the gateway closes the
-upstream connection."""
+one-behaviour loopback server on raw sockets (on `upstream.LoopbackServer`, like the shared
+upstream) that also records when the gateway closes the upstream connection."""
 
 from __future__ import annotations
 
@@ -22,78 +22,31 @@ import time
 import pytest
 
 from conftest import HOST, Conn, assert_error, build_request, echo, hdr, upstream_block
-from upstream import WS_GUID, read_chunk_size, ws_frame
+from upstream import WS_GUID, LoopbackServer, read_chunk_size, ws_frame
 
 TCP_ESTABLISHED = 0x01
 
 
 # -- a raw one-behaviour upstream -------------------------------------------------------------
 
-class RawUpstream:
+class RawUpstream(LoopbackServer):
     """Serves every accepted connection with `handler(self, conn)` in its own thread.
 
     Records request heads (`heads`), bytes read after a head (`after`), and the times at
     which a served connection found the gateway gone (EOF, reset or a failed write)."""
 
     def __init__(self, handler):
+        super().__init__("raw")
         self.handler = handler
-        self.stopping = threading.Event()
-        self.cond = threading.Condition()
         self.heads: list[bytes] = []
         self.after = bytearray()
         self.closed_at: list[float] = []
-        self._conns: list[socket.socket] = []
-        self._threads: list[threading.Thread] = []
-        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.listener.bind((HOST, 0))
-        self.listener.listen(64)
-        self.listener.settimeout(0.2)
-        self.port = self.listener.getsockname()[1]
-        self._accept = threading.Thread(target=self._accept_loop, daemon=True)
 
-    def start(self) -> "RawUpstream":
-        self._accept.start()
-        return self
-
-    def stop(self) -> None:
-        self.stopping.set()
-        try:
-            self.listener.close()
-        except OSError:
-            pass
-        self._accept.join(3)
-        for t in self._threads:
-            t.join(3)
-        for c in self._conns:
-            try:
-                c.close()
-            except OSError:
-                pass
-
-    def _accept_loop(self) -> None:
-        while not self.stopping.is_set():
-            try:
-                conn, _ = self.listener.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            self._conns.append(conn)
-            t = threading.Thread(target=self._serve, args=(conn,), daemon=True)
-            self._threads.append(t)
-            t.start()
-
-    def _serve(self, conn: socket.socket) -> None:
+    def serve_conn(self, conn: socket.socket) -> None:
         try:
             self.handler(self, conn)
         except OSError:
             pass
-        finally:
-            try:
-                conn.close()
-            except OSError:
-                pass
 
     # helpers for handlers ------------------------------------------------------------------
 
@@ -115,20 +68,20 @@ class RawUpstream:
                 return None
             buf += data
         head, _, rest = buf.partition(b"\r\n\r\n")
-        with self.cond:
+        with self.lock:
             self.heads.append(head + b"\r\n\r\n")
-            self.cond.notify_all()
+            self.lock.notify_all()
         return head, rest
 
     def note_closed(self) -> None:
-        with self.cond:
+        with self.lock:
             self.closed_at.append(time.monotonic())
-            self.cond.notify_all()
+            self.lock.notify_all()
 
     def note_after(self, data: bytes) -> None:
-        with self.cond:
+        with self.lock:
             self.after += data
-            self.cond.notify_all()
+            self.lock.notify_all()
 
     def hold(self, conn: socket.socket, seconds: float = 10.0, echo_back: bool = False) -> None:
         """Reads (recording, optionally echoing) until the gateway closes or `seconds` pass."""
@@ -152,25 +105,15 @@ class RawUpstream:
     # observation ---------------------------------------------------------------------------
 
     def wait_heads(self, n: int = 1, timeout: float = 5.0) -> list[bytes]:
-        deadline = time.monotonic() + timeout
-        with self.cond:
-            while len(self.heads) < n:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise AssertionError(f"the upstream received {len(self.heads)} request heads, expected {n}")
-                self.cond.wait(left)
-            return list(self.heads)
+        got = self.wait_for(self.heads, n, timeout)
+        if got is None:
+            raise AssertionError(f"the upstream received {len(self.heads)} request heads, expected {n}")
+        return got
 
     def wait_closed(self, timeout: float) -> float | None:
         """The time the first served connection saw the gateway close, or None."""
-        deadline = time.monotonic() + timeout
-        with self.cond:
-            while not self.closed_at:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return None
-                self.cond.wait(left)
-            return self.closed_at[0]
+        got = self.wait_for(self.closed_at, 1, timeout)
+        return got[0] if got else None
 
 
 @pytest.fixture
@@ -564,6 +507,18 @@ def _abort_line(gw, path: str, timeout: float = 3.0) -> dict:
         time.sleep(0.05)
 
 
+def _leave_and_expect_abort(c: Conn, up: RawUpstream, gw, path: str, status: int) -> None:
+    """Closes the client; the upstream connection must see the close within 1.5s and the
+    access log must record a client abort of `path` with `status`."""
+    c.close()
+    t_close = time.monotonic()
+    closed = up.wait_closed(3)
+    assert closed is not None, "the upstream connection stayed open 3s after the client left"
+    assert closed - t_close <= 1.5, f"upstream closed {closed - t_close:.2f}s after the client left"
+    line = _abort_line(gw, path)
+    assert line.get("status") == status and line.get("reason") == "client_abort", line
+
+
 def test_client_abort_while_upstream_is_slow_closes_upstream(gateways, raw_upstreams):
     """Defect: a client that left while the upstream was thinking kept the upstream connection busy."""
     up = raw_upstreams(_never_answer)
@@ -572,13 +527,7 @@ def test_client_abort_while_upstream_is_slow_closes_upstream(gateways, raw_upstr
     c.send(build_request("GET", "/api/slow-abort"))
     up.wait_heads(1, 3)
     time.sleep(0.2)
-    c.close()
-    t_close = time.monotonic()
-    closed = up.wait_closed(3)
-    assert closed is not None, "the upstream connection stayed open 3s after the client left"
-    assert closed - t_close <= 1.5, f"upstream closed {closed - t_close:.2f}s after the client left"
-    line = _abort_line(gw, "/api/slow-abort")
-    assert line.get("status") == 499 and line.get("reason") == "client_abort", line
+    _leave_and_expect_abort(c, up, gw, "/api/slow-abort", 499)
 
 
 def test_client_abort_during_sse_closes_upstream(gateways, raw_upstreams):
@@ -591,13 +540,7 @@ def test_client_abort_during_sse_closes_upstream(gateways, raw_upstreams):
     _, status, _, _, raw = c.read_head()
     assert status == 200, raw
     c.read_until(b"event-0\n\n")
-    c.close()
-    t_close = time.monotonic()
-    closed = up.wait_closed(3)
-    assert closed is not None, "the upstream event stream stayed open 3s after the client left"
-    assert closed - t_close <= 1.5, f"upstream closed {closed - t_close:.2f}s after the client left"
-    line = _abort_line(gw, "/api/sse-abort")
-    assert line.get("status") == 200 and line.get("reason") == "client_abort", line
+    _leave_and_expect_abort(c, up, gw, "/api/sse-abort", 200)
 
 
 # -- 7. client-sent forwarding headers -----------------------------------------------------------

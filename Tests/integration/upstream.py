@@ -141,15 +141,21 @@ class _Reader:
             return False
 
 
-class Upstream:
+class LoopbackServer:
+    """A threaded server on a listener bound to 127.0.0.1 (port 0: any free port).
+
+    An accept loop runs in its own thread; every accepted connection is counted
+    (`connections`), tracked, given `conn_timeout` and served by `serve_conn(conn)` in a
+    thread of its own, then closed. `stop()` sets `stopping`, closes the listener, shuts down
+    the connections still open (so blocked reads and writes end), joins the threads and
+    closes whatever is left. `lock` is a Condition that subclasses also use for their state."""
+
+    conn_timeout: float | None = None
+
     def __init__(self, name: str = "up", port: int = 0):
         self.name = name
         self.lock = threading.Condition()
-        self.requests: list[dict] = []
         self.connections = 0
-        self.bytes_received = 0
-        self.ws_unmasked_frames = 0
-        self.sse_gate = threading.Semaphore(0)
         self.stopping = threading.Event()
         self._clients: set[socket.socket] = set()
         self._threads: list[threading.Thread] = []
@@ -161,9 +167,7 @@ class Upstream:
         self.port = self.listener.getsockname()[1]
         self._accept_thread = threading.Thread(target=self._accept_loop, name=f"upstream-{name}", daemon=True)
 
-    # -- lifecycle -------------------------------------------------------------------------
-
-    def start(self) -> "Upstream":
+    def start(self):
         self._accept_thread.start()
         return self
 
@@ -180,13 +184,72 @@ class Upstream:
                 c.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+        self._accept_thread.join(timeout=3)
+        for t in list(self._threads):
+            t.join(timeout=2)
+        with self.lock:
+            clients = list(self._clients)
+        for c in clients:  # only those whose thread did not finish in time
             try:
                 c.close()
             except OSError:
                 pass
-        self._accept_thread.join(timeout=3)
-        for t in list(self._threads):
-            t.join(timeout=2)
+
+    def serve_conn(self, conn: socket.socket) -> None:
+        raise NotImplementedError
+
+    def wait_for(self, items: list, n: int, timeout: float) -> list | None:
+        """Waits until `items` (a list appended to under `lock`, which is then notified) holds
+        `n` entries: returns a copy of it, or None when `timeout` seconds passed first."""
+        deadline = time.monotonic() + timeout
+        with self.lock:
+            while len(items) < n:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                self.lock.wait(left)
+            return list(items)
+
+    def _accept_loop(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            conn.settimeout(self.conn_timeout)
+            with self.lock:
+                self.connections += 1
+                self._clients.add(conn)
+            t = threading.Thread(target=self._run_conn, args=(conn,), daemon=True)
+            self._threads = [x for x in self._threads if x.is_alive()]
+            self._threads.append(t)
+            t.start()
+
+    def _run_conn(self, conn: socket.socket) -> None:
+        try:
+            self.serve_conn(conn)
+        finally:
+            with self.lock:
+                self._clients.discard(conn)
+            try:
+                conn.close()
+            except OSError:
+                pass
+
+
+class Upstream(LoopbackServer):
+    conn_timeout = 0.25
+
+    def __init__(self, name: str = "up", port: int = 0):
+        super().__init__(name, port)
+        self.requests: list[dict] = []
+        self.bytes_received = 0
+        self.ws_unmasked_frames = 0
+        self.sse_gate = threading.Semaphore(0)
+
+    # -- lifecycle (start/stop: LoopbackServer) ---------------------------------------------
 
     def reset(self) -> None:
         with self.lock:
@@ -203,14 +266,10 @@ class Upstream:
             self.bytes_received += n
 
     def wait_requests(self, n: int, timeout: float = 5.0) -> list[dict]:
-        deadline = time.monotonic() + timeout
-        with self.lock:
-            while len(self.requests) < n:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise AssertionError(f"upstream {self.name}: expected {n} requests, got {len(self.requests)}")
-                self.lock.wait(left)
-            return list(self.requests)
+        got = self.wait_for(self.requests, n, timeout)
+        if got is None:
+            raise AssertionError(f"upstream {self.name}: expected {n} requests, got {len(self.requests)}")
+        return got
 
     def release_sse(self, n: int = 1) -> None:
         for _ in range(n):
@@ -224,24 +283,7 @@ class Upstream:
 
     # -- serving ---------------------------------------------------------------------------
 
-    def _accept_loop(self) -> None:
-        while not self.stopping.is_set():
-            try:
-                conn, _ = self.listener.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            conn.settimeout(0.25)
-            with self.lock:
-                self.connections += 1
-                self._clients.add(conn)
-            t = threading.Thread(target=self._serve_conn, args=(conn,), daemon=True)
-            self._threads = [x for x in self._threads if x.is_alive()]
-            self._threads.append(t)
-            t.start()
-
-    def _serve_conn(self, conn: socket.socket) -> None:
+    def serve_conn(self, conn: socket.socket) -> None:
         reader = _Reader(conn, self)
         try:
             while reader.at_eof_or_data():
@@ -253,13 +295,6 @@ class Upstream:
             with self.lock:
                 self.requests.append({"error": repr(exc)})
                 self.lock.notify_all()
-        finally:
-            with self.lock:
-                self._clients.discard(conn)
-            try:
-                conn.close()
-            except OSError:
-                pass
 
     def _send(self, conn: socket.socket, data: bytes) -> None:
         conn.settimeout(30)

@@ -79,9 +79,9 @@ class Channel {
     }
 
     /// Writes `buffer` while the socket takes it (edge-triggered: `writable` is cleared on
-    /// a short write or `wouldBlock`). - Returns: false when the peer is gone.
-    /// The send deadline starts when output is left pending and moves with every write that
-    /// takes bytes; it is cleared once the buffer is empty.
+    /// a short write or `wouldBlock`). The send deadline starts when output is left pending,
+    /// moves with every write that takes bytes, and is cleared once the buffer is empty.
+    /// - Returns: false when the peer is gone.
     final func writePending(_ buffer: ByteBuffer) -> Bool {
         var progressed = false
         while !buffer.isEmpty && writable {
