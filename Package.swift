@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "GatewaySupport", swiftSettings: strictness + hotPath),
         .target(name: "GatewaySystem", dependencies: ["CGatewayLinux", "GatewaySupport"], swiftSettings: strictness),
         .target(name: "GatewayCrypto", dependencies: ["COpenSSL", "GatewaySupport"], swiftSettings: strictness),
-        .target(name: "GatewayStore", dependencies: ["CSQLite", "GatewaySupport", "GatewayCrypto"], swiftSettings: strictness),
+        .target(name: "GatewayStore", dependencies: ["CSQLite", "GatewaySupport", "GatewayCrypto", "GatewayCore"], swiftSettings: strictness),
         .target(name: "GatewayHTTP", dependencies: ["GatewaySupport"], swiftSettings: strictness + hotPath),
         .target(name: "GatewayCore", dependencies: ["GatewayHTTP", "GatewaySupport", "GatewayCrypto"], swiftSettings: strictness + hotPath),
         .target(
@@ -52,7 +52,7 @@ let package = Package(
         .testTarget(name: "GatewayHTTPTests", dependencies: ["GatewayHTTP"], swiftSettings: strictness),
         .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore", "GatewayHTTP", "GatewayCrypto", "GatewaySupport"], swiftSettings: strictness),
         .testTarget(name: "GatewayCryptoTests", dependencies: ["GatewayCrypto"], swiftSettings: strictness),
-        .testTarget(name: "GatewayStoreTests", dependencies: ["GatewayStore", "GatewayCrypto"], swiftSettings: strictness),
+        .testTarget(name: "GatewayStoreTests", dependencies: ["GatewayStore", "GatewayCore", "GatewayCrypto"], swiftSettings: strictness),
         .testTarget(
             name: "GatewayServerTests", dependencies: ["GatewayServer", "GatewayCore", "GatewayHTTP", "GatewaySupport"],
             swiftSettings: strictness),

@@ -1,3 +1,4 @@
+package import GatewayCore
 import GatewayCrypto
 import GatewaySupport
 
@@ -10,6 +11,13 @@ package struct KeySnapshot: Sendable {
     package let records: [KeyRecord]
     /// The `jti` of every revoked token that has not expired yet.
     package var revokedTokenIDs: [String] = []
+}
+
+extension APIKeyIndex {
+    /// An index over a store snapshot.
+    package convenience init(snapshot: KeySnapshot) {
+        self.init(records: snapshot.records, changeCounter: snapshot.changeCounter, revokedTokenIDs: snapshot.revokedTokenIDs)
+    }
 }
 
 /// Principals and API keys in SQLite. Stores only `sha256(secret)` (or, for imported legacy

@@ -1,4 +1,5 @@
 import GatewayCrypto
+import GatewayCore
 import GatewayStore
 import Testing
 

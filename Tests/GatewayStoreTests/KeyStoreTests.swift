@@ -1,5 +1,6 @@
 import Foundation
 import GatewayCrypto
+import GatewayCore
 import GatewayStore
 import Synchronization
 import Testing

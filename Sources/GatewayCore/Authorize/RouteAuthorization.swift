@@ -29,13 +29,13 @@ package struct RouteAuthorization: Sendable {
             return .insufficientScope(requireAny.joined(separator: " "))
         }
         if !requireRole.isEmpty && !requireRole.contains(where: resolved.roles.contains) {
-            return .denied("role_missing")
+            return .roleMissing
         }
         for match in matchClaims {
             // The upstream sees the segment decoded: compare the claim with what it will see.
             guard let value = identity.value(of: match.claim), let captured = parameter(match.parameter),
-                  let segment = Self.decodedSegment(captured) else { return .denied("claim_mismatch") }
-            guard value.utf8.elementsEqual(segment) else { return .denied("claim_mismatch") }
+                  let segment = Self.decodedSegment(captured) else { return .claimMismatch }
+            guard value.utf8.elementsEqual(segment) else { return .claimMismatch }
         }
         return .allowed
     }
@@ -80,8 +80,10 @@ package enum AuthorizationResult: Sendable, Equatable {
     case unauthenticated
     /// A permission is missing: 403 `insufficient_scope` with `scope="<required>"`.
     case insufficientScope(String)
-    /// A role or claim check failed: 403 `access_denied`; the reason is for the log.
-    case denied(String)
+    /// `require_role` names none of the caller's roles: 403 `access_denied`.
+    case roleMissing
+    /// A `match_claim` claim differs from its path parameter: 403 `access_denied`.
+    case claimMismatch
 }
 
 extension Identity {

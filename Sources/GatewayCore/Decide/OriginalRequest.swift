@@ -14,6 +14,14 @@ package struct OriginalRequest: Sendable, Equatable {
         case nginx
         /// `X-Forwarded-Uri`: Traefik and Caddy forward auth.
         case forwarded
+
+        /// The status a refusal is answered with at the decision endpoint: nginx treats anything
+        /// but 2xx/401/403 from its auth subrequest as an error (a 500 to the client), so a rate
+        /// limit becomes 403 for it; Traefik and Caddy pass a real 429 on.
+        package func status(for error: GatewayError) -> Int {
+            if case .rateLimited = error, self == .nginx { return 403 }
+            return error.status
+        }
     }
 
     package var style: Style

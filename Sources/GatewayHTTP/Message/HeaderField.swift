@@ -48,3 +48,11 @@ package struct ByteRange: Sendable, Equatable {
     }
     package static let empty = ByteRange(start: 0, count: 0)
 }
+
+extension Array where Element == UInt8 {
+    /// Appends `bytes[range]`.
+    @inline(__always)
+    package mutating func append(_ bytes: UnsafeRawBufferPointer, _ range: ByteRange) {
+        append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[range.start..<range.start + range.count]))
+    }
+}

@@ -1,3 +1,4 @@
+import GatewayCore
 import GatewayStore
 import GatewaySupport
 import GatewaySystem

@@ -42,23 +42,24 @@ extension ClientConnection {
         var forwardPath: [UInt8] = []
         swap(&forwardPath, &loop.forwardPath)
         forwardPath.removeAll(keepingCapacity: true)
-        if let prefix = route?.stripPrefix, loop.pathScratch.starts(with: prefix),
-           loop.pathScratch.count == prefix.count || loop.pathScratch[prefix.count] == UInt8(ascii: "/") {
-            forwardPath.append(contentsOf: loop.pathScratch[prefix.count...])
+        let path = loop.access.path
+        if let prefix = access.route?.stripPrefix, path.starts(with: prefix),
+           path.count == prefix.count || path[prefix.count] == UInt8(ascii: "/") {
+            forwardPath.append(contentsOf: path[prefix.count...])
             if forwardPath.isEmpty { forwardPath.append(UInt8(ascii: "/")) }
         } else {
-            forwardPath.append(contentsOf: loop.pathScratch)
+            forwardPath.append(contentsOf: path)
         }
         let trusted = runtime.trusts(peer)
         let server = group.servers[0]
-        let keepsCredentials = route?.forwardCredentials == true
+        let keepsCredentials = access.route?.forwardCredentials == true
         var upstreamHead: [UInt8] = []
         swap(&upstreamHead, &upstreamRequestHead)
         loop.requestHeadBuilder.build(
             head: head, bytes: input.readableBytes, path: forwardPath, peer: peerText, peerTrusted: trusted,
             requestID: requestID, upstreamAuthority: server.authority, websocket: wantsUpgrade,
-            identityHeaders: identityHeaderBlock(), credentials: keepsCredentials ? nil : runtime.apiKeys?.headerName ?? [],
-            stripQueryToken: route?.allowQueryToken == true && !keepsCredentials, into: &upstreamHead)
+            identityHeaders: identityHeaderBlock(), credentials: keepsCredentials ? nil : runtime.apiKeyHeaderName,
+            stripQueryToken: access.route?.allowQueryToken == true && !keepsCredentials, into: &upstreamHead)
         swap(&upstreamHead, &upstreamRequestHead)
         swap(&forwardPath, &loop.forwardPath)
         input.consume(head.headLength)
@@ -89,9 +90,9 @@ extension ClientConnection {
     /// The identity headers for the current request (cached per API key or token; empty when
     /// anonymous), plus `X-Auth-Identity` when the route asks for it.
     func identityHeaderBlock() -> [UInt8] {
-        guard let identity, let rendered = renderedIdentity else { return [] }
+        guard let identity = access.identity, let rendered = access.rendered else { return [] }
         var block = rendered.headers
-        if let audience = route?.identityTokenAudience, let issuer = runtime.tokens,
+        if let audience = access.route?.identityTokenAudience, let issuer = runtime.tokens,
            let line = loop.identityTokenLine(identity: identity, audience: audience, issuer: issuer) {
             block += line
         }
@@ -365,7 +366,7 @@ extension ClientConnection {
                 closeAfterResponse = close
                 loop.responseHeadBuilder.append(
                     head: connection.head, bytes: connection.input.readableBytes, chunked: chunkToClient, close: close,
-                    keepAliveForHTTP10: !clientHTTP11 && !close, upgrade: false, extraHeaders: rateLimitHeaders, to: output)
+                    keepAliveForHTTP10: !clientHTTP11 && !close, upgrade: false, extraHeaders: accessState.rateLimitHeaders, to: output)
                 responseStatus = status
                 responseStarted = true
                 connection.input.consume(connection.head.headLength)

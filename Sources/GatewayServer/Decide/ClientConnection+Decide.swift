@@ -1,11 +1,13 @@
 import GatewayCore
 import GatewayHTTP
 import GatewaySupport
+import GatewaySystem
 
 extension ClientConnection {
     /// The decision endpoint (SPEC §9): answers whether the request a trusted proxy describes
     /// (`X-Original-URI`/`-Method`, or `X-Forwarded-Uri`/`-Method`) may pass, through the same
-    /// normalization, routing and access pipeline as a forwarded request; nothing is forwarded.
+    /// normalization and access pipeline as a forwarded request (the pipeline gets the described
+    /// method, path and query, and this request's own credentials); nothing is forwarded.
     ///
     /// Fail closed: from a peer outside `trust_proxies`, or without an unambiguous description,
     /// the answer is 403 and the description is never read. Allowed: 200, empty body, the
@@ -26,24 +28,21 @@ extension ClientConnection {
             return rejectDecision(refusal, reason: failure.reason)
         }
 
-        method = original.method
-        let path = original.path
-        guard normalizePath(UnsafeRawBufferPointer(rebasing: bytes[path.start..<path.start + path.count])) else {
-            return rejectDecision(.invalidRequest, reason: "bad_path", style: original.style)
+        logMethod = original.method
+        guard normalizePath(original.path, bytes, refusal: { rejectDecision($0.error, reason: $0.reason, style: original.style) }) else {
+            return
         }
-
-        switch routeAndDecideAccess(bytes: bytes, query: original.query) {
+        let request = AccessRequest(
+            method: original.method, query: original.query, headers: head.headers, bytes: bytes, peerAddress: peer.address,
+            peerTrusted: true)
+        switch decideAccess(request) {
         case .allow: break
         case .waitForKeys: return waitForKeys()
-        case .reject(let error, let reason): return rejectDecision(error, reason: reason, style: original.style)
-        }
-        guard let matched = route else { return rejectDecision(.routeNotFound, reason: "route_not_found") }
-        if case .deny = matched.action {
-            return rejectDecision(.accessDenied, reason: "route_denied", style: original.style)
+        case .refuse(let reason): return rejectDecision(reason.error, reason: reason.reason, style: original.style)
         }
         logReason = "decision_endpoint"
         var headers = identityHeaderBlock()
-        headers.append(contentsOf: rateLimitHeaders)
+        headers.append(contentsOf: accessState.rateLimitHeaders)
         headers.append("Cache-Control: no-store\r\n")
         let close = !consumeRequestForLocalAnswer()
         ResponseWriter.appendResponse(
@@ -56,8 +55,7 @@ extension ClientConnection {
     /// on without parsing the body); a rate limit asked about by nginx becomes 403.
     /// - Parameter style: how the original request was described; nil when it was not read.
     private func rejectDecision(_ error: GatewayError, reason: String, style: OriginalRequest.Style? = nil) {
-        var status: Int? = nil
-        if case .rateLimited = error, style == .nginx { status = 403 }
+        let status = style?.status(for: error)
         var extra: [UInt8] = []
         extra.append("X-Auth-Error: ")
         extra.append(contentsOf: UnsafeBufferPointer(start: error.code.utf8Start, count: error.code.utf8CodeUnitCount))

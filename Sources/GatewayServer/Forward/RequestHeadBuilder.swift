@@ -129,31 +129,3 @@ package struct RequestHeadBuilder {
         out.append("\r\n")
     }
 }
-
-/// The identity headers sent upstream (SPEC §8), written after every client `X-Auth-*` was
-/// stripped. Values are written byte for byte (UTF-8): authentication refused every identity
-/// that a header cannot carry exactly (`Identity.isRepresentableInHeaders`), so nothing here
-/// can break the head or turn one principal into another.
-package enum IdentityHeaders {
-    /// - Parameter permissions: the effective permissions (roles expanded), sorted.
-    package static func append(_ identity: Identity, permissions: [String], to out: inout [UInt8]) {
-        field("X-Auth-User-Id", identity.userID, &out)
-        if let org = identity.orgID { field("X-Auth-Org-Id", org, &out) }
-        if let email = identity.email { field("X-Auth-Email", email, &out) }
-        if let name = identity.name { field("X-Auth-Name", name, &out) }
-        if !permissions.isEmpty { field("X-Auth-Permissions", permissions.joined(separator: ","), &out) }
-        if !identity.roles.isEmpty { field("X-Auth-Roles", identity.roles.sorted().joined(separator: ","), &out) }
-        field("X-Auth-Method", identity.method.rawValue, &out)
-        if let key = identity.keyID { field("X-Auth-Key-Id", key, &out) }
-        if let token = identity.tokenID { field("X-Auth-Token-Id", token, &out) }
-    }
-
-    private static func field(_ name: StaticString, _ value: String, _ out: inout [UInt8]) {
-        guard !value.isEmpty else { return }
-        assert(!value.utf8.contains { $0 < 0x20 || $0 == 0x7F }, "identity values are checked at authentication")
-        out.append(name)
-        out.append(": ")
-        out.append(contentsOf: value.utf8)
-        out.append("\r\n")
-    }
-}

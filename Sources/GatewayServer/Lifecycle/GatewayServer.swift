@@ -51,8 +51,10 @@ package final class GatewayServer {
         fetcher.track(loaded.jwt)
         fetcher.fetchNow(budget: Self.initialFetchBudget)
         defer { fetcher.stop() }
+        let limiters = AccessLimiters()
         let shared = try ServerShared(
-            runtime: Runtime(loaded: loaded, generation: generation, loopCount: loopCount), loopCount: loopCount,
+            runtime: Runtime(loaded: loaded, generation: generation, loopCount: loopCount, limiters: limiters),
+            limiters: limiters, loopCount: loopCount,
             keys: watcher?.center, keyWaitMilliseconds: fetcher.maxWaitMilliseconds)
         watcher?.start()
         fetcher.start { shared.keysFetched() }
@@ -144,7 +146,7 @@ package final class GatewayServer {
             loaded = next
             fetcher?.track(next.jwt)
             fetcher?.fetchNow(budget: Self.initialFetchBudget)
-            shared.publish(Runtime(loaded: next, generation: generation, loopCount: loopCount))
+            shared.publish(Runtime(loaded: next, generation: generation, loopCount: loopCount, limiters: shared.limiters))
             logger.info("config reloaded", [("config.path", configPath), ("generation", "\(generation)")])
         } catch {
             for diagnostic in error.diagnostics {

@@ -15,25 +15,20 @@ final class Runtime: Sendable {
     /// `host:port` of every listen address (and `localhost:port` for 127.0.0.1), lower-case:
     /// the only authorities an absolute-form request target may name.
     let ownAuthorities: [[UInt8]]
-    /// `api_keys`, resolved; nil when API keys are not configured.
-    let apiKeys: CompiledAPIKeys?
-    /// JWT verification and its cache; nil when no `jwt` block is configured.
-    let jwt: CompiledJWT?
+    /// The access decision for this configuration (routes, authenticators, rules, limits).
+    let access: AccessPipeline
+    /// The API-key header's name, lower-case, removed before forwarding; empty without `api_keys`.
+    let apiKeyHeaderName: [UInt8]
     /// The gateway's signing keys (`tokens`), for `X-Auth-Identity`; nil when not configured.
     let tokens: TokenIssuer?
-    /// `roles`, expanded: effective permissions of identities.
-    let roles: RoleTable
-    /// The top-level `rate_limit`, when configured.
-    let defaultRateLimit: RateLimitPolicy?
-    /// `auth_failure_limit`; nil when `off`.
-    let authFailureLimit: RateLimitPolicy?
     /// `decision_endpoint`, as the normalized path bytes it is compared with; nil when off.
     let decisionPath: [UInt8]?
 
-    init(loaded: LoadedConfig, generation: Int, loopCount: Int) {
+    init(loaded: LoadedConfig, generation: Int, loopCount: Int, limiters: AccessLimiters) {
         self.generation = generation
         config = loaded.config
         routes = loaded.routes
+        access = AccessPipeline(loaded: loaded, generation: generation, limiters: limiters)
         trustProxies = loaded.config.trustProxies
         upstreams = loaded.config.upstreams.map {
             UpstreamGroup(config: $0, limits: loaded.config.limits, generation: generation, loopCount: loopCount)
@@ -44,12 +39,8 @@ final class Runtime: Sendable {
             if listen.host == "127.0.0.1" || listen.host == "::1" { authorities.append(Array("localhost:\(listen.port)".utf8)) }
         }
         ownAuthorities = authorities
-        apiKeys = loaded.config.apiKeys.map(CompiledAPIKeys.init)
-        jwt = loaded.jwt
+        apiKeyHeaderName = loaded.config.apiKeys.map { Array($0.header.lowercased().utf8) } ?? []
         tokens = loaded.tokens
-        roles = loaded.roles
-        defaultRateLimit = loaded.defaultRateLimit
-        authFailureLimit = loaded.authFailureLimit
         decisionPath = loaded.config.decisionEndpoint.map { Array($0.utf8) }
     }
 
@@ -209,13 +200,15 @@ final class ServerShared: Sendable {
     private let keysGenerationValue = Atomic<Int>(0)
     /// How long a request waits for a JWKS fetch its unknown `kid` asked for (milliseconds).
     let keyWaitMilliseconds: Int64
-    /// Per-principal buckets (SPEC §7), shared by every loop and kept across reloads.
-    let rateLimiter = RateLimiter()
-    /// Failed authentications per client address (`auth_failure_limit`).
-    let authFailureLimiter = RateLimiter(maxBuckets: 1 << 16)
+    /// The rate-limit buckets (SPEC §7), shared by every loop and kept across reloads: each
+    /// new runtime's pipeline gets these.
+    let limiters: AccessLimiters
 
-    init(runtime: Runtime, loopCount: Int, keys: KeyIndexCenter?, keyWaitMilliseconds: Int64 = 8_000) throws(SystemError) {
+    init(
+        runtime: Runtime, limiters: AccessLimiters, loopCount: Int, keys: KeyIndexCenter?, keyWaitMilliseconds: Int64 = 8_000
+    ) throws(SystemError) {
         self.keys = keys
+        self.limiters = limiters
         self.keyWaitMilliseconds = keyWaitMilliseconds
         var wakeups: [WakeupFD] = []
         for _ in 0..<loopCount { wakeups.append(try WakeupFD()) }

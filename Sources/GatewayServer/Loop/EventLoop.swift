@@ -28,20 +28,15 @@ final class EventLoop {
     var clientCount = 0
 
     // Scratch space reused by every request on this loop (loop-confined, so never shared).
-    var pathScratch: [UInt8] = []
+    /// The access pipeline's per-loop space: the normalized path, route parameters, the key
+    /// index and the rendered-identity cache.
+    let access = AccessScratch()
     var forwardPath: [UInt8] = []
-    var routeParameters: [RouteParameter] = []
     var requestHeadBuilder = RequestHeadBuilder()
     var responseHeadBuilder = ResponseHeadBuilder()
     let logger: Logger
     let accessLog: AccessLogWriter
-    private var keyIndex: APIKeyIndex? = nil
-    private var keyIndexGeneration = -1
     private var usedKeys: [String: Int] = [:]
-    /// Rendered identity headers per API key id (valid for one index generation: a key's
-    /// identity changes only through the store, which bumps the generation) or per token.
-    private var identityCache: [IdentityRenderKey: RenderedIdentity] = [:]
-    private var identityCacheGeneration = -1
     private var identityTokenCache: [IdentityTokenKey: (line: [UInt8], reuseUntil: Int)] = [:]
     /// Client connections whose request waits for a JWKS fetch (`ClientConnection.waitForKeys`),
     /// retried when `ServerShared.keysGeneration` changes (or at their deadline).
@@ -50,48 +45,12 @@ final class EventLoop {
     private var dateSecond = 0
     private var dateLine: [UInt8] = []
 
-    /// The API-key index, refreshed when the store watcher published a new one.
-    func currentKeyIndex() -> APIKeyIndex? {
-        guard let keys = shared.keys else { return nil }
+    /// Hands the access scratch the API-key index the store watcher published last (a new
+    /// generation may revoke what an older one accepted; -1 without a store).
+    func refreshKeyIndex() {
+        guard let keys = shared.keys else { return }
         let generation = keys.generation
-        if generation != keyIndexGeneration {
-            keyIndex = keys.index()
-            keyIndexGeneration = generation
-            identityCache.removeAll()
-        }
-        return keyIndex
-    }
-
-    /// The generation of the key index `currentKeyIndex()` returns (-1 without a store): a
-    /// new generation may revoke what an older one accepted.
-    func currentKeyGeneration() -> Int {
-        _ = currentKeyIndex()
-        return keyIndexGeneration
-    }
-
-    /// The identity's header block and effective permissions, computed once per key (and index
-    /// generation) or token, and per configuration (roles may change on reload).
-    func renderedIdentity(_ key: IdentityRenderKey, _ identity: Identity, runtime: Runtime) -> RenderedIdentity {
-        if identityCacheGeneration != runtime.generation {
-            identityCache.removeAll()
-            identityCacheGeneration = runtime.generation
-        }
-        if key != .none, let cached = identityCache[key] { return cached }
-        let resolved = runtime.roles.resolve(identity)
-        var block: [UInt8] = []
-        IdentityHeaders.append(identity, permissions: resolved.permissions.names, to: &block)
-        let rendered = RenderedIdentity(
-            headers: block, resolved: resolved, keyRateLimit: identity.rateLimit.flatMap { try? RateLimitPolicy(storedRate: $0, name: "key") })
-        guard key != .none else { return rendered }
-        if identityCache.count >= 10_000 { identityCache.removeAll(keepingCapacity: true) }
-        identityCache[key] = rendered
-        return rendered
-    }
-
-    /// The bytes of a path parameter the last route lookup captured (in `pathScratch`).
-    func routeParameter(_ name: String) -> [UInt8]? {
-        guard let parameter = routeParameters.first(where: { $0.name == name }) else { return nil }
-        return Array(pathScratch[parameter.start..<parameter.start + parameter.count])
+        if generation != access.keyGeneration { access.useKeyIndex(keys.index(), generation: generation) }
     }
 
     /// The `X-Auth-Identity` header line for an identity and audience, minted at most once per
@@ -147,9 +106,7 @@ final class EventLoop {
         wakeChannelFD = shared.wakeups[id]
         runtime = shared.currentRuntime()
         accessLog = AccessLogWriter()
-        pathScratch.reserveCapacity(1024)
         forwardPath.reserveCapacity(1024)
-        routeParameters.reserveCapacity(8)
         try epoll.add(wakeChannelFD.fd, [.readable], token: 0)
     }
 

@@ -1,3 +1,4 @@
+package import GatewayCore
 import GatewayHTTP
 package import GatewaySupport
 

@@ -1,11 +1,10 @@
-import GatewayCore
 import GatewayCrypto
 
 /// How a credential was presented and which authenticator checks it: part of the memo's key,
 /// because the same bytes as an API key and as a JWT (or in another header) are different
 /// questions with different answers.
-struct Credential: Equatable {
-    enum Source: Equatable {
+package struct Credential: Equatable, Sendable {
+    package enum Source: Equatable, Sendable {
         /// `Authorization: Bearer`.
         case bearer
         /// The configured API-key header.
@@ -15,8 +14,13 @@ struct Credential: Equatable {
     }
 
     /// Checked by the API-key index (else by the JWT verifier).
-    var isAPIKey: Bool
-    var source: Source
+    package var isAPIKey: Bool
+    package var source: Source
+
+    package init(isAPIKey: Bool, source: Source) {
+        self.isAPIKey = isAPIKey
+        self.source = source
+    }
 }
 
 /// The credential a connection presented last and the identity it proved. Keep-alive clients
@@ -26,21 +30,21 @@ struct Credential: Equatable {
 /// same answer (expiry, grace periods and the verified-token cache all work in whole seconds;
 /// revocations arrive as a new index), so the hash and the shared cache are skipped.
 /// Connection-confined.
-struct CredentialMemo {
+package struct CredentialMemo {
     /// Credentials longer than this are not memoized (bounds the memory per connection).
-    static let maxBytes = 2048
+    package static let maxBytes = 2048
 
     private var bytes: [UInt8] = []
     private var credential = Credential(isAPIKey: false, source: .bearer)
     private var second = -1
     private var runtimeGeneration = -1
     private var keyGeneration = -1
-    private(set) var identity: Identity? = nil
-    private(set) var renderKey = IdentityRenderKey.none
+    package private(set) var identity: Identity? = nil
+    package private(set) var renderKey = IdentityRenderKey.none
 
     /// The remembered identity when `presented` is the same credential, presented the same way,
     /// checked under the same second, configuration and key index; nil otherwise.
-    func recall(
+    package func recall(
         _ presented: UnsafeRawBufferPointer, as credential: Credential, second: Int, runtimeGeneration: Int, keyGeneration: Int
     ) -> Identity? {
         guard let identity, credential == self.credential, second == self.second,
@@ -49,7 +53,7 @@ struct CredentialMemo {
     }
 
     /// Remembers a successful check (credentials over `maxBytes` are forgotten instead).
-    mutating func remember(
+    package mutating func remember(
         _ presented: UnsafeRawBufferPointer, as credential: Credential, identity: Identity, renderKey: IdentityRenderKey,
         second: Int, runtimeGeneration: Int, keyGeneration: Int
     ) {
@@ -64,7 +68,7 @@ struct CredentialMemo {
         self.keyGeneration = keyGeneration
     }
 
-    mutating func forget() {
+    package mutating func forget() {
         bytes.removeAll()
         identity = nil
         renderKey = .none

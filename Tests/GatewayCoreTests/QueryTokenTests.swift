@@ -1,5 +1,5 @@
 import GatewayHTTP
-import GatewayServer
+@testable import GatewayCore
 import Testing
 
 /// `?access_token=` parsing and removal (SPEC §4 `allow_query_token`).

@@ -1,7 +1,6 @@
-import GatewayCore
 import Testing
 
-@testable import GatewayServer
+@testable import GatewayCore
 
 /// The per-connection credential memo (SPEC §5): it may only answer what the full check would.
 @Suite("Credential memo")

@@ -1,4 +1,4 @@
-import GatewayStore
+import GatewayCore
 import Testing
 
 @Suite("API key format")

@@ -1,8 +1,8 @@
 import GatewayCrypto
 
 /// An immutable in-memory index of API keys for the request path (no SQLite access).
-/// Built from a `KeySnapshot`; the server swaps in a new index when the store's change counter
-/// moves. Any thread.
+/// Built from the store's snapshot (`GatewayStore`); the server swaps in a new index when the
+/// store's change counter moves. Any thread.
 package final class APIKeyIndex: Sendable {
     private let byID: [String: KeyRecord]
     private let byLegacyHash: [[UInt8]: KeyRecord]
@@ -25,11 +25,6 @@ package final class APIKeyIndex: Sendable {
         self.byLegacyHash = byLegacyHash
         self.changeCounter = changeCounter
         self.revokedTokenIDs = Set(revokedTokenIDs)
-    }
-
-    /// An index over a store snapshot.
-    package convenience init(snapshot: KeySnapshot) {
-        self.init(records: snapshot.records, changeCounter: snapshot.changeCounter, revokedTokenIDs: snapshot.revokedTokenIDs)
     }
 
     /// Whether a token id (`jti`) is revoked (SPEC §5). The token's own `exp` bounds the entry.

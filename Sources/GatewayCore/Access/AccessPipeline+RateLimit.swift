@@ -1,0 +1,67 @@
+extension AccessPipeline {
+    /// SPEC §7: counts the request against its principal's bucket — the route's own limit,
+    /// else the API key's stored limit, else the configured default — and renders the
+    /// `RateLimit-Policy`/`RateLimit` lines for the response into `state.rateLimitHeaders`.
+    /// - Returns: `.allow`, or the refusal when the bucket is empty.
+    func rateLimit(
+        _ route: CompiledRoute, _ result: AccessResult, _ request: AccessRequest, _ state: inout AccessState,
+        _ clock: AccessClock, _ trace: AccessTrace?
+    ) -> AccessVerdict {
+        let policy: RateLimitPolicy
+        let scope: Int
+        switch route.rateLimit {
+        case .off:
+            return .allow
+        case .route(let routePolicy, let routeScope):
+            (policy, scope) = (routePolicy, routeScope)
+        case .inherit:
+            guard let inherited = result.rendered?.keyRateLimit ?? defaultRateLimit else { return .allow }
+            (policy, scope) = (inherited, CompiledRateLimit.defaultScope)
+        }
+        let limiter = limiters.requests
+        // Principals: the key id for API keys, issuer + subject for JWTs, the client address for
+        // anonymous callers; the kind is folded into the scope so the namespaces never meet.
+        let key: RateLimitKey
+        if let identity = result.identity {
+            if identity.method == .apiKey, let keyID = identity.keyID {
+                key = limiter.key(scope: scope &* 4 &+ 1, principal: keyID)
+            } else {
+                key = limiter.key(scope: scope &* 4 &+ 2, issuer: identity.issuer ?? "", subject: identity.subject ?? identity.userID)
+            }
+        } else {
+            key = clientAddressKey(limiter, scope: scope &* 4, request, &state)
+        }
+        let decision = limiter.check(key, policy: policy, now: clock.now)
+        trace?.record(.rateLimit(policy, decision))
+        state.rateLimitHeaders.append(contentsOf: "RateLimit-Policy: ".utf8)
+        state.rateLimitHeaders.append(contentsOf: policy.policyHeaderValue)
+        state.rateLimitHeaders.append(contentsOf: "\r\nRateLimit: ".utf8)
+        RateLimitHeaders.appendValue(decision, policy: policy, to: &state.rateLimitHeaders)
+        state.rateLimitHeaders.append(contentsOf: "\r\n".utf8)
+        return decision.allowed ? .allow : .refuse(.rateLimited(retryAfter: decision.retryAfterSeconds))
+    }
+
+    /// `auth_failure_limit`: whether the client address used up its failed authentications.
+    /// - Returns: the seconds until it may try again, or nil.
+    func lockedOut(_ request: AccessRequest, _ state: inout AccessState, _ clock: AccessClock) -> Int? {
+        guard let policy = authFailureLimit else { return nil }
+        let limiter = limiters.authFailures
+        let decision = limiter.peek(clientAddressKey(limiter, scope: 0, request, &state), policy: policy, now: clock.now)
+        return decision.allowed ? nil : decision.retryAfterSeconds
+    }
+
+    /// Counts one failed authentication against the client address.
+    func countAuthFailure(_ request: AccessRequest, _ state: inout AccessState, _ clock: AccessClock) {
+        guard let policy = authFailureLimit else { return }
+        let limiter = limiters.authFailures
+        _ = limiter.check(clientAddressKey(limiter, scope: 0, request, &state), policy: policy, now: clock.now)
+    }
+
+    /// The bucket of the client's address in `scope` (the address worked out once per decision).
+    private func clientAddressKey(
+        _ limiter: RateLimiter, scope: Int, _ request: AccessRequest, _ state: inout AccessState
+    ) -> RateLimitKey {
+        if state.clientAddress == nil { state.clientAddress = ClientAddress.forLimits(request, trustProxies: trustProxies) }
+        return state.clientAddress!.withUnsafeBytes { limiter.key(scope: scope, principal: $0) }
+    }
+}

@@ -1,0 +1,76 @@
+package import GatewayHTTP
+
+/// Per-loop space the pipeline reuses for every request (loop-confined, never shared):
+/// the normalized path, the captured path parameters, the current API-key index and the
+/// rendered-identity cache.
+package final class AccessScratch {
+    /// The normalized path of the last decided request (the upstream receives exactly this).
+    package var path: [UInt8] = []
+    /// The path parameters the last route lookup captured (ranges into `path`).
+    package var routeParameters: [RouteParameter] = []
+    /// The API-key index requests authenticate against (also the revoked `jti`s); nil without
+    /// a store. Its generation tells the memo and the cache when a key may have changed.
+    package private(set) var keyIndex: APIKeyIndex? = nil
+    package private(set) var keyGeneration = -1
+    /// Rendered identities per API key id or token hash, for one configuration and one key
+    /// index (a key's identity changes only through the store, which makes a new index).
+    private var renderCache: [IdentityRenderKey: RenderedIdentity] = [:]
+    private var renderGeneration = -1
+    private static let renderCacheLimit = 10_000
+
+    package init() {
+        path.reserveCapacity(1024)
+        routeParameters.reserveCapacity(8)
+    }
+
+    /// Normalizes a request path (empty means `/`) into `path` (SPEC §4), the first step of
+    /// every access decision.
+    /// - Returns: why the path is refused (400), or nil.
+    package func normalize(_ range: ByteRange, _ bytes: UnsafeRawBufferPointer) -> PathError? {
+        guard range.count > 0 else {
+            path.removeAll(keepingCapacity: true)
+            path.append(UInt8(ascii: "/"))
+            return nil
+        }
+        do throws(PathError) {
+            try PathNormalizer.normalize(UnsafeRawBufferPointer(rebasing: bytes[range.start..<range.start + range.count]), into: &path)
+            return nil
+        } catch {
+            path.removeAll(keepingCapacity: true)   // never a half-normalized path
+            return error
+        }
+    }
+
+    /// Installs the key index of `generation` (the loop calls this when the store watcher
+    /// published a new one).
+    package func useKeyIndex(_ index: APIKeyIndex?, generation: Int) {
+        guard generation != keyGeneration else { return }
+        keyIndex = index
+        keyGeneration = generation
+        renderCache.removeAll()
+    }
+
+    /// The bytes of a path parameter the last lookup captured.
+    package func routeParameter(_ name: String) -> [UInt8]? {
+        guard let parameter = routeParameters.first(where: { $0.name == name }) else { return nil }
+        return Array(path[parameter.start..<parameter.start + parameter.count])
+    }
+
+    /// The identity's header block and effective permissions, computed once per key (and index
+    /// generation) or token, and per configuration (roles may change on reload).
+    func rendered(_ key: IdentityRenderKey, _ identity: Identity, roles: RoleTable, generation: Int) -> RenderedIdentity {
+        if renderGeneration != generation {
+            renderCache.removeAll()
+            renderGeneration = generation
+        }
+        if key != .none, let cached = renderCache[key] { return cached }
+        let rendered = RenderedIdentity(identity, roles: roles)
+        guard key != .none else { return rendered }
+        if renderCache.count >= Self.renderCacheLimit { renderCache.removeAll(keepingCapacity: true) }
+        renderCache[key] = rendered
+        return rendered
+    }
+}
+
+@available(*, unavailable)
+extension AccessScratch: Sendable {}

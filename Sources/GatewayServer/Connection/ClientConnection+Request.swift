@@ -1,0 +1,138 @@
+import GatewayCore
+import GatewayHTTP
+import GatewaySupport
+import GatewaySystem
+
+extension ClientConnection {
+    /// A complete head is in `input`: decide it, then answer or start forwarding.
+    func startRequest() {
+        // A request resumed after waiting for keys keeps its snapshot, start time and id.
+        let resumed = keyWaitDeadline != 0
+        if !resumed {
+            runtime = loop.runtime
+            requestStart = loop.now
+            sendTimeoutMilliseconds = runtime.config.limits.sendTimeout.milliseconds
+        }
+        method = head.method
+        logMethod = head.method
+        clientMinorVersion = head.minorVersion
+        keepAlive = head.wantsKeepAlive && !loop.isDraining && !clientEnded
+        bytesToClient = 0
+        access = AccessResult(verdict: .allow)
+        accessState.rateLimitHeaders.removeAll(keepingCapacity: true)
+        logReason = ""
+        loggedPath.removeAll(keepingCapacity: true)
+        deadline = 0
+        let bytes = input.readableBytes
+        if !resumed { assignRequestID(bytes) }
+
+        if let authority = head.absoluteAuthority {
+            // Absolute-form is accepted only for the gateway's own listen authority, and only
+            // when it agrees with Host (SPEC §14): the gateway is not a forward proxy.
+            guard let host = head.host, ByteCompare.equalCaseInsensitive(bytes, authority, bytes, host),
+                  runtime.isOwnAuthority(UnsafeRawBufferPointer(rebasing: bytes[authority.start..<authority.start + authority.count]))
+            else {
+                return reject(.invalidRequest, reason: "absolute_form_host")
+            }
+        }
+        guard normalizePath(head.path, bytes) else { return }
+        if isAdmin { return answerAdmin() }
+        if let decisionPath = runtime.decisionPath, loop.access.path == decisionPath { return answerDecision(bytes) }
+
+        switch decideAccess(AccessRequest(
+            method: method, query: head.query, headers: head.headers, bytes: bytes, peerAddress: peer.address,
+            peerTrusted: runtime.trusts(peer)))
+        {
+        case .allow: break
+        case .waitForKeys: return waitForKeys()
+        case .refuse(let reason): return refuse(reason)
+        }
+        // An allowed request always has its route; a `deny;` route is refused by the pipeline.
+        guard let route = access.route else { return refuse(.routeNotFound) }
+        switch route.action {
+        case .deny:
+            refuse(.routeDenied)
+        case .respond(let status, let body):
+            answerLocally(status: status, contentType: "text/plain; charset=utf-8", body: body)
+        case .upstream(let index):
+            if let length = head.contentLength, length > runtime.config.limits.maxBodyBytes {
+                return reject(.payloadTooLarge, reason: "body_too_large")
+            }
+            startForwarding(to: runtime.upstreams[index])
+        }
+    }
+
+    /// Normalizes the path into the loop's access scratch (SPEC §4) and keeps it for the
+    /// access log. - Returns: false when the request was refused with 400.
+    func normalizePath(_ path: ByteRange, _ bytes: UnsafeRawBufferPointer, refusal: (DenyReason) -> Void) -> Bool {
+        if let problem = loop.access.normalize(path, bytes) {
+            refusal(.badPath(problem))
+            return false
+        }
+        if loop.accessLog.sink != nil {
+            loggedPath.removeAll(keepingCapacity: true)
+            loggedPath.append(contentsOf: loop.access.path)
+        }
+        return true
+    }
+
+    private func normalizePath(_ path: ByteRange, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        normalizePath(path, bytes) { refuse($0) }
+    }
+
+    /// Runs the access pipeline for `request` (the path is in `loop.access.path`) and keeps its
+    /// result for the answer, the forwarded head and the access log.
+    func decideAccess(_ request: AccessRequest) -> AccessVerdict {
+        loop.refreshKeyIndex()
+        accessState.keyWaitOver = keyWaitDeadline != 0 && loop.now >= keyWaitDeadline
+        access = runtime.access.decide(
+            request, state: &accessState, scratch: loop.access, clock: AccessClock(now: loop.now, wallSecond: WallClock.now()))
+        if access.verdict != .waitForKeys { keyWaitDeadline = 0 }
+        if let used = accessState.usedKeyID { loop.noteKeyUsed(used) }
+        return access.verdict
+    }
+
+    /// Parks the request until the JWKS fetch its unknown `kid` asked for is done, without
+    /// blocking the loop: the loop calls `resumeAfterKeys` after the fetch, or the deadline
+    /// sweep does when the wait (bounded by the fetch timeouts) runs out.
+    func waitForKeys() {
+        if keyWaitDeadline == 0 { keyWaitDeadline = loop.now + loop.shared.keyWaitMilliseconds }
+        phase = .awaitingKeys
+        deadline = keyWaitDeadline
+        loop.waitForKeys(self)
+    }
+
+    /// Runs the parked request again from its head (still in `input`, parser complete).
+    func resumeAfterKeys() {
+        guard phase == .awaitingKeys, !isClosed else { return }
+        phase = .waitingHead
+        deadline = 0
+        processInput()
+    }
+
+    /// Uses a trusted proxy's `X-Request-Id` when it is sane, else a fresh id.
+    private func assignRequestID(_ bytes: UnsafeRawBufferPointer) {
+        requestID.removeAll(keepingCapacity: true)
+        if let field = head.headers.first(where: { $0.name == .xRequestId }), field.valueCount > 0, field.valueCount <= 128,
+           runtime.trusts(peer) {
+            let value = bytes[field.valueStart..<field.valueStart + field.valueCount]
+            if value.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
+                requestID.append(contentsOf: value)
+                return
+            }
+        }
+        loop.shared.requestIDs.appendNext(to: &requestID)
+    }
+
+    /// The admin listener: `/healthz` only (the admin API arrives with its own issue).
+    private func answerAdmin() {
+        if loop.access.path.elementsEqual("/healthz".utf8) {
+            guard method == .get || method == .head else {
+                return reject(.methodNotAllowed(allow: [MethodSet(.get), MethodSet(.head)]), reason: "method_not_allowed")
+            }
+            answerLocally(status: 200, contentType: "text/plain; charset=utf-8", body: Array("ok\n".utf8))
+        } else {
+            reject(.routeNotFound, reason: "route_not_found")
+        }
+    }
+}

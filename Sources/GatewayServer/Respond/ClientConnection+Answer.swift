@@ -1,0 +1,105 @@
+import GatewayCore
+import GatewayHTTP
+import GatewaySupport
+
+extension ClientConnection {
+    /// Answers the request with the error of an access refusal.
+    func refuse(_ reason: DenyReason) {
+        reject(reason.error, reason: reason.reason)
+    }
+
+    /// Answers the request with a gateway error (SPEC §12), followed by the rate-limit lines.
+    /// The head stays consumed; a body the client may still send makes the connection close
+    /// after the answer.
+    /// - Parameters:
+    ///   - status: answered instead of the error's own (the decision endpoint's nginx-mode 403).
+    ///   - extraHeaders: lines added before the rate-limit lines.
+    ///   - aboutThisRequest: false when a 400 concerns a request the head only describes (the
+    ///     decision endpoint), so this connection's framing is not in doubt.
+    func reject(
+        _ error: GatewayError, reason: String, status: Int? = nil, extraHeaders: [UInt8] = [], aboutThisRequest: Bool = true
+    ) {
+        logReason = reason
+        keyWaitDeadline = 0
+        // A malformed request closes the connection: nothing after it can be trusted to be framed
+        // as the client meant (SPEC §14).
+        let close = !consumeRequestForLocalAnswer() || (aboutThisRequest && error == .invalidRequest)
+        ResponseWriter.appendError(
+            error, requestID: requestID, close: close, date: loop.dateHeader(), status: status,
+            extraHeaders: extraHeaders + accessState.rateLimitHeaders, headOnly: head.method == .head, to: output)
+        finishLocalAnswer(status: status ?? error.status, close: close)
+    }
+
+    func answerLocally(status: Int, contentType: StaticString, body: [UInt8]) {
+        let close = !consumeRequestForLocalAnswer()
+        ResponseWriter.appendResponse(
+            status: status, contentType: contentType, body: body, requestID: requestID, close: close,
+            date: loop.dateHeader(), extraHeaders: accessState.rateLimitHeaders, headOnly: method == .head, to: output)
+        finishLocalAnswer(status: status, close: close)
+    }
+
+    /// Drops the head, and the body when it is already here in full.
+    /// - Returns: whether the connection can carry another request.
+    func consumeRequestForLocalAnswer() -> Bool {
+        input.consume(head.headLength)
+        parser.reset()
+        awaitingFirstHeadByte = true
+        if head.isChunked { return false }
+        if let length = head.contentLength, length > 0 {
+            guard Int64(input.readableCount) >= length else { return false }
+            input.consume(Int(length))
+        }
+        return keepAlive
+    }
+
+    func finishLocalAnswer(status: Int, close: Bool) {
+        bytesToClient = output.readableCount
+        writeAccessLog(status: status, decision: status < 400 ? "allow" : "deny", upstream: "")
+        head.reset()
+        if close { closeWhenFlushed() }
+    }
+
+    /// Answers a parse error or timeout that has no request context, then closes.
+    func respondError(_ error: GatewayError, close: Bool) {
+        if phase == .waitingHead { loggedPath.removeAll(keepingCapacity: true) }
+        if requestID.isEmpty || phase == .waitingHead {
+            requestID.removeAll(keepingCapacity: true)
+            loop.shared.requestIDs.appendNext(to: &requestID)
+        }
+        ResponseWriter.appendError(
+            error, requestID: requestID, close: close, date: loop.dateHeader(), extraHeaders: accessState.rateLimitHeaders, to: output)
+        writeAccessLog(status: error.status, decision: "deny", upstream: "")
+        closeWhenFlushed()
+    }
+
+    /// The response to the current request is complete: log it and move on to the next one.
+    func finishRequest(status: Int, decision: StaticString, upstreamText: String, close: Bool) {
+        writeAccessLog(status: status, decision: decision, upstream: upstreamText)
+        head.reset()
+        parser.reset()
+        awaitingFirstHeadByte = true
+        requestBody = .none
+        needsMoreChunkInput = false
+        access = AccessResult(verdict: .allow)
+        group = nil
+        if close || !keepAlive {
+            closeWhenFlushed()
+            return
+        }
+        phase = .waitingHead
+        processInput()
+    }
+
+    func writeAccessLog(status: Int, decision: StaticString, upstream: String) {
+        guard loop.accessLog.sink != nil else { return }
+        loop.accessLog.record(AccessLogEntry(
+            requestID: String(decoding: requestID, as: UTF8.self),
+            client: String(decoding: peerText, as: UTF8.self),
+            method: logMethod.name,
+            path: String(decoding: loggedPath, as: UTF8.self),
+            route: access.route?.pattern ?? "",
+            status: status, decision: "\(decision)", reason: logReason,
+            principal: access.identity?.userID ?? "", keyID: access.identity?.keyID ?? "", upstream: upstream,
+            bytes: bytesToClient, durationMilliseconds: loop.now - requestStart))
+    }
+}
