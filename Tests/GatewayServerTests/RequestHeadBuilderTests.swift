@@ -164,6 +164,12 @@ struct TrailerAndErrorTests {
         #expect(TrailerPolicy.mayForward(Array("X-Checksum".utf8)))
     }
 
+    @Test("the API-key header is a credential in a trailer too")
+    func keyHeaderTrailer() {
+        #expect(!TrailerPolicy.mayForward(Array("X-API-Key".utf8), credentialHeader: Array("x-api-key".utf8)))
+        #expect(TrailerPolicy.mayForward(Array("X-API-Keys".utf8), credentialHeader: Array("x-api-key".utf8)))
+    }
+
     @Test("each gateway error has its SPEC §12 status and code", arguments: [
         (GatewayError.invalidRequest, 400, "invalid_request"), (.accessDenied, 403, "access_denied"),
         (.routeNotFound, 404, "route_not_found"), (.requestTimeout, 408, "request_timeout"),

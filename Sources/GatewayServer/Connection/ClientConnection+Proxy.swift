@@ -276,7 +276,9 @@ extension ClientConnection {
     /// or framing fields, SPEC §8).
     private func appendForwardableTrailers(to out: ByteBuffer) {
         out.append("0\r\n")
-        for (name, value) in requestChunks.trailers where TrailerPolicy.mayForward(name) {
+        // The API-key header is a credential in a trailer too: removed unless the route forwards credentials.
+        let keyHeader = access.route?.forwardCredentials == true ? [] : runtime.apiKeyHeaderName
+        for (name, value) in requestChunks.trailers where TrailerPolicy.mayForward(name, credentialHeader: keyHeader) {
             out.append(name)
             out.append(": ")
             out.append(value)
@@ -537,7 +539,10 @@ package enum TrailerPolicy {
         "x-real-ip", "x-client-ip", "x-forwarded-port", "x-forwarded-prefix", "x-original-url", "x-rewrite-url",
     ]
 
-    package static func mayForward(_ name: [UInt8]) -> Bool {
+    /// - Parameter credentialHeader: the API-key header's name, lower-case (empty: none).
+    package static func mayForward(_ name: [UInt8], credentialHeader: [UInt8] = []) -> Bool {
+        if !credentialHeader.isEmpty && name.count == credentialHeader.count
+            && zip(name, credentialHeader).allSatisfy({ HTTPBytes.lowercased($0) == $1 }) { return false }
         let lower = name.map { HTTPBytes.lowercased($0) == UInt8(ascii: "_") ? UInt8(ascii: "-") : HTTPBytes.lowercased($0) }
         if lower.starts(with: Array("x-auth-".utf8)) { return false }
         let text = String(decoding: lower, as: UTF8.self)
