@@ -6,11 +6,11 @@ import GatewaySystem
 extension ClientConnection {
     /// A complete head is in `input`: decide it, then answer or start forwarding.
     func startRequest() {
-        // A request resumed after waiting for keys keeps its snapshot, start time and id.
+        // A request resumed after waiting for keys keeps its snapshot and id. (Its start time
+        // is when its head's first byte arrived.)
         let resumed = keyWaitDeadline != 0
         if !resumed {
             runtime = loop.runtime
-            requestStart = loop.now
             sendTimeoutMilliseconds = runtime.config.limits.sendTimeout.milliseconds
         }
         method = head.method

@@ -96,6 +96,7 @@ final class ClientConnection: Channel {
         parser = RequestHeadParser(maxHeadBytes: limits.maxHeadBytes, maxHeaderCount: limits.maxHeaders)
         super.init(loop: loop, fd: fd)
         deadline = loop.now + limits.headTimeout.milliseconds
+        requestStart = loop.now
         sendTimeoutMilliseconds = limits.sendTimeout.milliseconds
     }
 
@@ -218,6 +219,7 @@ final class ClientConnection: Channel {
             if output.readableCount > Self.highWater { return true }   // resume when the client reads
             if awaitingFirstHeadByte {
                 awaitingFirstHeadByte = false
+                requestStart = loop.now
                 deadline = loop.now + loop.runtime.config.limits.headTimeout.milliseconds
             }
             let complete: Bool

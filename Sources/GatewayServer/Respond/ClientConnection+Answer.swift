@@ -61,7 +61,13 @@ extension ClientConnection {
 
     /// Answers a parse error or timeout that has no request context, then closes.
     func respondError(_ error: GatewayError, close: Bool) {
-        if phase == .waitingHead { loggedPath.removeAll(keepingCapacity: true) }
+        if phase == .waitingHead {
+            // No request was read: log no path, no earlier request's method or rate limit.
+            loggedPath.removeAll(keepingCapacity: true)
+            logMethod = head.method
+            access = AccessResult(verdict: .allow)
+            accessState.rateLimitHeaders.removeAll(keepingCapacity: true)
+        }
         if requestID.isEmpty || phase == .waitingHead {
             requestID.removeAll(keepingCapacity: true)
             loop.shared.requestIDs.appendNext(to: &requestID)
