@@ -24,6 +24,7 @@ enum CommandLineInterface {
           serve          run the gateway (--config PATH)
           demo           start a demo upstream and gateway on loopback
           check-config   validate a configuration file (--config PATH)
+          explain        what the gateway would do with a request (route, credential, rules, limit)
           keys           create, list, show, revoke, rotate and import API keys
           token issue    mint a JWT with the configured signing key (tokens block)
           jwks           print the public JWKS of the configured signing keys
@@ -47,6 +48,7 @@ enum CommandLineInterface {
         case "help", "--help", "-h":
             print(usage)
             return ExitCode.success
+        case "explain": return ExplainCommand.run(rest)
         case "keys": return KeysCommand.run(rest)
         case "token": return TokenCommand.issue(rest)
         case "jwks": return TokenCommand.jwks(rest)
@@ -59,15 +61,33 @@ enum CommandLineInterface {
     // MARK: Commands
 
     static func serve(_ arguments: [String]) -> Int32 {
-        let help = "usage: gateway serve [--config PATH]\n\nRuns the gateway until SIGTERM/SIGINT (graceful drain). SIGHUP reloads the configuration."
-        guard let options = Options(arguments, valueFlags: ["--config"], help: help) else { return ExitCode.usage }
+        let help = """
+            usage: gateway serve [--config PATH] [--ready-file PATH]
+
+            Runs the gateway until SIGTERM/SIGINT (graceful drain). SIGHUP reloads the configuration.
+
+              --ready-file PATH   once every listener is bound, write the addresses actually bound
+                                  (port 0 resolved) to PATH, one `listen ADDR` or `admin_listen ADDR`
+                                  line each; the file appears whole (written, then renamed)
+            """
+        guard let options = Options(arguments, valueFlags: ["--config", "--ready-file"], help: help) else { return ExitCode.usage }
         if options.helpRequested { print(help); return ExitCode.success }
         guard let (path, environment, loaded) = loadCompiled(options) else { return ExitCode.usage }
         let logger = Logger(level: .info)
         for warning in loaded.warnings { logger.warning("configuration warning", [("warning", warning.description)]) }
         do {
             let server = GatewayServer(loaded: loaded, configPath: path, environment: environment, logger: logger)
-            return try server.run()
+            let readyFile = options.values["--ready-file"]
+            let hasAdmin = loaded.config.adminListen != nil
+            return try server.run { addresses in
+                guard let readyFile else { return }
+                let lines = addresses.enumerated().map { index, address in
+                    (hasAdmin && index == addresses.count - 1 ? "admin_listen " : "listen ") + address + "\n"
+                }
+                if !writeFileAtomically(readyFile, lines.joined()) {
+                    logger.warning("ready file not written", [("path", readyFile), ("errno", "\(errno)")])
+                }
+            }
         } catch {
             printError("gateway: \(error)")
             return ExitCode.failure
@@ -130,6 +150,18 @@ enum CommandLineInterface {
             for diagnostic in error.diagnostics { printError(diagnostic.description) }
             return nil
         }
+    }
+
+    /// Writes `text` to `path` through a temporary file and a rename, so a reader never sees
+    /// it half written. - Returns: false when a step failed.
+    static func writeFileAtomically(_ path: String, _ text: String) -> Bool {
+        let temporary = path + ".tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return false }
+        let bytes = Array(text.utf8)
+        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        return written == bytes.count && rename(temporary, path) == 0
     }
 
     static func printError(_ text: String) {

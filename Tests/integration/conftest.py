@@ -125,8 +125,14 @@ class Gateway:
         self.config_path = self.dir / f"{name}.conf"
         self.stdout_path = self.dir / f"{name}.stdout"
         self.stderr_path = self.dir / f"{name}.stderr"
-        self.port = free_port()
+        # The gateway binds port 0 and reports what it bound in its ready file (no port race);
+        # `port`/`admin_port` hold the bound ports once started. Set `listen_port` to ask for a
+        # particular port.
+        self.listen_port = 0
+        self.port = 0
         self.admin_port: int | None = None
+        self.wants_admin = False
+        self.ready_path = self.dir / f"{name}.ready"
         self.proc: subprocess.Popen | None = None
         self.returncode: int | None = None
 
@@ -140,11 +146,10 @@ class Gateway:
         if auth_failure_limit is not None and "auth_failure_limit" not in body:
             head.append(f"auth_failure_limit {auth_failure_limit};")
         if listen:
-            head.append(f"listen {HOST}:{self.port};")
+            head.append(f"listen {HOST}:{self.listen_port};")
         if admin:
-            if self.admin_port is None:
-                self.admin_port = free_port()
-            head.append(f"admin_listen {HOST}:{self.admin_port};")
+            self.wants_admin = True
+            head.append(f"admin_listen {HOST}:0;")
         if workers is not None:
             head.append(f"workers {workers};")
         if access_log is not None:
@@ -169,16 +174,37 @@ class Gateway:
         full_env.pop("GATEWAY_CONFIG", None)
         if env:
             full_env.update(env)
-        cmd = [str(self.bin), "serve"] + (args if args is not None else ["--config", str(self.config_path)])
+        if self.ready_path.exists():
+            self.ready_path.unlink()
+        if args is None:
+            args = ["--config", str(self.config_path)]
+        if "--ready-file" not in args:
+            args = args + ["--ready-file", str(self.ready_path)]
+        cmd = [str(self.bin), "serve"] + args
         self._out = open(self.stdout_path, "wb")
         self._err = open(self.stderr_path, "wb")
         self.proc = subprocess.Popen(cmd, cwd=self.dir, env=full_env, stdin=subprocess.DEVNULL,
                                      stdout=self._out, stderr=self._err)
         if wait:
-            wait_listening(self.port, 10, self.proc, self.describe)
-            if self.admin_port is not None:
-                wait_listening(self.admin_port, 10, self.proc, self.describe)
+            self._read_ready_file(10)
         return self
+
+    def _read_ready_file(self, timeout: float) -> None:
+        """Waits for the ready file and takes the bound ports from it (the last of each kind)."""
+        deadline = time.monotonic() + timeout
+        while not self.ready_path.exists():
+            if self.proc.poll() is not None:
+                raise AssertionError(f"gateway exited with {self.proc.returncode} before listening\n{self.describe()}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"gateway not ready after {timeout}s\n{self.describe()}")
+            time.sleep(0.02)
+        for line in self.ready_path.read_text().splitlines():
+            kind, _, address = line.partition(" ")
+            port = int(address.rsplit(":", 1)[1])
+            if kind == "listen":
+                self.port = port
+            elif kind == "admin_listen":
+                self.admin_port = port
 
     @property
     def pid(self) -> int:

@@ -281,7 +281,7 @@ def test_listen_port_in_use_is_an_error(gateways):
     blocker.listen(1)
     try:
         gw = gateways.new()
-        gw.port = blocker.getsockname()[1]
+        gw.listen_port = blocker.getsockname()[1]
         gw.write_config(gw.config('route /a { public; respond 200 "one"; }\n'))
         gw.start(wait=False)
         rc = gw.wait_exit(10)

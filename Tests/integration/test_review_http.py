@@ -609,7 +609,7 @@ def test_second_gateway_on_the_same_port_exits_1(gateways):
     """Defect: a second gateway could bind the port of a running one (SO_REUSEPORT) and share its traffic."""
     first = gateways.start('route /who { public; respond 200 "first"; }\n')
     second = gateways.new("second")
-    second.port = first.port
+    second.listen_port = first.port
     rc, lines = _start_expecting_exit(second, 'route /who { public; respond 200 "second"; }\n')
     assert rc == 1, (rc, second.describe())
     assert lines and _mentions_port(lines, first.port), lines
@@ -625,7 +625,7 @@ def test_port_held_by_another_listener_exits_1(gateways):
     holder.listen(8)
     try:
         gw = gateways.new("taken")
-        gw.port = holder.getsockname()[1]
+        gw.listen_port = gw.port = holder.getsockname()[1]
         rc, lines = _start_expecting_exit(gw, 'route /a { public; respond 200 "a"; }\n')
         assert rc == 1, (rc, gw.describe())
         assert lines and _mentions_port(lines, gw.port), lines

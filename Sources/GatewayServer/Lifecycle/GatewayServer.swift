@@ -11,6 +11,8 @@ package final class GatewayServer {
     private let environment: [String: String]
     private var loaded: LoadedConfig
     private var fetcher: JWKSFetcher? = nil
+    /// The public listen addresses as bound (port 0 resolved), for every runtime's own-authority check.
+    private var boundListen: [ListenAddress] = []
     /// Milliseconds the JWKS fetches before serving (and for new URLs on reload) may take.
     static let initialFetchBudget: Int64 = 5_000
 
@@ -51,42 +53,20 @@ package final class GatewayServer {
         fetcher.track(loaded.jwt)
         fetcher.fetchNow(budget: Self.initialFetchBudget)
         defer { fetcher.stop() }
+        // Bind every listener before starting any loop, so a bind error fails the start (and
+        // closes what was bound already).
+        let listeners = try Self.bindListeners(config, loopCount: loopCount, logger: logger)
+        boundListen = listeners.publicAddresses
         let limiters = AccessLimiters()
         let shared = try ServerShared(
-            runtime: Runtime(loaded: loaded, generation: generation, loopCount: loopCount, limiters: limiters),
+            runtime: Runtime(loaded: loaded, generation: generation, loopCount: loopCount, limiters: limiters, listen: boundListen),
             limiters: limiters, loopCount: loopCount,
             keys: watcher?.center, keyWaitMilliseconds: fetcher.maxWaitMilliseconds)
         watcher?.start()
         fetcher.start { shared.keysFetched() }
-
-        // Bind every listener before starting any loop, so a bind error fails the start.
-        var publicFDs: [[Int32]] = Array(repeating: [], count: loopCount)
-        var bound: [String] = []
-        let listenAddresses = config.listen.isEmpty ? [ListenAddress(host: "127.0.0.1", port: 8080)] : config.listen
-        for listen in listenAddresses {
-            guard var address = SocketAddress(host: listen.host, port: listen.port) else {
-                throw SystemError("listen \(listen): not an IP address", code: 22)
-            }
-            try Socket.ensureNobodyListens(on: address)
-            for loop in 0..<loopCount {
-                let fd = try Socket.listen(address, reusePort: true)
-                if loop == 0, let actual = Socket.localAddress(fd) { address = actual }
-                publicFDs[loop].append(fd)
-            }
-            bound.append(address.description)
-            logger.info("listening", [("listener", "public"), ("addr", address.description), ("workers", "\(loopCount)")])
-        }
-        var adminFD: Int32? = nil
-        if let admin = config.adminListen {
-            guard let address = SocketAddress(host: admin.host, port: admin.port) else {
-                throw SystemError("admin_listen \(admin): not an IP address", code: 22)
-            }
-            let fd = try Socket.listen(address, reusePort: false)
-            adminFD = fd
-            let actual = Socket.localAddress(fd) ?? address
-            bound.append(actual.description)
-            logger.info("listening", [("listener", "admin"), ("addr", actual.description)])
-        }
+        let publicFDs = listeners.publicFDs
+        let adminFD = listeners.adminFD
+        let bound = listeners.descriptions
 
         let accessSink = Self.accessLogSink(config.accessLog, logger: logger)
         var threads: [ThreadHandle] = []
@@ -146,12 +126,62 @@ package final class GatewayServer {
             loaded = next
             fetcher?.track(next.jwt)
             fetcher?.fetchNow(budget: Self.initialFetchBudget)
-            shared.publish(Runtime(loaded: next, generation: generation, loopCount: loopCount, limiters: shared.limiters))
+            shared.publish(Runtime(loaded: next, generation: generation, loopCount: loopCount, limiters: shared.limiters, listen: boundListen))
             logger.info("config reloaded", [("config.path", configPath), ("generation", "\(generation)")])
         } catch {
             for diagnostic in error.diagnostics {
                 logger.error("config reload failed; keeping the running configuration", [("error", diagnostic.description)])
             }
+        }
+    }
+
+    /// The listening sockets of one start: per loop the public ones (SO_REUSEPORT), and the
+    /// admin one.
+    private struct BoundListeners {
+        var publicFDs: [[Int32]]
+        var adminFD: Int32? = nil
+        /// The public addresses actually bound (port 0 resolved): the only authorities an
+        /// absolute-form request may name.
+        var publicAddresses: [ListenAddress] = []
+        /// Every bound address as text, public first, then admin.
+        var descriptions: [String] = []
+    }
+
+    /// Binds every public listener once per loop and the admin listener.
+    /// - Throws: the first bind error, after closing what was bound before it.
+    private static func bindListeners(_ config: GatewayConfig, loopCount: Int, logger: Logger) throws(SystemError) -> BoundListeners {
+        var bound = BoundListeners(publicFDs: Array(repeating: [], count: loopCount))
+        do throws(SystemError) {
+            let listenAddresses = config.listen.isEmpty ? [ListenAddress(host: "127.0.0.1", port: 8080)] : config.listen
+            for listen in listenAddresses {
+                guard var address = SocketAddress(host: listen.host, port: listen.port) else {
+                    throw SystemError("listen \(listen): not an IP address", code: 22)
+                }
+                try Socket.ensureNobodyListens(on: address)
+                for loop in 0..<loopCount {
+                    let fd = try Socket.listen(address, reusePort: true)
+                    bound.publicFDs[loop].append(fd)
+                    if loop == 0, let actual = Socket.localAddress(fd) { address = actual }
+                }
+                bound.publicAddresses.append(ListenAddress(host: listen.host, port: address.port))
+                bound.descriptions.append(address.description)
+                logger.info("listening", [("listener", "public"), ("addr", address.description), ("workers", "\(loopCount)")])
+            }
+            if let admin = config.adminListen {
+                guard let address = SocketAddress(host: admin.host, port: admin.port) else {
+                    throw SystemError("admin_listen \(admin): not an IP address", code: 22)
+                }
+                let fd = try Socket.listen(address, reusePort: false)
+                bound.adminFD = fd
+                let actual = Socket.localAddress(fd) ?? address
+                bound.descriptions.append(actual.description)
+                logger.info("listening", [("listener", "admin"), ("addr", actual.description)])
+            }
+            return bound
+        } catch {
+            for fd in bound.publicFDs.joined() { Socket.close(fd) }
+            if let fd = bound.adminFD { Socket.close(fd) }
+            throw error
         }
     }
 

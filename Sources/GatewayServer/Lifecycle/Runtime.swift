@@ -24,7 +24,8 @@ final class Runtime: Sendable {
     /// `decision_endpoint`, as the normalized path bytes it is compared with; nil when off.
     let decisionPath: [UInt8]?
 
-    init(loaded: LoadedConfig, generation: Int, loopCount: Int, limiters: AccessLimiters) {
+    /// - Parameter listen: the public addresses as bound (a `listen` port 0 resolved).
+    init(loaded: LoadedConfig, generation: Int, loopCount: Int, limiters: AccessLimiters, listen: [ListenAddress]) {
         self.generation = generation
         config = loaded.config
         routes = loaded.routes
@@ -34,9 +35,9 @@ final class Runtime: Sendable {
             UpstreamGroup(config: $0, limits: loaded.config.limits, generation: generation, loopCount: loopCount)
         }
         var authorities: [[UInt8]] = []
-        for listen in loaded.config.listen {
-            authorities.append(Array(listen.description.lowercased().utf8))
-            if listen.host == "127.0.0.1" || listen.host == "::1" { authorities.append(Array("localhost:\(listen.port)".utf8)) }
+        for address in listen {
+            authorities.append(Array(address.description.lowercased().utf8))
+            if address.host == "127.0.0.1" || address.host == "::1" { authorities.append(Array("localhost:\(address.port)".utf8)) }
         }
         ownAuthorities = authorities
         apiKeyHeaderName = loaded.config.apiKeys.map { Array($0.header.lowercased().utf8) } ?? []
