@@ -205,7 +205,6 @@ extension ClientConnection {
         if responseStarted { return abort() }
         let close = requestBody.isActive || !keepAlive
         ResponseWriter.appendError(error, requestID: requestID, close: close, date: loop.dateHeader(), to: output)
-        bytesToClient = output.readableCount
         finishRequest(status: error.status, decision: "error", upstreamText: "", close: close)
     }
 
@@ -462,7 +461,6 @@ extension ClientConnection {
         upstream = nil
         let upstreamText = loop.accessLog.sink == nil ? "" : connection.server.authority
         if keep { connection.release(idleTimeoutMilliseconds: 60_000) } else { connection.close() }
-        bytesToClient = output.readableCount
         finishRequest(status: responseStatus, decision: "allow", upstreamText: upstreamText, close: closeAfterResponse || !requestDone)
     }
 

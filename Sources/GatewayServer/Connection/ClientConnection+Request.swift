@@ -17,7 +17,7 @@ extension ClientConnection {
         logMethod = head.method
         clientMinorVersion = head.minorVersion
         keepAlive = head.wantsKeepAlive && !loop.isDraining && !clientEnded
-        bytesToClient = 0
+        responseStartMark = bytesWritten + output.readableCount
         access = AccessResult(verdict: .allow)
         accessState.rateLimitHeaders.removeAll(keepingCapacity: true)
         logReason = ""

@@ -56,7 +56,10 @@ final class ClientConnection: Channel {
     /// What the pipeline keeps per connection (the credential memo) and leaves per request
     /// (the rate-limit lines for the response).
     var accessState = AccessState()
-    var bytesToClient = 0
+    /// Bytes written to the client over the connection's life, and the mark where the current
+    /// response began (`responseBytes` is the difference, pending output included).
+    var bytesWritten = 0
+    var responseStartMark = 0
     var logReason = ""
     /// The normalized path of the current request, kept for its access-log line (the loop's
     /// scratch is reused by other connections meanwhile). Filled only when logging is on.
@@ -248,7 +251,10 @@ final class ClientConnection: Channel {
     /// Writes pending output. - Returns: false when the connection was closed.
     @discardableResult
     func flushOutput() -> Bool {
-        guard writePending(output) else {
+        let pending = output.readableCount
+        let written = writePending(output)
+        bytesWritten += pending - output.readableCount
+        guard written else {
             abort()
             return false
         }

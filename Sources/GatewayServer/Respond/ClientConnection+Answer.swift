@@ -53,7 +53,6 @@ extension ClientConnection {
     }
 
     func finishLocalAnswer(status: Int, close: Bool) {
-        bytesToClient = output.readableCount
         writeAccessLog(status: status, decision: status < 400 ? "allow" : "deny", upstream: "")
         head.reset()
         if close { closeWhenFlushed() }
@@ -106,6 +105,6 @@ extension ClientConnection {
             route: access.route?.pattern ?? "",
             status: status, decision: "\(decision)", reason: logReason,
             principal: access.identity?.userID ?? "", keyID: access.identity?.keyID ?? "", upstream: upstream,
-            bytes: bytesToClient, durationMilliseconds: loop.now - requestStart))
+            bytes: bytesWritten + output.readableCount - responseStartMark, durationMilliseconds: loop.now - requestStart))
     }
 }
