@@ -7,21 +7,51 @@ private func bytePointer(_ buffer: UnsafeRawBufferPointer) -> UnsafePointer<UInt
     return base.assumingMemoryBound(to: UInt8.self)
 }
 
-/// What a loaded key holds. Every pointer is owned by the enclosing key object.
+/// What a loaded key holds, as the raw pointers the operations take. Owned by a `KeyMaterial`.
 private enum Material {
     /// A template `EVP_MAC_CTX` keyed at load; duplicated per use, never used directly.
     case hmac(template: OpaquePointer)
     /// An `EVP_PKEY` (public or private) plus the fetched digest (nil for Ed25519).
     case pkey(OpaquePointer, digest: OpaquePointer?, curve: CurveInfo?)
+}
 
-    func free() {
-        switch self {
+/// The one owner of a key's OpenSSL objects: frees them once, when the last key holding it
+/// goes (no code path frees them by hand).
+// @unchecked Sendable: the pointers are only read after load (see VerificationKey).
+private final class KeyMaterial: @unchecked Sendable {
+    let value: Material
+
+    init(_ value: Material) { self.value = value }
+
+    deinit {
+        switch value {
         case .hmac(let template): EVP_MAC_CTX_free(template)
         case .pkey(let pkey, let digest, _):
             EVP_PKEY_free(pkey)
             if let digest { EVP_MD_free(digest) }
         }
     }
+}
+
+/// Owns one OpenSSL object while it is being set up: freed when the owner goes out of scope
+/// (an error path included) unless `release()` hands it to its long-term owner.
+private struct OpenSSLObject: ~Copyable {
+    let pointer: OpaquePointer
+    private let free: @convention(c) (OpaquePointer?) -> Void
+
+    init(_ pointer: OpaquePointer, free: @convention(c) (OpaquePointer?) -> Void) {
+        self.pointer = pointer
+        self.free = free
+    }
+
+    /// Ends this ownership without freeing: the caller now owns the pointer.
+    consuming func release() -> OpaquePointer {
+        let pointer = self.pointer
+        discard self
+        return pointer
+    }
+
+    deinit { free(pointer) }
 }
 
 /// A C string with static storage, for OSSL_PARAM keys: OSSL_PARAM_BLD keeps the key pointer
@@ -37,7 +67,7 @@ private enum Load {
     static let minimumRSABits: Int32 = 2048
 
     /// A keyed HMAC template context for `algorithm` (HS* only).
-    static func hmac(secret: [UInt8], algorithm: JWSAlgorithm) throws(CryptoError) -> Material {
+    static func hmac(secret: [UInt8], algorithm: JWSAlgorithm) throws(CryptoError) -> KeyMaterial {
         guard algorithm.family == .hmac, let digestName = algorithm.digestName else {
             throw CryptoError("key type mismatch: \(algorithm.rawValue) does not take an HMAC secret")
         }
@@ -47,7 +77,8 @@ private enum Load {
         OpenSSLErrors.clear()
         guard let mac = EVP_MAC_fetch(nil, "HMAC", nil) else { throw .openSSL("HMAC is unavailable") }
         defer { EVP_MAC_free(mac) }  // the context keeps its own reference
-        guard let context = EVP_MAC_CTX_new(mac) else { throw .openSSL("cannot create an HMAC context") }
+        guard let raw = EVP_MAC_CTX_new(mac) else { throw .openSSL("cannot create an HMAC context") }
+        let context = OpenSSLObject(raw, free: EVP_MAC_CTX_free)
         let ok = digestName.withCString { name in
             "digest".withCString { key in
                 var params = [
@@ -55,39 +86,26 @@ private enum Load {
                     OSSL_PARAM_construct_end(),
                 ]
                 return secret.withUnsafeBytes { bytes in
-                    EVP_MAC_init(context, bytePointer(bytes), bytes.count, &params)
+                    EVP_MAC_init(context.pointer, bytePointer(bytes), bytes.count, &params)
                 }
             }
         }
-        guard ok == 1 else {
-            let error = CryptoError.openSSL("cannot key HMAC-\(digestName)")
-            EVP_MAC_CTX_free(context)
-            throw error
-        }
-        return .hmac(template: context)
+        guard ok == 1 else { throw .openSSL("cannot key HMAC-\(digestName)") }
+        return KeyMaterial(.hmac(template: context.release()))
     }
 
     /// Checks that `pkey` suits `algorithm` and fetches its digest. Takes ownership of `pkey`:
     /// on failure it is freed.
-    static func bind(_ pkey: OpaquePointer, algorithm: JWSAlgorithm) throws(CryptoError) -> Material {
-        var curve: CurveInfo?
-        do throws(CryptoError) {
-            curve = try check(pkey, algorithm: algorithm)
-        } catch {
-            EVP_PKEY_free(pkey)
-            throw error
-        }
+    static func bind(_ pkey: OpaquePointer, algorithm: JWSAlgorithm) throws(CryptoError) -> KeyMaterial {
+        let owned = OpenSSLObject(pkey, free: EVP_PKEY_free)
+        let curve = try check(owned.pointer, algorithm: algorithm)
         var digest: OpaquePointer?
         if let name = algorithm.digestName {
             OpenSSLErrors.clear()
             digest = EVP_MD_fetch(nil, name, nil)
-            if digest == nil {
-                let error = CryptoError.openSSL("digest \(name) is unavailable")
-                EVP_PKEY_free(pkey)
-                throw error
-            }
+            if digest == nil { throw .openSSL("digest \(name) is unavailable") }
         }
-        return .pkey(pkey, digest: digest, curve: curve)
+        return KeyMaterial(.pkey(owned.release(), digest: digest, curve: curve))
     }
 
     private static func check(_ pkey: OpaquePointer, algorithm: JWSAlgorithm) throws(CryptoError) -> CurveInfo? {
@@ -254,22 +272,17 @@ private enum Operation {
     /// OpenSSL cannot copy it (then each call initialises its own context).
     static func verifyTemplate(_ pkey: OpaquePointer, digest: OpaquePointer?, algorithm: JWSAlgorithm) -> OpaquePointer? {
         defer { OpenSSLErrors.clear() }
-        guard let template = EVP_MD_CTX_new() else { return nil }
+        guard let raw = EVP_MD_CTX_new() else { return nil }
+        let template = OpenSSLObject(raw, free: EVP_MD_CTX_free)
         var pctx: OpaquePointer?
-        guard EVP_DigestVerifyInit(template, &pctx, digest, nil, pkey) == 1,
+        guard EVP_DigestVerifyInit(template.pointer, &pctx, digest, nil, pkey) == 1,
               configure(pctx, algorithm: algorithm, digest: digest, saltLength: Int32(algorithm.digestSize))
-        else {
-            EVP_MD_CTX_free(template)
-            return nil
-        }
+        else { return nil }
         // Probe once: copying must work for this key type before the hot path relies on it.
-        let probe = EVP_MD_CTX_new()
-        defer { EVP_MD_CTX_free(probe) }
-        guard let probe, EVP_MD_CTX_copy_ex(probe, template) == 1 else {
-            EVP_MD_CTX_free(template)
-            return nil
-        }
-        return template
+        guard let rawProbe = EVP_MD_CTX_new() else { return nil }
+        let probe = OpenSSLObject(rawProbe, free: EVP_MD_CTX_free)
+        guard EVP_MD_CTX_copy_ex(probe.pointer, template.pointer) == 1 else { return nil }
+        return template.release()
     }
 
     static func verify(_ pkey: OpaquePointer, template: OpaquePointer?, digest: OpaquePointer?, algorithm: JWSAlgorithm,
@@ -301,14 +314,17 @@ private enum Operation {
         guard curve.isValidScalar(r), curve.isValidScalar(s) else { return false }
         guard let sig = ECDSA_SIG_new() else { return false }
         defer { ECDSA_SIG_free(sig) }
-        let rNumber = BN_bin2bn(bytePointer(r), Int32(size), nil)
-        let sNumber = BN_bin2bn(bytePointer(s), Int32(size), nil)
-        guard let rNumber, let sNumber, ECDSA_SIG_set0(sig, rNumber, sNumber) == 1 else {
-            BN_free(rNumber)
-            BN_free(sNumber)
+        guard let rRaw = BN_bin2bn(bytePointer(r), Int32(size), nil) else { return false }
+        let rNumber = OpenSSLObject(rRaw, free: BN_free)
+        guard let sRaw = BN_bin2bn(bytePointer(s), Int32(size), nil) else { return false }
+        let sNumber = OpenSSLObject(sRaw, free: BN_free)
+        guard ECDSA_SIG_set0(sig, rNumber.pointer, sNumber.pointer) == 1 else {
             OpenSSLErrors.clear()
             return false
         }
+        // The signature object owns both numbers now.
+        _ = rNumber.release()
+        _ = sNumber.release()
         // DER of two INTEGERs of at most 67 bytes each: well under 160 bytes.
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 160) { buffer in
             guard i2d_ECDSA_SIG(sig, nil) <= Int32(buffer.count) else { return false }
@@ -405,13 +421,16 @@ private enum Operation {
 package final class VerificationKey: @unchecked Sendable {
     /// The one algorithm this key verifies.
     package let algorithm: JWSAlgorithm
+    private let owner: KeyMaterial
     private let material: Material
-    /// A pre-keyed `EVP_MD_CTX` (DigestVerifyInit done, padding set) copied per verification.
+    /// A pre-keyed `EVP_MD_CTX` (DigestVerifyInit done, padding set) copied per verification;
+    /// owned by this key.
     private let template: OpaquePointer?
 
-    private init(algorithm: JWSAlgorithm, material: Material) {
+    private init(algorithm: JWSAlgorithm, material owner: KeyMaterial) {
         self.algorithm = algorithm
-        self.material = material
+        self.owner = owner
+        material = owner.value
         if case .pkey(let pkey, let digest, _) = material {
             template = Operation.verifyTemplate(pkey, digest: digest, algorithm: algorithm)
         } else {
@@ -421,7 +440,6 @@ package final class VerificationKey: @unchecked Sendable {
 
     deinit {
         EVP_MD_CTX_free(template)
-        material.free()
     }
 
     /// An HMAC key (HS256/384/512). A secret shorter than 32 bytes is a weak key.
@@ -553,15 +571,15 @@ package final class SigningKey: @unchecked Sendable {
     /// The public half (for HMAC, a key holding the same secret).
     package let verificationKey: VerificationKey
     /// The private EVP_PKEY and digest; nil for HMAC (which signs through `verificationKey`).
+    private let owner: KeyMaterial?
     private let material: Material?
 
-    private init(algorithm: JWSAlgorithm, verificationKey: VerificationKey, material: Material?) {
+    private init(algorithm: JWSAlgorithm, verificationKey: VerificationKey, material owner: KeyMaterial?) {
         self.algorithm = algorithm
         self.verificationKey = verificationKey
-        self.material = material
+        self.owner = owner
+        material = owner?.value
     }
-
-    deinit { material?.free() }
 
     /// An HMAC signing key (HS*); at least 32 bytes of secret.
     package convenience init(hmacSecret: [UInt8], algorithm: JWSAlgorithm) throws(CryptoError) {
@@ -576,26 +594,22 @@ package final class SigningKey: @unchecked Sendable {
             throw CryptoError("key type mismatch: \(algorithm.rawValue) needs an HMAC secret, not a private key")
         }
         let pkey = try Load.privateKey(pem: privateKeyPEM)
+        // `material` owns the key from here on: a failure below frees it when it goes out of scope.
         let material = try Load.bind(pkey, algorithm: algorithm)
-        do throws(CryptoError) {
-            // The public half travels through its DER encoding, so the verification key holds no private part.
-            OpenSSLErrors.clear()
-            let length = i2d_PUBKEY(pkey, nil)
-            guard length > 0 else { throw .openSSL("cannot extract the public key") }
-            var der = [UInt8](repeating: 0, count: Int(length))
-            let publicKey: OpaquePointer? = der.withUnsafeMutableBufferPointer { buffer in
-                var out: UnsafeMutablePointer<UInt8>? = buffer.baseAddress
-                guard i2d_PUBKEY(pkey, &out) == length else { return nil }
-                var cursor: UnsafePointer<UInt8>? = UnsafePointer(buffer.baseAddress)
-                return d2i_PUBKEY(nil, &cursor, buffer.count)
-            }
-            guard let publicKey else { throw .openSSL("cannot extract the public key") }
-            let verificationKey = try VerificationKey(ownedPublicKey: publicKey, algorithm: algorithm)
-            self.init(algorithm: algorithm, verificationKey: verificationKey, material: material)
-        } catch {
-            material.free()
-            throw error
+        // The public half travels through its DER encoding, so the verification key holds no private part.
+        OpenSSLErrors.clear()
+        let length = i2d_PUBKEY(pkey, nil)
+        guard length > 0 else { throw .openSSL("cannot extract the public key") }
+        var der = [UInt8](repeating: 0, count: Int(length))
+        let publicKey: OpaquePointer? = der.withUnsafeMutableBufferPointer { buffer in
+            var out: UnsafeMutablePointer<UInt8>? = buffer.baseAddress
+            guard i2d_PUBKEY(pkey, &out) == length else { return nil }
+            var cursor: UnsafePointer<UInt8>? = UnsafePointer(buffer.baseAddress)
+            return d2i_PUBKEY(nil, &cursor, buffer.count)
         }
+        guard let publicKey else { throw .openSSL("cannot extract the public key") }
+        let verificationKey = try VerificationKey(ownedPublicKey: publicKey, algorithm: algorithm)
+        self.init(algorithm: algorithm, verificationKey: verificationKey, material: material)
     }
 
     /// The JWS signature of `message`. ECDSA signatures are raw r||s (2 × 32/48/66 bytes).

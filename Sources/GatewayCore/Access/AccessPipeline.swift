@@ -1,4 +1,4 @@
-package import GatewayHTTP
+import GatewayHTTP
 
 /// The one access decision of SPEC §4-§7, as Oathkeeper's `HandleRequest` or Envoy's
 /// ext_authz check: a function of a request view and per-loop scratch that returns a closed

@@ -1,4 +1,4 @@
-package import GatewayHTTP
+import GatewayHTTP
 
 /// The address per-address limits count against (`auth_failure_limit`, anonymous rate limits).
 package enum ClientAddress {

@@ -1,4 +1,4 @@
-package import GatewayCore
+import GatewayCore
 package import GatewayHTTP
 import GatewaySupport
 
