@@ -451,6 +451,41 @@ def test_transfer_coded_response_to_http10_client_is_502(gateways, raw_upstreams
 
 # -- 6. client abort ----------------------------------------------------------------------------
 
+def _never_read_body(up: RawUpstream, conn: socket.socket) -> None:
+    """Reads the request head, then stops reading for 3 s (the body backs up), then drains
+    until the gateway closes the connection (recorded) or 8 s pass."""
+    if up.read_head(conn) is None:
+        return
+    deadline = time.monotonic() + 3
+    while not up.stopping.is_set() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    up.hold(conn, 8.0)
+
+
+def test_upstream_send_timeout_fails_the_request(gateways, raw_upstreams):
+    """An upstream that stops taking the request body is given up after its own send_timeout:
+    the client gets 504 upstream_timeout instead of waiting forever."""
+    up = raw_upstreams(_never_read_body)
+    gw = gateways.start(proxy_config(up.port, extra_upstream="    send_timeout 1s;\n"))
+    body_size = 9 * 1024 * 1024
+    c = Conn(gw.port, timeout=8)
+    c.send(build_request("POST", "/api/upload", [("Content-Length", str(body_size))]))
+    sender = threading.Thread(target=lambda: _send_quietly(c, b"x" * body_size), daemon=True)
+    sender.start()
+    started = time.monotonic()
+    r = c.read_response()
+    assert r.status == 504 and r.json()["error"] == "upstream_timeout", r
+    assert time.monotonic() - started < 6
+    assert up.wait_closed(10) is not None, "the upstream connection was not closed"
+
+
+def _send_quietly(c: Conn, data: bytes) -> None:
+    try:
+        c.send(data)
+    except OSError:
+        pass   # the gateway closes after its answer; the rest of the body is not wanted
+
+
 def _never_answer(up: RawUpstream, conn: socket.socket) -> None:
     if up.read_head(conn) is None:
         return
