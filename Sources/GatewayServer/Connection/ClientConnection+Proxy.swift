@@ -18,13 +18,6 @@ enum RequestBodyState: Equatable {
     }
 }
 
-/// Where the upstream response stands.
-enum ResponseState: Equatable {
-    case awaitingHead
-    case body(BodyFraming, remaining: Int64)
-}
-
-private let lastChunk: StaticString = "0\r\n\r\n"
 private let continueResponse: StaticString = "HTTP/1.1 100 Continue\r\n\r\n"
 
 extension ClientConnection {
@@ -74,7 +67,7 @@ extension ClientConnection {
         }
         requestBodyBytes = 0
         bodyBytesSent = false
-        response = .awaitingHead
+        relay = ResponseRelay()
         responseStarted = false
         upstreamPaused = false
         triedServers = 0
@@ -184,7 +177,7 @@ extension ClientConnection {
 
     /// The connection failed before a response arrived (write error, reset, early close).
     func upstreamBroken(_ connection: UpstreamConnection) {
-        let staleReuse = connection.wasReused && response == .awaitingHead && connection.input.isEmpty
+        let staleReuse = connection.wasReused && relay.stage == .awaitingHead && connection.input.isEmpty
         connection.close()
         if upstream === connection { upstream = nil }
         if responseStarted { return abort() }
@@ -314,143 +307,46 @@ extension ClientConnection {
         if upstream === connection { flushOutput() }
     }
 
-    /// Parses/relays what `connection.input` holds. - Returns: false when the response
-    /// finished or the request failed (the connection is no longer ours).
+    /// Relays what `connection.input` holds through the response state machine and carries
+    /// out what it asks. - Returns: false when the response finished or the request failed
+    /// (the connection is no longer ours).
     private func relayUpstreamInput(_ connection: UpstreamConnection) -> Bool {
+        let request = ResponseRelay.Request(
+            method: method, clientMinorVersion: clientMinorVersion, keepAlive: keepAlive, wantsUpgrade: wantsUpgrade)
         while true {
-            switch response {
-            case .awaitingHead:
-                let complete: Bool
-                do {
-                    complete = try connection.parser.parse(connection.input.readableBytes, into: &connection.head)
-                } catch {
-                    connection.server.recordFailure(now: loop.now)
-                    failRequest(.upstreamUnavailable, reason: "upstream_bad_response")
-                    return false
-                }
-                guard complete else { return true }
-                let status = connection.head.status
-                if status / 100 == 1 && status != 101 {
-                    // Interim responses (100, 103) are not relayed, and `read_timeout` runs on
-                    // until the final response head.
-                    connection.input.consume(connection.head.headLength)
-                    connection.parser.reset()
-                    connection.head.reset()
-                    continue
-                }
-                connection.deadline = 0
-                if status == 101 {
-                    // Only a WebSocket switch that the client asked for is tunnelled (SPEC §8):
-                    // any other protocol would carry unchecked requests past the gateway.
-                    guard wantsUpgrade, connection.head.upgradeWebSocket, connection.head.connectionUpgrade else {
-                        failRequest(.upstreamUnavailable, reason: "upstream_unexpected_101")
-                        return false
-                    }
-                    startTunnel(connection)
-                    return false
-                }
-                let framing = connection.head.bodyFraming(requestMethod: method)
-                let clientHTTP11 = clientMinorVersion >= 1
-                if connection.head.hasOtherTransferCodings && !clientHTTP11 {
-                    // `gzip, chunked` cannot reach an HTTP/1.0 client, which has no transfer codings.
-                    failRequest(.upstreamUnavailable, reason: "upstream_transfer_coding")
-                    return false
-                }
-                var close = !keepAlive || loop.isDraining
-                switch framing {
-                case .chunked, .untilClose:
-                    chunkToClient = clientHTTP11
-                    if !clientHTTP11 { close = true }
-                case .none, .contentLength:
-                    chunkToClient = false
-                }
-                closeAfterResponse = close
-                loop.responseHeadBuilder.append(
-                    head: connection.head, bytes: connection.input.readableBytes, chunked: chunkToClient, close: close,
-                    keepAliveForHTTP10: !clientHTTP11 && !close, upgrade: false, extraHeaders: accessState.rateLimitHeaders, to: output)
-                responseStatus = status
+            let action = relay.step(
+                connection.input, head: &connection.head, parser: &connection.parser, request: request, draining: loop.isDraining,
+                extraHeaders: accessState.rateLimitHeaders, builder: &loop.responseHeadBuilder, output: output)
+            switch action {
+            case .needMore:
+                return true
+            case .headWritten:
+                connection.deadline = 0   // read_timeout ends at the final head
+                responseStatus = relay.status
                 responseStarted = true
-                connection.input.consume(connection.head.headLength)
-                switch framing {
-                case .none:
-                    completeResponse(connection, reusable: true)
-                    return false
-                case .contentLength(let length):
-                    response = .body(framing, remaining: length)
-                case .chunked:
-                    responseChunks.reset()
-                    response = .body(framing, remaining: 0)
-                case .untilClose:
-                    response = .body(framing, remaining: 0)
-                }
-            case .body(let framing, let remaining):
-                let available = connection.input.readableBytes
-                switch framing {
-                case .contentLength:
-                    let count = Int(min(Int64(available.count), remaining))
-                    output.append(UnsafeRawBufferPointer(rebasing: available[0..<count]))
-                    connection.input.consume(count)
-                    if remaining == Int64(count) {
-                        completeResponse(connection, reusable: true)
-                        return false
-                    }
-                    response = .body(framing, remaining: remaining - Int64(count))
-                    return true
-                case .chunked:
-                    let step: ChunkedStep
-                    do {
-                        step = try responseChunks.next(available)
-                    } catch {
-                        connection.server.recordFailure(now: loop.now)
-                        abort()
-                        return false
-                    }
-                    switch step {
-                    case .data(let offset, let count, let consumed):
-                        appendToClient(UnsafeRawBufferPointer(rebasing: available[offset..<offset + count]))
-                        connection.input.consume(consumed)
-                    case .needMore(let consumed):
-                        connection.input.consume(consumed)
-                        return true
-                    case .done(let consumed):
-                        connection.input.consume(consumed)
-                        if chunkToClient { output.append(lastChunk) }
-                        completeResponse(connection, reusable: true)
-                        return false
-                    }
-                case .untilClose:
-                    appendToClient(available)
-                    connection.input.consume(available.count)
-                    return true
-                case .none:
-                    completeResponse(connection, reusable: true)
-                    return false
-                }
+            case .tunnel:
+                startTunnel(connection)
+                return false
+            case .complete(let reusable):
+                completeResponse(connection, reusable: reusable)
+                return false
+            case .fail(let error, let reason, let upstreamAtFault):
+                if upstreamAtFault { connection.server.recordFailure(now: loop.now) }
+                failRequest(error, reason: reason)
+                return false
+            case .abort:
+                connection.server.recordFailure(now: loop.now)
+                abort()
+                return false
             }
         }
     }
 
-    /// Body bytes for the client, chunk-encoded when the response is re-framed.
-    private func appendToClient(_ bytes: UnsafeRawBufferPointer) {
-        guard bytes.count > 0 else { return }
-        if chunkToClient {
-            output.appendChunkHeader(bytes.count)
-            output.append(bytes)
-            output.append("\r\n")
-        } else {
-            output.append(bytes)
-        }
-    }
-
     private func upstreamEnded(_ connection: UpstreamConnection) {
-        switch response {
-        case .awaitingHead:
-            upstreamBroken(connection)
-        case .body(.untilClose, _):
-            if chunkToClient { output.append(lastChunk) }
-            completeResponse(connection, reusable: false)
-        case .body:
-            abort()   // truncated: the client must not mistake it for a complete response
+        if relay.stage == .awaitingHead { return upstreamBroken(connection) }
+        switch relay.upstreamEnded(output: output) {
+        case .complete(let reusable): completeResponse(connection, reusable: reusable)
+        default: abort()   // truncated: the client must not mistake it for a complete response
         }
     }
 
@@ -461,89 +357,6 @@ extension ClientConnection {
         upstream = nil
         let upstreamText = loop.accessLog.sink == nil ? "" : connection.server.authority
         if keep { connection.release(idleTimeoutMilliseconds: 60_000) } else { connection.close() }
-        finishRequest(status: responseStatus, decision: "allow", upstreamText: upstreamText, close: closeAfterResponse || !requestDone)
-    }
-
-    // MARK: WebSocket tunnel
-
-    private func startTunnel(_ connection: UpstreamConnection) {
-        loop.responseHeadBuilder.append(
-            head: connection.head, bytes: connection.input.readableBytes, chunked: false, close: false,
-            keepAliveForHTTP10: false, upgrade: true, to: output)
-        responseStatus = 101
-        responseStarted = true
-        connection.input.consume(connection.head.headLength)
-        phase = .tunnel
-        requestBody = .none
-        connection.deadline = 0
-        tunnelIdleMilliseconds = group?.tunnelIdleMilliseconds ?? runtime.config.limits.tunnelIdleTimeout.milliseconds
-        deadline = loop.now + tunnelIdleMilliseconds
-        writeAccessLog(status: 101, decision: "allow", upstream: connection.server.authority)
-        if !connection.input.isEmpty {
-            output.append(connection.input.readableBytes)
-            connection.input.clear()
-        }
-        if !input.isEmpty {
-            connection.output.append(input.readableBytes)
-            input.clear()
-        }
-        guard connection.flush() else { return abort() }
-        guard flushOutput() else { return }
-        if readable { pumpTunnelFromClient() }
-        if upstream === connection && connection.readable { pumpTunnelFromUpstream() }
-    }
-
-    func pumpTunnelFromClient() {
-        guard let connection = upstream else { return close() }
-        if readable { deadline = loop.now + tunnelIdleMilliseconds }
-        while readable && !isClosed {
-            if connection.output.readableCount >= Self.highWater {
-                guard connection.flush() else { return abort() }
-                if connection.output.readableCount >= Self.highWater { return }
-            }
-            if readAvailable(into: connection.output).endsStream {
-                _ = connection.flush()
-                return abort()
-            }
-        }
-        guard connection.flush() else { return abort() }
-    }
-
-    func pumpTunnelFromUpstream() {
-        guard let connection = upstream else { return }
-        if connection.readable { deadline = loop.now + tunnelIdleMilliseconds }
-        while connection.readable && !isClosed {
-            if output.readableCount >= Self.highWater {
-                guard flushOutput() else { return }
-                if output.readableCount >= Self.highWater { return }
-            }
-            if connection.readAvailable(into: output).endsStream {
-                connection.close()
-                upstream = nil
-                closeWhenFlushed()
-                return
-            }
-        }
-        flushOutput()
-    }
-}
-
-/// Which request trailers may be forwarded (SPEC §8): never identity, hop-by-hop or framing.
-package enum TrailerPolicy {
-    private static let forbidden: [String] = [
-        "host", "content-length", "transfer-encoding", "connection", "keep-alive", "proxy-connection", "te", "trailer",
-        "upgrade", "expect", "authorization", "proxy-authorization", "cookie", "x-forwarded-for", "x-forwarded-proto",
-        "x-forwarded-host", "x-request-id", "content-type", "content-encoding", "content-range", "forwarded",
-        "x-real-ip", "x-client-ip", "x-forwarded-port", "x-forwarded-prefix", "x-original-url", "x-rewrite-url",
-    ]
-
-    /// - Parameter credentialHeader: the API-key header's name, lower-case (empty: none).
-    package static func mayForward(_ name: [UInt8], credentialHeader: [UInt8] = []) -> Bool {
-        if !credentialHeader.isEmpty && name.count == credentialHeader.count
-            && zip(name, credentialHeader).allSatisfy({ HTTPBytes.lowercased($0) == $1 }) { return false }
-        let lower = name.map { HTTPBytes.lowercased($0) == UInt8(ascii: "_") ? UInt8(ascii: "-") : HTTPBytes.lowercased($0) }
-        if lower.starts(with: Array("x-auth-".utf8)) { return false }
-        let text = String(decoding: lower, as: UTF8.self)
-        return !forbidden.contains(text)
+        finishRequest(status: responseStatus, decision: "allow", upstreamText: upstreamText, close: relay.closeAfter || !requestDone)
     }
 }

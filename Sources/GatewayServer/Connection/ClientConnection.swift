@@ -75,14 +75,12 @@ final class ClientConnection: Channel {
     var requestChunks = ChunkedDecoder()
     var requestBodyBytes: Int64 = 0
     var bodyBytesSent = false
-    var response = ResponseState.awaitingHead
-    var responseChunks = ChunkedDecoder()
     var responseStarted = false
-    var chunkToClient = false
+    /// The upstream response's relay (head, framing, re-framing); replaced per request.
+    var relay = ResponseRelay()
     var wantsUpgrade = false
     var upstreamPaused = false
     var needsMoreChunkInput = false
-    var closeAfterResponse = false
     var responseStatus = 0
     /// A WebSocket tunnel with no byte either way for this long is closed (`tunnel_idle_timeout`).
     var tunnelIdleMilliseconds: Int64 = 0
