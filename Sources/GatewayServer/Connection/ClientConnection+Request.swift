@@ -53,7 +53,7 @@ extension ClientConnection {
         case .deny:
             refuse(.routeDenied)
         case .respond(let status, let body):
-            answerLocally(status: status, contentType: "text/plain; charset=utf-8", body: body)
+            answer(.response(status: status, contentType: "text/plain; charset=utf-8", body: body), reason: "")
         case .upstream(let index):
             if let length = head.contentLength, length > runtime.config.limits.maxBodyBytes {
                 return reject(.payloadTooLarge, reason: "body_too_large")
@@ -130,7 +130,7 @@ extension ClientConnection {
             guard method == .get || method == .head else {
                 return reject(.methodNotAllowed(allow: [MethodSet(.get), MethodSet(.head)]), reason: "method_not_allowed")
             }
-            answerLocally(status: 200, contentType: "text/plain; charset=utf-8", body: Array("ok\n".utf8))
+            answer(.response(status: 200, contentType: "text/plain; charset=utf-8", body: Array("ok\n".utf8)), reason: "")
         } else {
             reject(.routeNotFound, reason: "route_not_found")
         }

@@ -40,15 +40,9 @@ extension ClientConnection {
         case .waitForKeys: return waitForKeys()
         case .refuse(let reason): return rejectDecision(reason.error, reason: reason.reason, style: original.style)
         }
-        logReason = "decision_endpoint"
         var headers = identityHeaderBlock()
-        headers.append(contentsOf: accessState.rateLimitHeaders)
         headers.append("Cache-Control: no-store\r\n")
-        let close = !consumeRequestForLocalAnswer()
-        ResponseWriter.appendResponse(
-            status: 200, contentType: "text/plain; charset=utf-8", body: [], requestID: requestID, close: close,
-            date: loop.dateHeader(), extraHeaders: headers, headOnly: head.method == .head, to: output)
-        finishLocalAnswer(status: 200, close: close)
+        answer(.response(status: 200, contentType: "text/plain; charset=utf-8", body: []), reason: "decision_endpoint", extraHeaders: headers)
     }
 
     /// Answers a decision with a gateway error plus `X-Auth-Error` (a proxy can pass the code

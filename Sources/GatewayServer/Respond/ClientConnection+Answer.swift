@@ -8,9 +8,7 @@ extension ClientConnection {
         reject(reason.error, reason: reason.reason)
     }
 
-    /// Answers the request with a gateway error (SPEC §12), followed by the rate-limit lines.
-    /// The head stays consumed; a body the client may still send makes the connection close
-    /// after the answer.
+    /// Answers the request with a gateway error (SPEC §12); see `answer`.
     /// - Parameters:
     ///   - status: answered instead of the error's own (the decision endpoint's nginx-mode 403).
     ///   - extraHeaders: lines added before the rate-limit lines.
@@ -19,28 +17,42 @@ extension ClientConnection {
     func reject(
         _ error: GatewayError, reason: String, status: Int? = nil, extraHeaders: [UInt8] = [], aboutThisRequest: Bool = true
     ) {
-        logReason = reason
-        keyWaitDeadline = 0
         // A malformed request closes the connection: nothing after it can be trusted to be framed
         // as the client meant (SPEC §14).
-        let close = !consumeRequestForLocalAnswer() || (aboutThisRequest && error == .invalidRequest)
-        ResponseWriter.appendError(
-            error, requestID: requestID, close: close, date: loop.dateHeader(), status: status,
-            extraHeaders: extraHeaders + accessState.rateLimitHeaders, headOnly: head.method == .head, to: output)
-        finishLocalAnswer(status: status ?? error.status, close: close)
+        let malformed = aboutThisRequest && error == .invalidRequest
+        answer(.error(error, status: status), reason: reason, extraHeaders: extraHeaders, close: malformed)
     }
 
-    func answerLocally(status: Int, contentType: StaticString, body: [UInt8]) {
-        let close = !consumeRequestForLocalAnswer()
-        ResponseWriter.appendResponse(
-            status: status, contentType: contentType, body: body, requestID: requestID, close: close,
-            date: loop.dateHeader(), extraHeaders: accessState.rateLimitHeaders, headOnly: method == .head, to: output)
-        finishLocalAnswer(status: status, close: close)
+    /// The one way a request is answered by the gateway itself instead of being forwarded:
+    /// the head (and a body already received in full) is consumed, the answer written with the
+    /// rate-limit lines, the access log written, and the connection kept or closed.
+    /// - Parameter close: close after the answer even if the connection could carry more.
+    func answer(_ local: LocalAnswer, reason: String, extraHeaders: [UInt8] = [], close: Bool = false) {
+        logReason = reason
+        keyWaitDeadline = 0
+        let close = !consumeRequestForLocalAnswer() || close
+        let headers = extraHeaders.isEmpty ? accessState.rateLimitHeaders : extraHeaders + accessState.rateLimitHeaders
+        let status: Int
+        switch local {
+        case .error(let error, let override):
+            status = override ?? error.status
+            ResponseWriter.appendError(
+                error, requestID: requestID, close: close, date: loop.dateHeader(), status: override, extraHeaders: headers,
+                headOnly: method == .head, to: output)
+        case .response(let code, let contentType, let body):
+            status = code
+            ResponseWriter.appendResponse(
+                status: code, contentType: contentType, body: body, requestID: requestID, close: close,
+                date: loop.dateHeader(), extraHeaders: headers, headOnly: method == .head, to: output)
+        }
+        writeAccessLog(status: status, decision: status < 400 ? "allow" : "deny", upstream: "")
+        head.reset()
+        if close { closeWhenFlushed() }
     }
 
     /// Drops the head, and the body when it is already here in full.
     /// - Returns: whether the connection can carry another request.
-    func consumeRequestForLocalAnswer() -> Bool {
+    private func consumeRequestForLocalAnswer() -> Bool {
         input.consume(head.headLength)
         parser.reset()
         awaitingFirstHeadByte = true
@@ -50,12 +62,6 @@ extension ClientConnection {
             input.consume(Int(length))
         }
         return keepAlive
-    }
-
-    func finishLocalAnswer(status: Int, close: Bool) {
-        writeAccessLog(status: status, decision: status < 400 ? "allow" : "deny", upstream: "")
-        head.reset()
-        if close { closeWhenFlushed() }
     }
 
     /// Answers a parse error or timeout that has no request context, then closes.
@@ -107,4 +113,12 @@ extension ClientConnection {
             principal: access.identity?.userID ?? "", keyID: access.identity?.keyID ?? "", upstream: upstream,
             bytes: bytesWritten + output.readableCount - responseStartMark, durationMilliseconds: loop.now - requestStart))
     }
+}
+
+/// What the gateway answers itself (`ClientConnection.answer`).
+enum LocalAnswer {
+    /// A gateway error (SPEC §12); `status` replaces the error's own (nginx-mode decisions).
+    case error(GatewayError, status: Int?)
+    /// A fixed response: a `respond` route, `/healthz`, an allowed decision.
+    case response(status: Int, contentType: StaticString, body: [UInt8])
 }
