@@ -56,8 +56,8 @@ final class ClientConnection: Channel {
     /// What the pipeline keeps per connection (the credential memo) and leaves per request
     /// (the rate-limit lines for the response).
     var accessState = AccessState()
-    /// Bytes written to the client over the connection's life, and the mark where the current
-    /// response began (`responseBytes` is the difference, pending output included).
+    /// Bytes written to the client over the connection's life, and where the current response
+    /// began: the access log's `bytes` is written + pending output - the mark.
     var bytesWritten = 0
     var responseStartMark = 0
     var logReason = ""
