@@ -3,21 +3,6 @@ import GatewayHTTP
 import GatewaySupport
 import GatewaySystem
 
-/// Where the request body stands.
-enum RequestBodyState: Equatable {
-    case none
-    case length(Int64)
-    case chunked
-    case done
-
-    var isActive: Bool {
-        switch self {
-        case .length, .chunked: true
-        case .none, .done: false
-        }
-    }
-}
-
 private let continueResponse: StaticString = "HTTP/1.1 100 Continue\r\n\r\n"
 
 extension ClientConnection {
@@ -26,12 +11,8 @@ extension ClientConnection {
     /// Builds the upstream head, consumes the client's head and picks a server.
     func startForwarding(to group: UpstreamGroup) {
         // A client that already closed (or half-closed) its side is gone: nothing is forwarded.
-        guard !clientEnded && !hangupSeen else {
-            responseStarted = false
-            return clientAborted()
-        }
-        self.group = group
-        wantsUpgrade = head.upgradeWebSocket && head.connectionUpgrade && method == .get
+        forward = Forwarding(group: group, wantsUpgrade: head.upgradeWebSocket && head.connectionUpgrade && method == .get)
+        guard !clientEnded && !hangupSeen else { return clientAborted() }
         var forwardPath: [UInt8] = []
         swap(&forwardPath, &loop.forwardPath)
         forwardPath.removeAll(keepingCapacity: true)
@@ -50,7 +31,7 @@ extension ClientConnection {
         swap(&upstreamHead, &upstreamRequestHead)
         loop.requestHeadBuilder.build(
             head: head, bytes: input.readableBytes, path: forwardPath, peer: peerText, peerTrusted: trusted,
-            requestID: requestID, upstreamAuthority: server.authority, websocket: wantsUpgrade,
+            requestID: requestID, upstreamAuthority: server.authority, websocket: forward.wantsUpgrade,
             identityHeaders: identityHeaderBlock(), credentials: keepsCredentials ? nil : runtime.apiKeyHeaderName,
             stripQueryToken: access.route?.allowQueryToken == true && !keepsCredentials, into: &upstreamHead)
         swap(&upstreamHead, &upstreamRequestHead)
@@ -58,22 +39,12 @@ extension ClientConnection {
         input.consume(head.headLength)
 
         if head.isChunked {
-            requestBody = .chunked
-            requestChunks.reset()
+            forward.body = .chunked
         } else if let length = head.contentLength, length > 0 {
-            requestBody = .length(length)
-        } else {
-            requestBody = .none
+            forward.body = .length(length)
         }
-        requestBodyBytes = 0
-        bodyBytesSent = false
-        relay = ResponseRelay()
-        responseStarted = false
-        upstreamPaused = false
-        triedServers = 0
-        attempts = 0
         phase = .proxying
-        if head.expectContinue && requestBody.isActive {
+        if head.expectContinue && forward.body.isActive {
             output.append(continueResponse)
             guard flushOutput() else { return }
         }
@@ -94,14 +65,14 @@ extension ClientConnection {
 
     /// Takes an idle connection or opens a new one to the next healthy server.
     private func connectNextServer() {
-        guard let group else { return }
+        guard let group = forward.group else { return }
         while true {
-            guard attempts <= group.servers.count, let server = group.pick(now: loop.now, tried: triedServers) else {
+            guard forward.attempts <= group.servers.count, let server = group.pick(now: loop.now, tried: forward.triedServers) else {
                 failRequest(.upstreamUnavailable, reason: "upstream_unavailable")
                 return
             }
-            attempts += 1
-            if server.index < 64 { triedServers |= 1 << UInt64(server.index) }
+            forward.attempts += 1
+            if server.index < 64 { forward.triedServers |= 1 << UInt64(server.index) }
             if let idle = server.pools[loop.id].take() {
                 attach(idle)
                 return
@@ -120,7 +91,7 @@ extension ClientConnection {
 
     private func attach(_ connection: UpstreamConnection) {
         connection.client = self
-        connection.sendTimeoutMilliseconds = group?.sendTimeoutMilliseconds ?? 0
+        connection.sendTimeoutMilliseconds = forward.group?.sendTimeoutMilliseconds ?? 0
         upstream = connection
         connection.output.append(upstreamRequestHead)
         if !connection.isConnecting { upstreamConnected(connection) }
@@ -129,10 +100,10 @@ extension ClientConnection {
     // MARK: Upstream events
 
     func upstreamConnected(_ connection: UpstreamConnection) {
-        guard let group else { return }
+        guard let group = forward.group else { return }
         connection.deadline = loop.now + group.readTimeoutMilliseconds
         guard connection.flush() else { return upstreamBroken(connection) }
-        if requestBody.isActive { pumpRequestBody() }
+        if forward.body.isActive { pumpRequestBody() }
         if upstream === connection && connection.readable { upstreamReadable(connection) }
     }
 
@@ -150,7 +121,7 @@ extension ClientConnection {
             loop.logger.warning("upstream connect timed out", [("upstream.addr", connection.server.authority)])
             connection.close()
             upstream = nil
-            if let group, group.pick(now: loop.now, tried: triedServers) != nil, attempts < group.servers.count {
+            if let group = forward.group, group.pick(now: loop.now, tried: forward.triedServers) != nil, forward.attempts < group.servers.count {
                 connectNextServer()
             } else {
                 failRequest(.upstreamTimeout, reason: "upstream_connect_timeout")
@@ -172,18 +143,18 @@ extension ClientConnection {
             if connection.output.isEmpty && readable { pumpTunnelFromClient() }
             return
         }
-        if connection.output.readableCount < Self.highWater && requestBody.isActive { pumpRequestBody() }
+        if connection.output.readableCount < Self.highWater && forward.body.isActive { pumpRequestBody() }
     }
 
     /// The connection failed before a response arrived (write error, reset, early close).
     func upstreamBroken(_ connection: UpstreamConnection) {
-        let staleReuse = connection.wasReused && relay.stage == .awaitingHead && connection.input.isEmpty
+        let staleReuse = connection.wasReused && forward.relay.stage == .awaitingHead && connection.input.isEmpty
         connection.close()
         if upstream === connection { upstream = nil }
-        if responseStarted { return abort() }
-        if staleReuse && method.isIdempotent && !bodyBytesSent, let group, attempts <= group.servers.count {
+        if forward.responseStarted { return abort() }
+        if staleReuse && method.isIdempotent && !forward.bodySent, let group = forward.group, forward.attempts <= group.servers.count {
             // The keep-alive race: the server closed an idle connection as we reused it.
-            if connection.server.index < 64 { triedServers &= ~(1 << UInt64(connection.server.index)) }
+            if connection.server.index < 64 { forward.triedServers &= ~(1 << UInt64(connection.server.index)) }
             connectNextServer()
             return
         }
@@ -195,8 +166,8 @@ extension ClientConnection {
     func failRequest(_ error: GatewayError, reason: String) {
         logReason = reason
         if let upstream { upstream.close(); self.upstream = nil }
-        if responseStarted { return abort() }
-        let close = requestBody.isActive || !keepAlive
+        if forward.responseStarted { return abort() }
+        let close = forward.body.isActive || !keepAlive
         ResponseWriter.appendError(error, requestID: requestID, close: close, date: loop.dateHeader(), to: output)
         finishRequest(status: error.status, decision: "error", upstreamText: "", close: close)
     }
@@ -207,60 +178,60 @@ extension ClientConnection {
     func pumpRequestBody() {
         guard let connection = upstream, !connection.isConnecting else { return }
         let maxBody = runtime.config.limits.maxBodyBytes
-        while requestBody.isActive {
+        while forward.body.isActive {
             if connection.output.readableCount >= Self.highWater {
                 guard connection.flush() else { return upstreamBroken(connection) }
                 if connection.output.readableCount >= Self.highWater { return }
             }
-            if input.isEmpty || requestBody == .chunked && needsMoreChunkInput {
+            if input.isEmpty || forward.body == .chunked && forward.needsMoreChunkInput {
                 guard readable else { break }
                 switch readAvailable(into: input) {
-                case .progress: needsMoreChunkInput = false
+                case .progress: forward.needsMoreChunkInput = false
                 case .blocked: break
                 case .ended, .failed:
                     clientEnded = true
                     return clientAborted()
                 }
-                if input.isEmpty || (requestBody == .chunked && needsMoreChunkInput) { break }
+                if input.isEmpty || (forward.body == .chunked && forward.needsMoreChunkInput) { break }
             }
-            switch requestBody {
+            switch forward.body {
             case .length(let remaining):
                 let count = Int(min(Int64(input.readableCount), remaining))
                 connection.output.append(UnsafeRawBufferPointer(rebasing: input.readableBytes[0..<count]))
                 input.consume(count)
-                bodyBytesSent = true
-                requestBody = remaining == Int64(count) ? .done : .length(remaining - Int64(count))
+                forward.bodySent = true
+                forward.body = remaining == Int64(count) ? .done : .length(remaining - Int64(count))
             case .chunked:
                 let step: ChunkedStep
                 do {
-                    step = try requestChunks.next(input.readableBytes)
+                    step = try forward.bodyChunks.next(input.readableBytes)
                 } catch {
                     logReason = "bad_chunk"
                     return failRequest(.invalidRequest, reason: "bad_chunk")
                 }
                 switch step {
                 case .data(let offset, let count, let consumed):
-                    requestBodyBytes += Int64(count)
-                    if requestBodyBytes > maxBody { return failRequest(.payloadTooLarge, reason: "body_too_large") }
+                    forward.bodyBytes += Int64(count)
+                    if forward.bodyBytes > maxBody { return failRequest(.payloadTooLarge, reason: "body_too_large") }
                     connection.output.appendChunkHeader(count)
                     connection.output.append(UnsafeRawBufferPointer(rebasing: input.readableBytes[offset..<offset + count]))
                     connection.output.append("\r\n")
                     input.consume(consumed)
-                    bodyBytesSent = true
+                    forward.bodySent = true
                 case .needMore(let consumed):
                     input.consume(consumed)
-                    needsMoreChunkInput = true
+                    forward.needsMoreChunkInput = true
                 case .done(let consumed):
                     input.consume(consumed)
                     appendForwardableTrailers(to: connection.output)
-                    requestBody = .done
-                    bodyBytesSent = true
+                    forward.body = .done
+                    forward.bodySent = true
                 }
             case .none, .done:
                 break
             }
         }
-        if bodyBytesSent, let group { connection.deadline = loop.now + group.readTimeoutMilliseconds }
+        if forward.bodySent, let group = forward.group { connection.deadline = loop.now + group.readTimeoutMilliseconds }
         guard connection.flush() else { return upstreamBroken(connection) }
     }
 
@@ -270,7 +241,7 @@ extension ClientConnection {
         out.append("0\r\n")
         // The API-key header is a credential in a trailer too: removed unless the route forwards credentials.
         let keyHeader = access.route?.forwardCredentials == true ? [] : runtime.apiKeyHeaderName
-        for (name, value) in requestChunks.trailers where TrailerPolicy.mayForward(name, credentialHeader: keyHeader) {
+        for (name, value) in forward.bodyChunks.trailers where TrailerPolicy.mayForward(name, credentialHeader: keyHeader) {
             out.append(name)
             out.append(": ")
             out.append(value)
@@ -288,7 +259,7 @@ extension ClientConnection {
             if output.readableCount >= Self.highWater {
                 guard flushOutput() else { return }
                 if output.readableCount >= Self.highWater {
-                    upstreamPaused = true
+                    forward.upstreamPaused = true
                     return
                 }
             }
@@ -312,9 +283,9 @@ extension ClientConnection {
     /// (the connection is no longer ours).
     private func relayUpstreamInput(_ connection: UpstreamConnection) -> Bool {
         let request = ResponseRelay.Request(
-            method: method, clientMinorVersion: clientMinorVersion, keepAlive: keepAlive, wantsUpgrade: wantsUpgrade)
+            method: method, clientMinorVersion: clientMinorVersion, keepAlive: keepAlive, wantsUpgrade: forward.wantsUpgrade)
         while true {
-            let action = relay.step(
+            let action = forward.relay.step(
                 connection.input, head: &connection.head, parser: &connection.parser, request: request, draining: loop.isDraining,
                 extraHeaders: accessState.rateLimitHeaders, builder: &loop.responseHeadBuilder, output: output)
             switch action {
@@ -322,8 +293,8 @@ extension ClientConnection {
                 return true
             case .headWritten:
                 connection.deadline = 0   // read_timeout ends at the final head
-                responseStatus = relay.status
-                responseStarted = true
+                forward.responseStatus = forward.relay.status
+                forward.responseStarted = true
             case .tunnel:
                 startTunnel(connection)
                 return false
@@ -343,20 +314,20 @@ extension ClientConnection {
     }
 
     private func upstreamEnded(_ connection: UpstreamConnection) {
-        if relay.stage == .awaitingHead { return upstreamBroken(connection) }
-        switch relay.upstreamEnded(output: output) {
+        if forward.relay.stage == .awaitingHead { return upstreamBroken(connection) }
+        switch forward.relay.upstreamEnded(output: output) {
         case .complete(let reusable): completeResponse(connection, reusable: reusable)
         default: abort()   // truncated: the client must not mistake it for a complete response
         }
     }
 
     private func completeResponse(_ connection: UpstreamConnection, reusable: Bool) {
-        let requestDone = !requestBody.isActive
+        let requestDone = !forward.body.isActive
         let keep = reusable && requestDone && connection.head.upstreamKeepsAlive && connection.input.isEmpty
         connection.server.recordSuccess()
         upstream = nil
         let upstreamText = loop.accessLog.sink == nil ? "" : connection.server.authority
         if keep { connection.release(idleTimeoutMilliseconds: 60_000) } else { connection.close() }
-        finishRequest(status: responseStatus, decision: "allow", upstreamText: upstreamText, close: relay.closeAfter || !requestDone)
+        finishRequest(status: forward.responseStatus, decision: "allow", upstreamText: upstreamText, close: forward.relay.closeAfter || !requestDone)
     }
 }

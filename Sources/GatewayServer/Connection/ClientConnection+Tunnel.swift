@@ -7,13 +7,13 @@ extension ClientConnection {
     /// The relay accepted a WebSocket switch and wrote its `101`: from now on bytes are copied
     /// both ways, bounded by `tunnel_idle_timeout`.
     func startTunnel(_ connection: UpstreamConnection) {
-        responseStatus = 101
-        responseStarted = true
+        forward.responseStatus = 101
+        forward.responseStarted = true
         phase = .tunnel
-        requestBody = .none
+        forward.body = .none
         connection.deadline = 0
-        tunnelIdleMilliseconds = group?.tunnelIdleMilliseconds ?? runtime.config.limits.tunnelIdleTimeout.milliseconds
-        deadline = loop.now + tunnelIdleMilliseconds
+        forward.tunnelIdleMilliseconds = forward.group?.tunnelIdleMilliseconds ?? runtime.config.limits.tunnelIdleTimeout.milliseconds
+        deadline = loop.now + forward.tunnelIdleMilliseconds
         writeAccessLog(status: 101, decision: "allow", upstream: connection.server.authority)
         if !connection.input.isEmpty {
             output.append(connection.input.readableBytes)
@@ -31,7 +31,7 @@ extension ClientConnection {
 
     func pumpTunnelFromClient() {
         guard let connection = upstream else { return close() }
-        if readable { deadline = loop.now + tunnelIdleMilliseconds }
+        if readable { deadline = loop.now + forward.tunnelIdleMilliseconds }
         while readable && !isClosed {
             if connection.output.readableCount >= Self.highWater {
                 guard connection.flush() else { return abort() }
@@ -47,7 +47,7 @@ extension ClientConnection {
 
     func pumpTunnelFromUpstream() {
         guard let connection = upstream else { return }
-        if connection.readable { deadline = loop.now + tunnelIdleMilliseconds }
+        if connection.readable { deadline = loop.now + forward.tunnelIdleMilliseconds }
         while connection.readable && !isClosed {
             if output.readableCount >= Self.highWater {
                 guard flushOutput() else { return }

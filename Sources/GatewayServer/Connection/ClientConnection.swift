@@ -67,23 +67,10 @@ final class ClientConnection: Channel {
 
     // Forwarding state (see ClientConnection+Proxy.swift).
     var upstream: UpstreamConnection? = nil
-    var group: UpstreamGroup? = nil
+    /// The forwarded request's state: replaced when forwarding starts, reset when it ends.
+    var forward = Forwarding()
+    /// The upstream request head being built (its capacity reused across requests).
     var upstreamRequestHead: [UInt8] = []
-    var triedServers: UInt64 = 0
-    var attempts = 0
-    var requestBody = RequestBodyState.none
-    var requestChunks = ChunkedDecoder()
-    var requestBodyBytes: Int64 = 0
-    var bodyBytesSent = false
-    var responseStarted = false
-    /// The upstream response's relay (head, framing, re-framing); replaced per request.
-    var relay = ResponseRelay()
-    var wantsUpgrade = false
-    var upstreamPaused = false
-    var needsMoreChunkInput = false
-    var responseStatus = 0
-    /// A WebSocket tunnel with no byte either way for this long is closed (`tunnel_idle_timeout`).
-    var tunnelIdleMilliseconds: Int64 = 0
     /// While the current request waits for keys (or was resumed after waiting): when the wait
     /// ends (monotonic ms); 0 otherwise.
     var keyWaitDeadline: Int64 = 0
@@ -135,7 +122,7 @@ final class ClientConnection: Channel {
     /// The client has not taken any of the pending output for `send_timeout`: both ends close,
     /// and the upstream connection is not reused (its response is unfinished).
     override func sendTimedOut() {
-        if phase == .proxying { endInFlightRequest(status: responseStarted ? responseStatus : 408, reason: "send_timeout") }
+        if phase == .proxying { endInFlightRequest(status: forward.responseStarted ? forward.responseStatus : 408, reason: "send_timeout") }
         abort()
     }
 
@@ -144,7 +131,7 @@ final class ClientConnection: Channel {
     /// cancelled streaming completion stops generating), as nginx does by default. Logged with
     /// reason `client_abort` and, as nginx does, 499 unless a response status was already sent.
     func clientAborted() {
-        endInFlightRequest(status: responseStarted ? responseStatus : 499, reason: "client_abort")
+        endInFlightRequest(status: forward.responseStarted ? forward.responseStatus : 499, reason: "client_abort")
         abort()
     }
 
@@ -159,7 +146,7 @@ final class ClientConnection: Channel {
         case .waitingHead:
             processInput()
         case .proxying:
-            if requestBody.isActive {
+            if forward.body.isActive {
                 pumpRequestBody()
             } else if hangupSeen {
                 clientAborted()
@@ -263,7 +250,7 @@ final class ClientConnection: Channel {
                 beginLinger()
                 return false
             case .proxying:
-                if upstreamPaused, let upstream { upstreamPaused = false; upstreamReadable(upstream) }
+                if forward.upstreamPaused, let upstream { forward.upstreamPaused = false; upstreamReadable(upstream) }
             case .tunnel:
                 if let upstream, upstream.readable { pumpTunnelFromUpstream() }
             case .waitingHead:

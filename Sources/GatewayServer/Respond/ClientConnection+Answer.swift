@@ -89,10 +89,8 @@ extension ClientConnection {
         head.reset()
         parser.reset()
         awaitingFirstHeadByte = true
-        requestBody = .none
-        needsMoreChunkInput = false
+        forward = Forwarding()
         access = AccessResult(verdict: .allow)
-        group = nil
         if close || !keepAlive {
             closeWhenFlushed()
             return

@@ -1,0 +1,55 @@
+import GatewayHTTP
+
+/// Everything one forwarded request needs while it is in flight, in one value: a fresh one
+/// when forwarding starts (`ClientConnection.startForwarding`), reset when the request ends.
+struct Forwarding {
+    /// The upstream the route names; nil while not forwarding.
+    var group: UpstreamGroup? = nil
+    /// Servers already tried for this request (a bit per server index) and how many tries.
+    var triedServers: UInt64 = 0
+    var attempts = 0
+    /// The request body still to relay.
+    var body = RequestBodyState.none
+    /// The chunked request body's decoder.
+    var bodyChunks = ChunkedDecoder()
+    /// Chunked body bytes relayed so far (checked against `max_body`).
+    var bodyBytes: Int64 = 0
+    /// Some of the body reached the upstream: the request can no longer go to another server.
+    var bodySent = false
+    /// The last read stopped inside a chunk header: wait for more client bytes.
+    var needsMoreChunkInput = false
+    /// The upstream response's relay (head, framing, re-framing).
+    var relay = ResponseRelay()
+    /// The response head reached the client: a failure can no longer be answered with an error.
+    var responseStarted = false
+    var responseStatus = 0
+    /// The request asked for a WebSocket upgrade.
+    var wantsUpgrade = false
+    /// Reading from the upstream stopped because the client's output is above the high-water mark.
+    var upstreamPaused = false
+    /// A WebSocket tunnel with no byte either way for this long is closed (`tunnel_idle_timeout`).
+    var tunnelIdleMilliseconds: Int64 = 0
+
+    init() {}
+
+    init(group: UpstreamGroup, wantsUpgrade: Bool) {
+        self.group = group
+        self.wantsUpgrade = wantsUpgrade
+    }
+}
+
+/// Where the request body stands.
+enum RequestBodyState: Equatable {
+    case none
+    case length(Int64)
+    case chunked
+    case done
+
+    var isActive: Bool {
+        switch self {
+        case .length, .chunked: true
+        case .none, .done: false
+        }
+    }
+}
+
