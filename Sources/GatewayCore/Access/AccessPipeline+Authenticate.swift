@@ -147,12 +147,10 @@ extension AccessPipeline {
     /// The token of `Authorization: Bearer <token>` (scheme case-insensitive, one space, token68
     /// characters only); nil for any other scheme or shape.
     package static func bearerToken(_ field: HeaderField, _ bytes: UnsafeRawBufferPointer) -> ByteRange? {
-        let scheme = "bearer "
-        guard field.valueCount > scheme.utf8.count else { return nil }
-        for (offset, expected) in scheme.utf8.enumerated() where HTTPBytes.lowercased(bytes[field.valueStart + offset]) != expected {
-            return nil
-        }
-        let start = field.valueStart + scheme.utf8.count
+        let schemeLength = 7   // "bearer "
+        guard field.valueCount > schemeLength,
+              HTTPBytes.hasLowercasePrefix(bytes, field.valueStart, field.valueCount, "bearer ") else { return nil }
+        let start = field.valueStart + schemeLength
         let end = field.valueStart + field.valueCount
         var i = start
         while i < end, isToken68(bytes[i]) { i &+= 1 }
