@@ -26,7 +26,7 @@ struct ExplainReport {
                 self.route = route.pattern
                 action = Self.describe(route.action, loaded.config)
                 otherRoutes.removeAll { $0 == route.pattern }
-                if route.needsAuthentication { authentication = "no credential" }
+                authentication = route.needsAuthentication ? "no credential" : "not needed (public route)"
             case .anonymous:
                 authentication = "none presented; forwarded anonymously (auth optional)"
             case .authenticated(let identity):
@@ -40,10 +40,12 @@ struct ExplainReport {
                     + (decision.allowed ? "\(decision.remaining) of \(decision.limit) left" : "over, retry in \(decision.retryAfterSeconds) s")
             }
         }
-        if case .refuse(let reason) = result.verdict, result.route != nil, authentication == "no credential" || rules.isEmpty {
-            if case .credentialInvalid = reason { authentication = "refused: \(reason.reason)" }
-            if case .credentialAmbiguous = reason { authentication = "refused: \(reason.reason)" }
-            if case .credentialMissing = reason { authentication = "no credential" }
+        // A credential the pipeline refused leaves no trace event: the refusal says why.
+        if case .refuse(let reason) = result.verdict {
+            switch reason {
+            case .credentialInvalid, .credentialAmbiguous: authentication = "refused: \(reason.reason)"
+            default: break
+            }
         }
         identityHeaders = result.rendered.map {
             String(decoding: $0.headers, as: UTF8.self).split(separator: "\r\n").map(String.init)

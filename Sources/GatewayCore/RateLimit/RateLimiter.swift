@@ -63,10 +63,7 @@ package final class RateLimiter: Sendable {
     /// The key of a JWT principal: a subject is unique only within its issuer (SPEC §7), so
     /// both are hashed, the issuer's length first so that no two pairs share their bytes.
     package func key(scope: Int, issuer: String, subject: String) -> RateLimitKey {
-        var hasher = Hasher()
-        hasher.combine(seed.0)
-        hasher.combine(seed.1)
-        hasher.combine(scope)
+        var hasher = seededHasher(scope: scope)
         var issuer = issuer
         var subject = subject
         issuer.withUTF8 { bytes in
@@ -77,12 +74,18 @@ package final class RateLimiter: Sendable {
         return RateLimitKey(hash: UInt64(bitPattern: Int64(hasher.finalize())))
     }
 
-    /// The key of a principal given as bytes (a client address, or bytes of the request).
-    package func key(scope: Int, principal: UnsafeRawBufferPointer) -> RateLimitKey {
+    /// A hasher seeded with this limiter's random seed and the scope: every key starts here.
+    private func seededHasher(scope: Int) -> Hasher {
         var hasher = Hasher()
         hasher.combine(seed.0)
         hasher.combine(seed.1)
         hasher.combine(scope)
+        return hasher
+    }
+
+    /// The key of a principal given as bytes (a client address, or bytes of the request).
+    package func key(scope: Int, principal: UnsafeRawBufferPointer) -> RateLimitKey {
+        var hasher = seededHasher(scope: scope)
         hasher.combine(bytes: principal)
         return RateLimitKey(hash: UInt64(bitPattern: Int64(hasher.finalize())))
     }

@@ -26,7 +26,7 @@ package struct ResponseHeadParser: Sendable {
     private var sawTransferEncoding = false
     /// The last transfer coding seen so far is `chunked`.
     private var chunkedIsLast = false
-    /// `Upgrade` fields seen.
+    /// Protocols the `Upgrade` fields named so far.
     private var upgradeProtocols = 0
     private var lines = HeaderLineScanner()
 
@@ -189,16 +189,12 @@ package struct ResponseHeadParser: Sendable {
                 bytes, start, count, close: &head.connectionClose, keepAlive: &head.connectionKeepAlive,
                 upgrade: &head.connectionUpgrade)
         case .upgrade:
-            // Exactly one protocol, `websocket`, across every Upgrade field: anything else makes
-            // a 101 unacceptable (SPEC §8).
-            upgradeProtocols &+= 1
-            var onlyWebSocket = upgradeProtocols == 1
-            var elements = 0
+            // Exactly one protocol, `websocket`, across every Upgrade field (one list, RFC 9110
+            // §5.3): anything else makes a 101 unacceptable (SPEC §8).
             try HTTPBytes.forEachListElement(bytes, start, count) { (s, n) throws(HTTPParseError) in
-                elements &+= 1
-                if elements > 1 || !HTTPBytes.equalsLowercase(bytes, s, n, "websocket") { onlyWebSocket = false }
+                upgradeProtocols &+= 1
+                head.upgradeWebSocket = upgradeProtocols == 1 && HTTPBytes.equalsLowercase(bytes, s, n, "websocket")
             }
-            head.upgradeWebSocket = onlyWebSocket && elements == 1
         default:
             break
         }

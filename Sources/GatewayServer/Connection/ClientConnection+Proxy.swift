@@ -314,9 +314,9 @@ extension ClientConnection {
     }
 
     private func upstreamEnded(_ connection: UpstreamConnection) {
-        if forward.relay.stage == .awaitingHead { return upstreamBroken(connection) }
         switch forward.relay.upstreamEnded(output: output) {
         case .complete(let reusable): completeResponse(connection, reusable: reusable)
+        case .fail: upstreamBroken(connection)   // no head yet: maybe a stale pooled connection, retried there
         default: abort()   // truncated: the client must not mistake it for a complete response
         }
     }
