@@ -1,23 +1,9 @@
 import GatewayHTTP
 
 extension ConfigValidator {
-    /// `route PATTERN { ... }`: exactly one action, known methods, a consistent `strip_prefix`.
-    /// - Parameters:
-    ///   - references: receives the `upstream NAME` argument, checked once every upstream is
-    ///     known (even when the route has other problems).
-    ///   - roleReferences: receives the `require_role` arguments, checked against `roles`.
-    /// - Returns: the route, or nil after reporting.
-    mutating func route(
-        _ directive: ConfigDirective, references: inout [ConfigArgument], roleReferences: inout [ConfigArgument]
-    ) -> RouteConfig? {
-        let patternArgument = directive.arguments[0]
-        let pattern = patternArgument.text
+    /// A route's directives as read, before the checks between them.
+    struct RouteDraft {
         var valid = true
-        if !pattern.hasPrefix("/") {
-            error(patternArgument.location, "route pattern \"\(pattern)\" must start with \"/\"")
-            valid = false
-        }
-
         var seen: [String: SourceLocation] = [:]
         var action: (value: RouteAction, directive: ConfigDirective)? = nil
         var sawAction = false
@@ -30,144 +16,149 @@ extension ConfigValidator {
         var identityToken: Bool? = nil
         var rules = AuthorizationRules()
         var rateLimit: RouteRateLimit = .inherit
+    }
 
-        for child in directive.block ?? [] {
-            switch child.name {
-            case "upstream", "respond", "deny":
-                sawAction = true
-                if let existing = action?.directive {
-                    if existing.name == child.name {
-                        error(child.location, "duplicate \"\(child.name)\" (first at \(existing.location))")
-                    } else {
-                        error(
-                            child.location,
-                            "\"\(child.name)\" conflicts with \"\(existing.name)\" at \(existing.location); "
-                                + "a route takes exactly one of \"upstream\", \"respond\" or \"deny\"")
-                    }
-                    valid = false
-                    continue
-                }
-                guard let value = routeAction(child) else {
-                    valid = false
-                    continue
-                }
-                action = (value, child)
-                if case .upstream = value { references.append(child.arguments[0]) }
-            case "public":
-                guard once(child, &seen), shape(child, arguments: 0...0) else {
-                    valid = false
-                    continue
-                }
-                isPublic = true
-            case "methods":
-                guard once(child, &seen), shape(child, arguments: 1...Int.max), let set = methodSet(child) else {
-                    valid = false
-                    continue
-                }
-                methods = set
-            case "strip_prefix":
-                guard once(child, &seen), shape(child, arguments: 1...1) else {
-                    valid = false
-                    continue
-                }
-                stripPrefix = child.arguments[0]
-            case "auth":
-                guard once(child, &seen), shape(child, arguments: 1...1) else {
-                    valid = false
-                    continue
-                }
-                switch child.arguments[0].text {
-                case "api_key": auth = (.apiKeyOnly, child)
-                case "jwt": auth = (.jwtOnly, child)
-                case "optional": auth = (.optional, child)
-                default:
-                    error(child.arguments[0].location, "\"auth\" takes api_key, jwt or optional")
-                    valid = false
-                }
-            case "forward_credentials":
-                guard once(child, &seen), shape(child, arguments: 1...1), let flag = onOff(child.arguments[0]) else {
-                    valid = false
-                    continue
-                }
-                forwardCredentials = flag
-            case "allow_query_token":
-                guard once(child, &seen), shape(child, arguments: 1...1), let flag = onOff(child.arguments[0]) else {
-                    valid = false
-                    continue
-                }
-                allowQueryToken = flag ? child : nil
-            case "identity_token":
-                guard once(child, &seen), shape(child, arguments: 1...1), let flag = onOff(child.arguments[0]) else {
-                    valid = false
-                    continue
-                }
-                identityToken = flag
-            case "require", "require_any", "require_role", "match_claim":
-                guard authorizationRule(child, into: &rules, seen: &seen, roleReferences: &roleReferences) else {
-                    valid = false
-                    continue
-                }
-            case "rate_limit":
-                guard once(child, &seen), let setting = self.rateLimit(child, allowOff: true) else {
-                    valid = false
-                    continue
-                }
-                rateLimit = setting
-            default:
-                reject(child, in: .route)
-                valid = false
-            }
+    /// `route PATTERN { ... }`: exactly one action, known methods, a consistent `strip_prefix`.
+    /// - Parameters:
+    ///   - references: receives the `upstream NAME` argument, checked once every upstream is
+    ///     known (even when the route has other problems).
+    ///   - roleReferences: receives the `require_role` arguments, checked against `roles`.
+    /// - Returns: the route, or nil after reporting.
+    mutating func route(
+        _ directive: ConfigDirective, references: inout [ConfigArgument], roleReferences: inout [ConfigArgument]
+    ) -> RouteConfig? {
+        let patternArgument = directive.arguments[0]
+        let pattern = patternArgument.text
+        var draft = RouteDraft()
+        if !pattern.hasPrefix("/") {
+            error(patternArgument.location, "route pattern \"\(pattern)\" must start with \"/\"")
+            draft.valid = false
         }
-
-        guard let action else {
-            if !sawAction {
+        for child in directive.block ?? [] {
+            routeChild(child, into: &draft, references: &references, roleReferences: &roleReferences)
+        }
+        guard let action = draft.action else {
+            if !draft.sawAction {
                 error(directive.location, "route \"\(pattern)\" needs an action: \"upstream\", \"respond\" or \"deny\"")
             }
             return nil
         }
-        if isPublic, let auth {
-            error(auth.directive.location, "\"auth\" contradicts \"public\" (a public route authenticates nobody)")
-            valid = false
-        }
-        if isPublic, let first = rules.firstDirective {
-            error(first.location, "\"\(first.name)\" contradicts \"public\" (a public route authenticates nobody)")
-            valid = false
-        }
-        for (match, argument) in rules.claimParameters where !ConfigValidator.pattern(pattern, hasParameter: match.parameter) {
-            error(argument.location, "match_claim: the route pattern \"\(pattern)\" has no parameter {\(match.parameter)}")
-            valid = false
-        }
-        if isPublic, let allowQueryToken {
-            error(allowQueryToken.location, "\"allow_query_token\" contradicts \"public\" (a public route reads no credential)")
-            valid = false
-        }
-        if let stripPrefix {
-            if case .upstream = action.value {
-                if let message = ConfigValidator.stripPrefixProblem(stripPrefix.text, pattern: pattern) {
-                    error(stripPrefix.location, message)
-                    valid = false
-                }
-            } else {
-                error(stripPrefix.location, "\"strip_prefix\" only applies to a route that forwards to an upstream")
-                valid = false
-            }
-        }
-        guard valid else { return nil }
+        checkConsistency(of: &draft, pattern: pattern, action: action.value)
+        guard draft.valid else { return nil }
         var route = RouteConfig(pattern: pattern, action: action.value, location: directive.location)
-        route.methods = methods
-        route.isPublic = isPublic
-        route.stripPrefix = stripPrefix?.text
-        route.auth = auth?.mode ?? .required
-        route.forwardCredentials = forwardCredentials
-        route.allowQueryToken = allowQueryToken != nil
-        route.identityToken = identityToken
-        route.require = rules.require
-        route.requireAny = rules.requireAny
-        route.requireRole = rules.requireRole
-        route.matchClaims = rules.claimParameters.map(\.match)
-        route.rateLimit = rateLimit
+        route.methods = draft.methods
+        route.isPublic = draft.isPublic
+        route.stripPrefix = draft.stripPrefix?.text
+        route.auth = draft.auth?.mode ?? .required
+        route.forwardCredentials = draft.forwardCredentials
+        route.allowQueryToken = draft.allowQueryToken != nil
+        route.identityToken = draft.identityToken
+        route.require = draft.rules.require
+        route.requireAny = draft.rules.requireAny
+        route.requireRole = draft.rules.requireRole
+        route.matchClaims = draft.rules.claimParameters.map(\.match)
+        route.rateLimit = draft.rateLimit
         route.patternLocation = patternArgument.location
         return route
+    }
+
+    /// One directive inside a route block; a problem is reported and marks the draft invalid.
+    private mutating func routeChild(
+        _ child: ConfigDirective, into draft: inout RouteDraft,
+        references: inout [ConfigArgument], roleReferences: inout [ConfigArgument]
+    ) {
+        switch child.name {
+        case "upstream", "respond", "deny":
+            draft.sawAction = true
+            if let existing = draft.action?.directive {
+                if existing.name == child.name {
+                    error(child.location, "duplicate \"\(child.name)\" (first at \(existing.location))")
+                } else {
+                    error(
+                        child.location,
+                        "\"\(child.name)\" conflicts with \"\(existing.name)\" at \(existing.location); "
+                            + "a route takes exactly one of \"upstream\", \"respond\" or \"deny\"")
+                }
+                draft.valid = false
+            } else if let value = routeAction(child) {
+                draft.action = (value, child)
+                if case .upstream = value { references.append(child.arguments[0]) }
+            } else {
+                draft.valid = false
+            }
+        case "public":
+            guard once(child, &draft.seen), shape(child, arguments: 0...0) else { draft.valid = false; return }
+            draft.isPublic = true
+        case "methods":
+            guard once(child, &draft.seen), shape(child, arguments: 1...Int.max), let set = methodSet(child) else {
+                draft.valid = false; return
+            }
+            draft.methods = set
+        case "strip_prefix":
+            guard once(child, &draft.seen), shape(child, arguments: 1...1) else { draft.valid = false; return }
+            draft.stripPrefix = child.arguments[0]
+        case "auth":
+            guard once(child, &draft.seen), shape(child, arguments: 1...1) else { draft.valid = false; return }
+            switch child.arguments[0].text {
+            case "api_key": draft.auth = (.apiKeyOnly, child)
+            case "jwt": draft.auth = (.jwtOnly, child)
+            case "optional": draft.auth = (.optional, child)
+            default:
+                error(child.arguments[0].location, "\"auth\" takes api_key, jwt or optional")
+                draft.valid = false
+            }
+        case "forward_credentials", "allow_query_token", "identity_token":
+            guard once(child, &draft.seen), shape(child, arguments: 1...1), let flag = onOff(child.arguments[0]) else {
+                draft.valid = false; return
+            }
+            switch child.name {
+            case "forward_credentials": draft.forwardCredentials = flag
+            case "allow_query_token": draft.allowQueryToken = flag ? child : nil
+            default: draft.identityToken = flag
+            }
+        case "require", "require_any", "require_role", "match_claim":
+            if !authorizationRule(child, into: &draft.rules, seen: &draft.seen, roleReferences: &roleReferences) {
+                draft.valid = false
+            }
+        case "rate_limit":
+            guard once(child, &draft.seen), let setting = rateLimit(child, allowOff: true) else { draft.valid = false; return }
+            draft.rateLimit = setting
+        default:
+            reject(child, in: .route)
+            draft.valid = false
+        }
+    }
+
+    /// The checks between a route's directives: `public` excludes every credential setting,
+    /// `match_claim` names a parameter of the pattern, `strip_prefix` fits the pattern and
+    /// only applies to forwarding.
+    private mutating func checkConsistency(of draft: inout RouteDraft, pattern: String, action: RouteAction) {
+        if draft.isPublic, let auth = draft.auth {
+            error(auth.directive.location, "\"auth\" contradicts \"public\" (a public route authenticates nobody)")
+            draft.valid = false
+        }
+        if draft.isPublic, let first = draft.rules.firstDirective {
+            error(first.location, "\"\(first.name)\" contradicts \"public\" (a public route authenticates nobody)")
+            draft.valid = false
+        }
+        for (match, argument) in draft.rules.claimParameters
+        where !ConfigValidator.pattern(pattern, hasParameter: match.parameter) {
+            error(argument.location, "match_claim: the route pattern \"\(pattern)\" has no parameter {\(match.parameter)}")
+            draft.valid = false
+        }
+        if draft.isPublic, let allowQueryToken = draft.allowQueryToken {
+            error(allowQueryToken.location, "\"allow_query_token\" contradicts \"public\" (a public route reads no credential)")
+            draft.valid = false
+        }
+        guard let stripPrefix = draft.stripPrefix else { return }
+        guard case .upstream = action else {
+            error(stripPrefix.location, "\"strip_prefix\" only applies to a route that forwards to an upstream")
+            draft.valid = false; return
+        }
+        if let message = ConfigValidator.stripPrefixProblem(stripPrefix.text, pattern: pattern) {
+            error(stripPrefix.location, message)
+            draft.valid = false
+        }
     }
 
     /// `upstream NAME;`, `respond STATUS ["body"];` or `deny;`.

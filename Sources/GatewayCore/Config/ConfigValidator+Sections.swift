@@ -304,26 +304,7 @@ extension ConfigValidator {
                 result.requiredTyp = child.arguments[0].text
             case "claims":
                 guard once(child, &seen), shape(child, arguments: 1...Int.max) else { valid = false; continue }
-                for argument in child.arguments {
-                    let parts = argument.text.split(separator: "=", maxSplits: 1).map(String.init)
-                    let sources = parts.count == 2 ? parts[1].split(separator: ",").map(String.init) : []
-                    guard parts.count == 2, !sources.isEmpty else {
-                        error(argument.location, "claims take FIELD=claim[,claim...], e.g. user_id=sub")
-                        valid = false
-                        continue
-                    }
-                    switch parts[0] {
-                    case "user_id": result.claims.userID = sources
-                    case "org_id": result.claims.orgID = sources
-                    case "email": result.claims.email = sources
-                    case "name": result.claims.name = sources
-                    case "permissions": result.claims.permissions = sources
-                    case "roles": result.claims.roles = sources
-                    default:
-                        error(argument.location, "unknown identity field \"\(parts[0])\"; expected user_id, org_id, email, name, permissions or roles")
-                        valid = false
-                    }
-                }
+                valid = identityClaims(child, into: &result.claims) && valid
             case "cache":
                 guard once(child, &seen), shape(child, arguments: 1...1),
                       let size = parse(child.arguments[0], { (text: String) throws(ConfigValueError) -> Int in try ConfigValue.integer(text, in: 0...10_000_000) })
@@ -340,6 +321,33 @@ extension ConfigValidator {
             valid = required(hasKeys, in: directive, "at least one \"key\", \"jwks_file\" or \"jwks_url\"")
         }
         return valid ? result : nil
+    }
+
+    /// `claims FIELD=claim[,claim...]...;` — which token claims fill each identity field.
+    /// - Returns: false after reporting a malformed or unknown field.
+    private mutating func identityClaims(_ directive: ConfigDirective, into claims: inout ClaimMapping) -> Bool {
+        var valid = true
+        for argument in directive.arguments {
+            let parts = argument.text.split(separator: "=", maxSplits: 1).map(String.init)
+            let sources = parts.count == 2 ? parts[1].split(separator: ",").map(String.init) : []
+            guard parts.count == 2, !sources.isEmpty else {
+                error(argument.location, "claims take FIELD=claim[,claim...], e.g. user_id=sub")
+                valid = false
+                continue
+            }
+            switch parts[0] {
+            case "user_id": claims.userID = sources
+            case "org_id": claims.orgID = sources
+            case "email": claims.email = sources
+            case "name": claims.name = sources
+            case "permissions": claims.permissions = sources
+            case "roles": claims.roles = sources
+            default:
+                error(argument.location, "unknown identity field \"\(parts[0])\"; expected user_id, org_id, email, name, permissions or roles")
+                valid = false
+            }
+        }
+        return valid
     }
 
     /// Reports `"<block>" needs <what>` at the block when `present` is false.

@@ -146,56 +146,23 @@ final class RouteTrie: Sendable {
     init(_ entries: [(pattern: RoutePattern, methods: MethodSet?)]) throws(RouteConflict) {
         precondition(HTTPMethod.allCases.count <= methodStride, "MethodSet holds at most 16 methods")
         precondition(entries.count < Int(Int32.max), "too many routes")
+        let trie = try TrieBuilder(entries)
+        let methods = Self.methodTables(trie.terminals, entries)
+        let flat = Self.flatten(trie.nodes)
+        nodes = flat.nodes
+        slots = flat.slots
+        keyBytes = flat.keys
+        terminalEntries = methods.entries
+        terminalAllow = methods.allow
+        parameterNamesStart = trie.namesStart
+        parameterNames = trie.names
+    }
 
-        // 1. Build a mutable trie and group entries by shape, detecting conflicts.
-        var builderNodes = [BuilderNode()]
-        var terminals: [[Int]] = []
-        var names: [String?] = []
-        var namesStart: [Int32] = []
-        namesStart.reserveCapacity(entries.count)
-
-        func newTerminal() -> Int {
-            terminals.append([])
-            return terminals.count - 1
-        }
-
-        for (index, entry) in entries.enumerated() {
-            namesStart.append(Int32(names.count))
-            var node = 0
-            var terminal = -1
-            for segment in entry.pattern.segments {
-                switch segment {
-                case .literal(let bytes):
-                    if let child = builderNodes[node].literals[bytes] {
-                        node = child
-                    } else {
-                        builderNodes.append(BuilderNode())
-                        builderNodes[node].literals[bytes] = builderNodes.count - 1
-                        node = builderNodes.count - 1
-                    }
-                case .parameter, .wildcard:
-                    if case .parameter(let name) = segment { names.append(name) } else { names.append(nil) }
-                    if builderNodes[node].variable < 0 {
-                        builderNodes.append(BuilderNode())
-                        builderNodes[node].variable = builderNodes.count - 1
-                    }
-                    node = builderNodes[node].variable
-                case .catchAll:
-                    if builderNodes[node].catchAll < 0 { builderNodes[node].catchAll = newTerminal() }
-                    terminal = builderNodes[node].catchAll
-                }
-            }
-            if terminal < 0 {
-                if builderNodes[node].terminal < 0 { builderNodes[node].terminal = newTerminal() }
-                terminal = builderNodes[node].terminal
-            }
-            for other in terminals[terminal] where Self.overlap(entries[other].methods, entry.methods) {
-                throw RouteConflict(first: other, second: index)
-            }
-            terminals[terminal].append(index)
-        }
-
-        // 2. Per terminal: method → entry (specific sets first, then the nil-methods fallback).
+    /// Per terminal: method → entry (specific sets first, then the nil-methods fallback), and
+    /// the union of the methods listed (for `Allow`).
+    private static func methodTables(
+        _ terminals: [[Int]], _ entries: [(pattern: RoutePattern, methods: MethodSet?)]
+    ) -> (entries: [Int32], allow: [MethodSet]) {
         var entriesByMethod = [Int32](repeating: -1, count: terminals.count * methodStride)
         var allow = [MethodSet](repeating: [], count: terminals.count)
         for (terminal, members) in terminals.enumerated() {
@@ -216,8 +183,11 @@ final class RouteTrie: Sendable {
                 }
             }
         }
+        return (entriesByMethod, allow)
+    }
 
-        // 3. Flatten the nodes; literal children go into per-node hash tables.
+    /// The trie as flat arrays; literal children go into per-node open-addressing hash tables.
+    private static func flatten(_ builderNodes: [BuilderNode]) -> (nodes: [Node], slots: [LiteralSlot], keys: [UInt8]) {
         var flatNodes: [Node] = []
         flatNodes.reserveCapacity(builderNodes.count)
         var flatSlots: [LiteralSlot] = []
@@ -246,18 +216,11 @@ final class RouteTrie: Sendable {
             flatNodes.append(node)
         }
         precondition(flatSlots.count < Int(Int32.max) && flatKeys.count < Int(Int32.max), "route table too large")
-
-        nodes = flatNodes
-        slots = flatSlots
-        keyBytes = flatKeys
-        terminalEntries = entriesByMethod
-        terminalAllow = allow
-        parameterNamesStart = namesStart
-        parameterNames = names
+        return (flatNodes, flatSlots, flatKeys)
     }
 
     /// Two entries of the same shape conflict when neither has methods or their methods intersect.
-    private static func overlap(_ a: MethodSet?, _ b: MethodSet?) -> Bool {
+    fileprivate static func overlap(_ a: MethodSet?, _ b: MethodSet?) -> Bool {
         switch (a, b) {
         case (nil, nil): true
         case (let a?, let b?): !a.isDisjoint(with: b)
@@ -358,6 +321,64 @@ private struct BuilderNode {
     var variable = -1
     var terminal = -1
     var catchAll = -1
+}
+
+/// The mutable trie the table is built from: one node per distinct path prefix, entries of
+/// the same shape grouped at one terminal, conflicts between them detected as they arrive.
+private struct TrieBuilder {
+    var nodes = [BuilderNode()]
+    /// Per terminal: the entries that end there.
+    var terminals: [[Int]] = []
+    /// Per single-segment variable position of each entry: the `{name}`, or nil for `*`.
+    var names: [String?] = []
+    /// Per entry: where its names start in `names`.
+    var namesStart: [Int32] = []
+
+    init(_ entries: [(pattern: RoutePattern, methods: MethodSet?)]) throws(RouteConflict) {
+        namesStart.reserveCapacity(entries.count)
+        for (index, entry) in entries.enumerated() {
+            namesStart.append(Int32(names.count))
+            let terminal = insert(entry.pattern)
+            for other in terminals[terminal] where RouteTrie.overlap(entries[other].methods, entry.methods) {
+                throw RouteConflict(first: other, second: index)
+            }
+            terminals[terminal].append(index)
+        }
+    }
+
+    /// Walks (and extends) the trie along the pattern. - Returns: the pattern's terminal.
+    private mutating func insert(_ pattern: RoutePattern) -> Int {
+        var node = 0
+        for segment in pattern.segments {
+            switch segment {
+            case .literal(let bytes):
+                if let child = nodes[node].literals[bytes] {
+                    node = child
+                } else {
+                    nodes[node].literals[bytes] = nodes.count
+                    nodes.append(BuilderNode())
+                    node = nodes.count - 1
+                }
+            case .parameter, .wildcard:
+                if case .parameter(let name) = segment { names.append(name) } else { names.append(nil) }
+                if nodes[node].variable < 0 {
+                    nodes[node].variable = nodes.count
+                    nodes.append(BuilderNode())
+                }
+                node = nodes[node].variable
+            case .catchAll:
+                if nodes[node].catchAll < 0 { nodes[node].catchAll = newTerminal() }
+                return nodes[node].catchAll
+            }
+        }
+        if nodes[node].terminal < 0 { nodes[node].terminal = newTerminal() }
+        return nodes[node].terminal
+    }
+
+    private mutating func newTerminal() -> Int {
+        terminals.append([])
+        return terminals.count - 1
+    }
 }
 
 /// Entries per terminal in `terminalEntries`: `MethodSet` is 16 bits wide.

@@ -11,13 +11,13 @@ extension ClientConnection {
     /// Builds the upstream head, consumes the client's head and picks a server.
     func startForwarding(to group: UpstreamGroup) {
         // A client that already closed (or half-closed) its side is gone: nothing is forwarded.
-        forward = Forwarding(group: group, wantsUpgrade: head.upgradeWebSocket && head.connectionUpgrade && method == .get)
+        forward = Forwarding(group: group, wantsUpgrade: head.upgradeWebSocket && head.connectionUpgrade && request.method == .get)
         guard !clientEnded && !hangupSeen else { return clientAborted() }
         var forwardPath: [UInt8] = []
         swap(&forwardPath, &loop.forwardPath)
         forwardPath.removeAll(keepingCapacity: true)
         let path = loop.access.path
-        if let prefix = access.route?.stripPrefix, path.starts(with: prefix),
+        if let prefix = request.access.route?.stripPrefix, path.starts(with: prefix),
            path.count == prefix.count || path[prefix.count] == UInt8(ascii: "/") {
             forwardPath.append(contentsOf: path[prefix.count...])
             if forwardPath.isEmpty { forwardPath.append(UInt8(ascii: "/")) }
@@ -26,23 +26,21 @@ extension ClientConnection {
         }
         let trusted = runtime.trusts(peer)
         let server = group.servers[0]
-        let keepsCredentials = access.route?.forwardCredentials == true
+        let keepsCredentials = request.access.route?.forwardCredentials == true
         var upstreamHead: [UInt8] = []
         swap(&upstreamHead, &upstreamRequestHead)
         loop.requestHeadBuilder.build(
             head: head, bytes: input.readableBytes, path: forwardPath, peer: peerText, peerTrusted: trusted,
-            requestID: requestID, upstreamAuthority: server.authority, websocket: forward.wantsUpgrade,
+            requestID: request.id, upstreamAuthority: server.authority, websocket: forward.wantsUpgrade,
             identityHeaders: identityHeaderBlock(), credentials: keepsCredentials ? nil : runtime.apiKeyHeaderName,
-            stripQueryToken: access.route?.allowQueryToken == true && !keepsCredentials, into: &upstreamHead)
+            stripQueryToken: request.access.route?.allowQueryToken == true && !keepsCredentials, into: &upstreamHead)
         swap(&upstreamHead, &upstreamRequestHead)
         swap(&forwardPath, &loop.forwardPath)
         input.consume(head.headLength)
 
-        if head.isChunked {
-            forward.body = .chunked
-        } else if let length = head.contentLength, length > 0 {
-            forward.body = .length(length)
-        }
+        forward.body = RequestBodyRelay(
+            head: head, maxBody: runtime.config.limits.maxBodyBytes,
+            credentialHeader: keepsCredentials ? [] : runtime.apiKeyHeaderName)
         phase = .proxying
         if head.expectContinue && forward.body.isActive {
             output.append(continueResponse)
@@ -54,9 +52,9 @@ extension ClientConnection {
     /// The identity headers for the current request (cached per API key or token; empty when
     /// anonymous), plus `X-Auth-Identity` when the route asks for it.
     func identityHeaderBlock() -> [UInt8] {
-        guard let identity = access.identity, let rendered = access.rendered else { return [] }
+        guard let identity = request.access.identity, let rendered = request.access.rendered else { return [] }
         var block = rendered.headers
-        if let audience = access.route?.identityTokenAudience, let issuer = runtime.tokens,
+        if let audience = request.access.route?.identityTokenAudience, let issuer = runtime.tokens,
            let line = loop.identityTokenLine(identity: identity, audience: audience, issuer: issuer) {
             block += line
         }
@@ -109,7 +107,7 @@ extension ClientConnection {
 
     func upstreamConnectFailed(_ connection: UpstreamConnection) {
         connection.server.recordFailure(now: loop.now)
-        loop.logger.warning("upstream connect failed", [("upstream.addr", connection.server.authority), ("request.id", String(decoding: requestID, as: UTF8.self))])
+        loop.logger.warning("upstream connect failed", [("upstream.addr", connection.server.authority), ("request.id", String(decoding: request.id, as: UTF8.self))])
         connection.close()
         upstream = nil
         connectNextServer()   // nothing was sent: any method may go to the next server
@@ -152,7 +150,7 @@ extension ClientConnection {
         connection.close()
         if upstream === connection { upstream = nil }
         if forward.responseStarted { return abort() }
-        if staleReuse && method.isIdempotent && !forward.bodySent, let group = forward.group, forward.attempts <= group.servers.count {
+        if staleReuse && request.method.isIdempotent && !forward.body.sentAny, let group = forward.group, forward.attempts <= group.servers.count {
             // The keep-alive race: the server closed an idle connection as we reused it.
             if connection.server.index < 64 { forward.triedServers &= ~(1 << UInt64(connection.server.index)) }
             connectNextServer()
@@ -164,11 +162,11 @@ extension ClientConnection {
 
     /// Answers the current request with an error instead of the upstream's response.
     func failRequest(_ error: GatewayError, reason: String) {
-        logReason = reason
+        request.logReason = reason
         if let upstream { upstream.close(); self.upstream = nil }
         if forward.responseStarted { return abort() }
-        let close = forward.body.isActive || !keepAlive
-        ResponseWriter.appendError(error, requestID: requestID, close: close, date: loop.dateHeader(), to: output)
+        let close = forward.body.isActive || !request.keepAlive
+        ResponseWriter.appendError(error, requestID: request.id, close: close, date: loop.dateHeader(), to: output)
         finishRequest(status: error.status, decision: "error", upstreamText: "", close: close)
     }
 
@@ -177,77 +175,29 @@ extension ClientConnection {
     /// Moves request-body bytes from the client to the upstream until one side blocks.
     func pumpRequestBody() {
         guard let connection = upstream, !connection.isConnecting else { return }
-        let maxBody = runtime.config.limits.maxBodyBytes
-        while forward.body.isActive {
+        pumping: while forward.body.isActive {
             if connection.output.readableCount >= Self.highWater {
                 guard connection.flush() else { return upstreamBroken(connection) }
                 if connection.output.readableCount >= Self.highWater { return }
             }
-            if input.isEmpty || forward.body == .chunked && forward.needsMoreChunkInput {
+            if forward.body.wantsInput(available: input.readableCount) {
                 guard readable else { break }
                 switch readAvailable(into: input) {
-                case .progress: forward.needsMoreChunkInput = false
-                case .blocked: break
+                case .progress, .blocked: break
                 case .ended, .failed:
                     clientEnded = true
                     return clientAborted()
                 }
-                if input.isEmpty || (forward.body == .chunked && forward.needsMoreChunkInput) { break }
+                if forward.body.wantsInput(available: input.readableCount) { break }
             }
-            switch forward.body {
-            case .length(let remaining):
-                let count = Int(min(Int64(input.readableCount), remaining))
-                connection.output.append(UnsafeRawBufferPointer(rebasing: input.readableBytes[0..<count]))
-                input.consume(count)
-                forward.bodySent = true
-                forward.body = remaining == Int64(count) ? .done : .length(remaining - Int64(count))
-            case .chunked:
-                let step: ChunkedStep
-                do {
-                    step = try forward.bodyChunks.next(input.readableBytes)
-                } catch {
-                    logReason = "bad_chunk"
-                    return failRequest(.invalidRequest, reason: "bad_chunk")
-                }
-                switch step {
-                case .data(let offset, let count, let consumed):
-                    forward.bodyBytes += Int64(count)
-                    if forward.bodyBytes > maxBody { return failRequest(.payloadTooLarge, reason: "body_too_large") }
-                    connection.output.appendChunkHeader(count)
-                    connection.output.append(UnsafeRawBufferPointer(rebasing: input.readableBytes[offset..<offset + count]))
-                    connection.output.append("\r\n")
-                    input.consume(consumed)
-                    forward.bodySent = true
-                case .needMore(let consumed):
-                    input.consume(consumed)
-                    forward.needsMoreChunkInput = true
-                case .done(let consumed):
-                    input.consume(consumed)
-                    appendForwardableTrailers(to: connection.output)
-                    forward.body = .done
-                    forward.bodySent = true
-                }
-            case .none, .done:
-                break
+            switch forward.body.step(from: input, to: connection.output) {
+            case .progress, .needInput: continue
+            case .finished: break pumping
+            case .fail(let error, let reason): return failRequest(error, reason: reason)
             }
         }
-        if forward.bodySent, let group = forward.group { connection.deadline = loop.now + group.readTimeoutMilliseconds }
+        if forward.body.sentAny, let group = forward.group { connection.deadline = loop.now + group.readTimeoutMilliseconds }
         guard connection.flush() else { return upstreamBroken(connection) }
-    }
-
-    /// Writes the last chunk and the trailers that may be forwarded (not identity, hop-by-hop
-    /// or framing fields, SPEC §8).
-    private func appendForwardableTrailers(to out: ByteBuffer) {
-        out.append("0\r\n")
-        // The API-key header is a credential in a trailer too: removed unless the route forwards credentials.
-        let keyHeader = access.route?.forwardCredentials == true ? [] : runtime.apiKeyHeaderName
-        for (name, value) in forward.bodyChunks.trailers where TrailerPolicy.mayForward(name, credentialHeader: keyHeader) {
-            out.append(name)
-            out.append(": ")
-            out.append(value)
-            out.append("\r\n")
-        }
-        out.append("\r\n")
     }
 
     // MARK: Response
@@ -283,7 +233,7 @@ extension ClientConnection {
     /// (the connection is no longer ours).
     private func relayUpstreamInput(_ connection: UpstreamConnection) -> Bool {
         let request = ResponseRelay.Request(
-            method: method, clientMinorVersion: clientMinorVersion, keepAlive: keepAlive, wantsUpgrade: forward.wantsUpgrade)
+            method: request.method, clientMinorVersion: request.clientMinorVersion, keepAlive: request.keepAlive, wantsUpgrade: forward.wantsUpgrade)
         while true {
             let action = forward.relay.step(
                 connection.input, head: &connection.head, parser: &connection.parser, request: request, draining: loop.isDraining,

@@ -8,20 +8,15 @@ extension ClientConnection {
     func startRequest() {
         // A request resumed after waiting for keys keeps its snapshot and id. (Its start time
         // is when its head's first byte arrived.)
-        let resumed = keyWaitDeadline != 0
+        let resumed = request.isResumed
         if !resumed {
             runtime = loop.runtime
             sendTimeoutMilliseconds = runtime.config.limits.sendTimeout.milliseconds
         }
-        method = head.method
-        logMethod = head.method
-        clientMinorVersion = head.minorVersion
-        keepAlive = head.wantsKeepAlive && !loop.isDraining && !clientEnded
-        responseStartMark = bytesWritten + output.readableCount
-        access = AccessResult(verdict: .allow)
+        request.begin(
+            head, keepAlive: head.wantsKeepAlive && !loop.isDraining && !clientEnded,
+            responseStartMark: bytesWritten + output.readableCount)
         accessState.rateLimitHeaders.removeAll(keepingCapacity: true)
-        logReason = ""
-        loggedPath.removeAll(keepingCapacity: true)
         deadline = 0
         let bytes = input.readableBytes
         if !resumed { assignRequestID(bytes) }
@@ -40,7 +35,7 @@ extension ClientConnection {
         if let decisionPath = runtime.decisionPath, loop.access.path == decisionPath { return answerDecision(bytes) }
 
         switch decideAccess(AccessRequest(
-            method: method, query: head.query, headers: head.headers, bytes: bytes, peerAddress: peer.address,
+            method: request.method, query: head.query, headers: head.headers, bytes: bytes, peerAddress: peer.address,
             peerTrusted: runtime.trusts(peer)))
         {
         case .allow: break
@@ -48,7 +43,7 @@ extension ClientConnection {
         case .refuse(let reason): return refuse(reason)
         }
         // An allowed request always has its route; a `deny;` route is refused by the pipeline.
-        guard let route = access.route else { return refuse(.routeNotFound) }
+        guard let route = request.access.route else { return refuse(.routeNotFound) }
         switch route.action {
         case .deny:
             refuse(.routeDenied)
@@ -70,8 +65,8 @@ extension ClientConnection {
             return false
         }
         if loop.accessLog.sink != nil {
-            loggedPath.removeAll(keepingCapacity: true)
-            loggedPath.append(contentsOf: loop.access.path)
+            request.loggedPath.removeAll(keepingCapacity: true)
+            request.loggedPath.append(contentsOf: loop.access.path)
         }
         return true
     }
@@ -80,25 +75,25 @@ extension ClientConnection {
         normalizePath(path, bytes) { refuse($0) }
     }
 
-    /// Runs the access pipeline for `request` (the path is in `loop.access.path`) and keeps its
-    /// result for the answer, the forwarded head and the access log.
-    func decideAccess(_ request: AccessRequest) -> AccessVerdict {
+    /// Runs the access pipeline for `described` (the path is in `loop.access.path`) and keeps
+    /// its result for the answer, the forwarded head and the access log.
+    func decideAccess(_ described: AccessRequest) -> AccessVerdict {
         loop.refreshKeyIndex()
-        accessState.keyWaitOver = keyWaitDeadline != 0 && loop.now >= keyWaitDeadline
-        access = runtime.access.decide(
-            request, state: &accessState, scratch: loop.access, clock: AccessClock(now: loop.now, wallSecond: WallClock.now()))
-        if access.verdict != .waitForKeys { keyWaitDeadline = 0 }
+        accessState.keyWaitOver = request.isResumed && loop.now >= request.keyWaitDeadline
+        request.access = runtime.access.decide(
+            described, state: &accessState, scratch: loop.access, clock: AccessClock(now: loop.now, wallSecond: WallClock.now()))
+        if request.access.verdict != .waitForKeys { request.keyWaitDeadline = 0 }
         if let used = accessState.usedKeyID { loop.noteKeyUsed(used) }
-        return access.verdict
+        return request.access.verdict
     }
 
     /// Parks the request until the JWKS fetch its unknown `kid` asked for is done, without
     /// blocking the loop: the loop calls `resumeAfterKeys` after the fetch, or the deadline
     /// sweep does when the wait (bounded by the fetch timeouts) runs out.
     func waitForKeys() {
-        if keyWaitDeadline == 0 { keyWaitDeadline = loop.now + loop.shared.keyWaitMilliseconds }
+        if request.keyWaitDeadline == 0 { request.keyWaitDeadline = loop.now + loop.shared.keyWaitMilliseconds }
         phase = .awaitingKeys
-        deadline = keyWaitDeadline
+        deadline = request.keyWaitDeadline
         loop.waitForKeys(self)
     }
 
@@ -112,22 +107,22 @@ extension ClientConnection {
 
     /// Uses a trusted proxy's `X-Request-Id` when it is sane, else a fresh id.
     private func assignRequestID(_ bytes: UnsafeRawBufferPointer) {
-        requestID.removeAll(keepingCapacity: true)
+        request.id.removeAll(keepingCapacity: true)
         if let field = head.headers.first(where: { $0.name == .xRequestId }), field.valueCount > 0, field.valueCount <= 128,
            runtime.trusts(peer) {
             let value = bytes[field.valueStart..<field.valueStart + field.valueCount]
             if value.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
-                requestID.append(contentsOf: value)
+                request.id.append(contentsOf: value)
                 return
             }
         }
-        loop.shared.requestIDs.appendNext(to: &requestID)
+        loop.shared.requestIDs.appendNext(to: &request.id)
     }
 
     /// The admin listener: `/healthz` only (the admin API arrives with its own issue).
     private func answerAdmin() {
         if loop.access.path.elementsEqual("/healthz".utf8) {
-            guard method == .get || method == .head else {
+            guard request.method == .get || request.method == .head else {
                 return reject(.methodNotAllowed(allow: [MethodSet(.get), MethodSet(.head)]), reason: "method_not_allowed")
             }
             answer(.response(status: 200, contentType: "text/plain; charset=utf-8", body: Array("ok\n".utf8)), reason: "")

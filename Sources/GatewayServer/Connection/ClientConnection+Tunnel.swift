@@ -10,7 +10,7 @@ extension ClientConnection {
         forward.responseStatus = 101
         forward.responseStarted = true
         phase = .tunnel
-        forward.body = .none
+        forward.body = RequestBodyRelay()
         connection.deadline = 0
         forward.tunnelIdleMilliseconds = forward.group?.tunnelIdleMilliseconds ?? runtime.config.limits.tunnelIdleTimeout.milliseconds
         deadline = loop.now + forward.tunnelIdleMilliseconds

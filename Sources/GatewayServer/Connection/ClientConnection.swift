@@ -41,29 +41,14 @@ final class ClientConnection: Channel {
     var parser: RequestHeadParser
     var head = RequestHead()
 
-    // The current request (valid from `startRequest` to `finishRequest`).
     var runtime: Runtime
-    var requestID: [UInt8] = []
-    var requestStart: Int64 = 0
-    var method = HTTPMethod.get
-    /// The method the access log names: the request's own, or at the decision endpoint the
-    /// method of the request it describes.
-    var logMethod = HTTPMethod.get
-    var clientMinorVersion = 1
-    var keepAlive = true
-    /// The access pipeline's result for the current request: its route and identity.
-    var access = AccessResult(verdict: .allow)
+    /// The current request (valid from `startRequest` to `finishRequest`).
+    var request = CurrentRequest()
     /// What the pipeline keeps per connection (the credential memo) and leaves per request
     /// (the rate-limit lines for the response).
     var accessState = AccessState()
-    /// Bytes written to the client over the connection's life, and where the current response
-    /// began: the access log's `bytes` is written + pending output - the mark.
+    /// Bytes written to the client over the connection's life (see `CurrentRequest.responseStartMark`).
     var bytesWritten = 0
-    var responseStartMark = 0
-    var logReason = ""
-    /// The normalized path of the current request, kept for its access-log line (the loop's
-    /// scratch is reused by other connections meanwhile). Filled only when logging is on.
-    var loggedPath: [UInt8] = []
 
     // Forwarding state (see ClientConnection+Proxy.swift).
     var upstream: UpstreamConnection? = nil
@@ -71,9 +56,6 @@ final class ClientConnection: Channel {
     var forward = Forwarding()
     /// The upstream request head being built (its capacity reused across requests).
     var upstreamRequestHead: [UInt8] = []
-    /// While the current request waits for keys (or was resumed after waiting): when the wait
-    /// ends (monotonic ms); 0 otherwise.
-    var keyWaitDeadline: Int64 = 0
 
     init(loop: EventLoop, fd: Int32, peer: SocketAddress, isAdmin: Bool) {
         self.peer = peer
@@ -84,7 +66,7 @@ final class ClientConnection: Channel {
         parser = RequestHeadParser(maxHeadBytes: limits.maxHeadBytes, maxHeaderCount: limits.maxHeaders)
         super.init(loop: loop, fd: fd)
         deadline = loop.now + limits.headTimeout.milliseconds
-        requestStart = loop.now
+        request.start = loop.now
         sendTimeoutMilliseconds = limits.sendTimeout.milliseconds
     }
 
@@ -104,7 +86,7 @@ final class ClientConnection: Channel {
             if input.isEmpty {
                 close()
             } else {
-                logReason = "head_timeout"
+                request.logReason = "head_timeout"
                 respondError(.requestTimeout, close: true)
             }
         case .closing, .lingering:
@@ -137,7 +119,7 @@ final class ClientConnection: Channel {
 
     /// Writes the access-log line of a forwarded request that ends without its response.
     private func endInFlightRequest(status: Int, reason: String) {
-        logReason = reason
+        request.logReason = reason
         writeAccessLog(status: status, decision: "allow", upstream: upstream.map { $0.server.authority } ?? "")
     }
 
@@ -207,14 +189,14 @@ final class ClientConnection: Channel {
             if output.readableCount > Self.highWater { return true }   // resume when the client reads
             if awaitingFirstHeadByte {
                 awaitingFirstHeadByte = false
-                requestStart = loop.now
+                request.start = loop.now
                 deadline = loop.now + loop.runtime.config.limits.headTimeout.milliseconds
             }
             let complete: Bool
             do {
                 complete = try parser.parse(input.readableBytes, into: &head)
             } catch {
-                logReason = "bad_request"
+                request.logReason = "bad_request"
                 respondError(GatewayError(error), close: true)
                 return false
             }

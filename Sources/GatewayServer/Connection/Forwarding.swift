@@ -8,16 +8,8 @@ struct Forwarding {
     /// Servers already tried for this request (a bit per server index) and how many tries.
     var triedServers: UInt64 = 0
     var attempts = 0
-    /// The request body still to relay.
-    var body = RequestBodyState.none
-    /// The chunked request body's decoder.
-    var bodyChunks = ChunkedDecoder()
-    /// Chunked body bytes relayed so far (checked against `max_body`).
-    var bodyBytes: Int64 = 0
-    /// Some of the body reached the upstream: the request can no longer go to another server.
-    var bodySent = false
-    /// The last read stopped inside a chunk header: wait for more client bytes.
-    var needsMoreChunkInput = false
+    /// The request body's relay to the upstream.
+    var body = RequestBodyRelay()
     /// The upstream response's relay (head, framing, re-framing).
     var relay = ResponseRelay()
     /// The response head reached the client: a failure can no longer be answered with an error.
@@ -37,19 +29,3 @@ struct Forwarding {
         self.wantsUpgrade = wantsUpgrade
     }
 }
-
-/// Where the request body stands.
-enum RequestBodyState: Equatable {
-    case none
-    case length(Int64)
-    case chunked
-    case done
-
-    var isActive: Bool {
-        switch self {
-        case .length, .chunked: true
-        case .none, .done: false
-        }
-    }
-}
-

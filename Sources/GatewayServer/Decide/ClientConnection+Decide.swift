@@ -28,7 +28,7 @@ extension ClientConnection {
             return rejectDecision(refusal, reason: failure.reason)
         }
 
-        logMethod = original.method
+        request.logMethod = original.method
         guard normalizePath(original.path, bytes, refusal: { rejectDecision($0.error, reason: $0.reason, style: original.style) }) else {
             return
         }

@@ -10,6 +10,23 @@ import GatewaySupport
 package struct RequestHeadBuilder {
     /// Scratch for `Connection` tokens, reused across requests.
     var tokens: [ByteRange] = []
+    /// What a trusted proxy said about the original request, gathered while copying fields;
+    /// the arrays are scratch reused across requests.
+    private var hints = ForwardingHints()
+
+    private struct ForwardingHints {
+        var forwardedFor: [ByteRange] = []
+        var forwarded: [ByteRange] = []
+        var proto: ByteRange? = nil
+        var host: ByteRange? = nil
+
+        mutating func reset() {
+            forwardedFor.removeAll(keepingCapacity: true)
+            forwarded.removeAll(keepingCapacity: true)
+            proto = nil
+            host = nil
+        }
+    }
 
     package init() {}
 
@@ -34,64 +51,8 @@ package struct RequestHeadBuilder {
         out.append(" HTTP/1.1\r\nHost: ")
         if let host = head.host { out.append(bytes, host) } else { out.append(contentsOf: upstreamAuthority.utf8) }
         out.append("\r\n")
-
-        ByteCompare.connectionTokens(head.headers, bytes, into: &tokens)
-        var forwardedFor: [ByteRange] = []
-        var forwarded: [ByteRange] = []
-        var forwardedProto: ByteRange? = nil
-        var forwardedHost: ByteRange? = nil
-        for field in head.headers {
-            switch field.name {
-            case .other:
-                if ByteCompare.isNominated(field, bytes, tokens) { continue }
-                if let keyHeader, !keyHeader.isEmpty, ByteCompare.nameEquals(field, bytes, keyHeader) { continue }
-                copy(field, bytes, into: &out)
-            case .xForwardedFor:
-                if peerTrusted { forwardedFor.append(ByteRange(start: field.valueStart, count: field.valueCount)) }
-            case .xForwardedProto:
-                if peerTrusted && forwardedProto == nil { forwardedProto = ByteRange(start: field.valueStart, count: field.valueCount) }
-            case .xForwardedHost:
-                if peerTrusted && forwardedHost == nil { forwardedHost = ByteRange(start: field.valueStart, count: field.valueCount) }
-            case .forwarded:
-                if peerTrusted { forwarded.append(ByteRange(start: field.valueStart, count: field.valueCount)) }
-            case .forwardingHint:
-                // X-Real-IP, X-Original-URL...: believed by upstreams, so only a trusted proxy's pass.
-                if peerTrusted { copy(field, bytes, into: &out) }
-            case .authorization:
-                // The credential is removed unless the route says `forward_credentials on`
-                // (public routes ignore and strip it too, SPEC §4).
-                if keyHeader == nil { copy(field, bytes, into: &out) }
-            case .host, .contentLength, .transferEncoding, .connection, .keepAlive, .proxyConnection, .te, .trailer,
-                 .upgrade, .expect, .proxyAuthorization, .proxyAuthenticate, .xRequestId, .identity, .http2Settings:
-                // Framing and hop-by-hop fields are re-derived; identity is the gateway's to assert.
-                continue
-            }
-        }
-
-        out.append("X-Forwarded-For: ")
-        for value in forwardedFor where value.count > 0 {
-            out.append(bytes, value)
-            out.append(", ")
-        }
-        out.append(contentsOf: peer)
-        out.append("\r\nX-Forwarded-Proto: ")
-        if let proto = forwardedProto { out.append(bytes, proto) } else { out.append("http") }
-        if let fhost = forwardedHost {
-            out.append("\r\nX-Forwarded-Host: ")
-            out.append(bytes, fhost)
-        } else if let host = head.host {
-            out.append("\r\nX-Forwarded-Host: ")
-            out.append(bytes, host)
-        }
-        if !forwarded.isEmpty {
-            // A trusted proxy's `Forwarded` gets this hop appended, as X-Forwarded-For does.
-            out.append("\r\nForwarded: ")
-            for value in forwarded where value.count > 0 {
-                out.append(bytes, value)
-                out.append(", ")
-            }
-            appendForwardedNode(peer, to: &out)
-        }
+        copyEndToEnd(head, bytes, peerTrusted: peerTrusted, credentials: keyHeader, into: &out)
+        appendForwarding(head, bytes, peer: peer, into: &out)
         out.append("\r\nX-Request-Id: ")
         out.append(contentsOf: requestID)
         out.append("\r\n")
@@ -108,6 +69,70 @@ package struct RequestHeadBuilder {
             out.append("Connection: upgrade\r\nUpgrade: websocket\r\n")
         }
         out.append("\r\n")
+    }
+
+    /// Copies the client's end-to-end fields; hop-by-hop, framing and identity fields are
+    /// dropped, and a trusted proxy's forwarding fields are kept aside in `hints`.
+    private mutating func copyEndToEnd(
+        _ head: RequestHead, _ bytes: UnsafeRawBufferPointer, peerTrusted: Bool, credentials keyHeader: [UInt8]?,
+        into out: inout [UInt8]
+    ) {
+        ByteCompare.connectionTokens(head.headers, bytes, into: &tokens)
+        hints.reset()
+        for field in head.headers {
+            let value = ByteRange(start: field.valueStart, count: field.valueCount)
+            switch field.name {
+            case .other:
+                if ByteCompare.isNominated(field, bytes, tokens) { continue }
+                if let keyHeader, !keyHeader.isEmpty, ByteCompare.nameEquals(field, bytes, keyHeader) { continue }
+                copy(field, bytes, into: &out)
+            case .xForwardedFor:
+                if peerTrusted { hints.forwardedFor.append(value) }
+            case .xForwardedProto:
+                if peerTrusted && hints.proto == nil { hints.proto = value }
+            case .xForwardedHost:
+                if peerTrusted && hints.host == nil { hints.host = value }
+            case .forwarded:
+                if peerTrusted { hints.forwarded.append(value) }
+            case .forwardingHint:
+                // X-Real-IP, X-Original-URL...: believed by upstreams, so only a trusted proxy's pass.
+                if peerTrusted { copy(field, bytes, into: &out) }
+            case .authorization:
+                // The credential is removed unless the route says `forward_credentials on`
+                // (public routes ignore and strip it too, SPEC §4).
+                if keyHeader == nil { copy(field, bytes, into: &out) }
+            case .host, .contentLength, .transferEncoding, .connection, .keepAlive, .proxyConnection, .te, .trailer,
+                 .upgrade, .expect, .proxyAuthorization, .proxyAuthenticate, .xRequestId, .identity, .http2Settings:
+                // Framing and hop-by-hop fields are re-derived; identity is the gateway's to assert.
+                continue
+            }
+        }
+    }
+
+    /// `X-Forwarded-For/-Proto/-Host` and `Forwarded`: a trusted proxy's values with this hop
+    /// appended, or this hop alone. Ends without the final CRLF.
+    private func appendForwarding(_ head: RequestHead, _ bytes: UnsafeRawBufferPointer, peer: [UInt8], into out: inout [UInt8]) {
+        out.append("X-Forwarded-For: ")
+        for value in hints.forwardedFor where value.count > 0 {
+            out.append(bytes, value)
+            out.append(", ")
+        }
+        out.append(contentsOf: peer)
+        out.append("\r\nX-Forwarded-Proto: ")
+        if let proto = hints.proto { out.append(bytes, proto) } else { out.append("http") }
+        if let host = hints.host ?? head.host {
+            out.append("\r\nX-Forwarded-Host: ")
+            out.append(bytes, host)
+        }
+        if !hints.forwarded.isEmpty {
+            // A trusted proxy's `Forwarded` gets this hop appended, as X-Forwarded-For does.
+            out.append("\r\nForwarded: ")
+            for value in hints.forwarded where value.count > 0 {
+                out.append(bytes, value)
+                out.append(", ")
+            }
+            appendForwardedNode(peer, to: &out)
+        }
     }
 
     /// `for=<peer>` (RFC 7239 §6: an IPv6 address is bracketed and quoted).

@@ -28,8 +28,8 @@ extension ClientConnection {
     /// rate-limit lines, the access log written, and the connection kept or closed.
     /// - Parameter close: close after the answer even if the connection could carry more.
     func answer(_ local: LocalAnswer, reason: String, extraHeaders: [UInt8] = [], close: Bool = false) {
-        logReason = reason
-        keyWaitDeadline = 0
+        request.logReason = reason
+        request.keyWaitDeadline = 0
         let close = !consumeRequestForLocalAnswer() || close
         let headers = extraHeaders.isEmpty ? accessState.rateLimitHeaders : extraHeaders + accessState.rateLimitHeaders
         let status: Int
@@ -37,13 +37,13 @@ extension ClientConnection {
         case .error(let error, let override):
             status = override ?? error.status
             ResponseWriter.appendError(
-                error, requestID: requestID, close: close, date: loop.dateHeader(), status: override, extraHeaders: headers,
-                headOnly: method == .head, to: output)
+                error, requestID: request.id, close: close, date: loop.dateHeader(), status: override, extraHeaders: headers,
+                headOnly: request.method == .head, to: output)
         case .response(let code, let contentType, let body):
             status = code
             ResponseWriter.appendResponse(
-                status: code, contentType: contentType, body: body, requestID: requestID, close: close,
-                date: loop.dateHeader(), extraHeaders: headers, headOnly: method == .head, to: output)
+                status: code, contentType: contentType, body: body, requestID: request.id, close: close,
+                date: loop.dateHeader(), extraHeaders: headers, headOnly: request.method == .head, to: output)
         }
         writeAccessLog(status: status, decision: status < 400 ? "allow" : "deny", upstream: "")
         head.reset()
@@ -61,24 +61,24 @@ extension ClientConnection {
             guard Int64(input.readableCount) >= length else { return false }
             input.consume(Int(length))
         }
-        return keepAlive
+        return request.keepAlive
     }
 
     /// Answers a parse error or timeout that has no request context, then closes.
     func respondError(_ error: GatewayError, close: Bool) {
         if phase == .waitingHead {
             // No request was read: log no path, no earlier request's method or rate limit.
-            loggedPath.removeAll(keepingCapacity: true)
-            logMethod = head.method
-            access = AccessResult(verdict: .allow)
+            let reason = request.logReason
+            request.begin(head, keepAlive: false, responseStartMark: bytesWritten + output.readableCount)
+            request.logReason = reason
             accessState.rateLimitHeaders.removeAll(keepingCapacity: true)
         }
-        if requestID.isEmpty || phase == .waitingHead {
-            requestID.removeAll(keepingCapacity: true)
-            loop.shared.requestIDs.appendNext(to: &requestID)
+        if request.id.isEmpty || phase == .waitingHead {
+            request.id.removeAll(keepingCapacity: true)
+            loop.shared.requestIDs.appendNext(to: &request.id)
         }
         ResponseWriter.appendError(
-            error, requestID: requestID, close: close, date: loop.dateHeader(), extraHeaders: accessState.rateLimitHeaders, to: output)
+            error, requestID: request.id, close: close, date: loop.dateHeader(), extraHeaders: accessState.rateLimitHeaders, to: output)
         writeAccessLog(status: error.status, decision: "deny", upstream: "")
         closeWhenFlushed()
     }
@@ -90,8 +90,8 @@ extension ClientConnection {
         parser.reset()
         awaitingFirstHeadByte = true
         forward = Forwarding()
-        access = AccessResult(verdict: .allow)
-        if close || !keepAlive {
+        request.access = AccessResult(verdict: .allow)
+        if close || !request.keepAlive {
             closeWhenFlushed()
             return
         }
@@ -102,14 +102,14 @@ extension ClientConnection {
     func writeAccessLog(status: Int, decision: StaticString, upstream: String) {
         guard loop.accessLog.sink != nil else { return }
         loop.accessLog.record(AccessLogEntry(
-            requestID: String(decoding: requestID, as: UTF8.self),
+            requestID: String(decoding: request.id, as: UTF8.self),
             client: String(decoding: peerText, as: UTF8.self),
-            method: logMethod.name,
-            path: String(decoding: loggedPath, as: UTF8.self),
-            route: access.route?.pattern ?? "",
-            status: status, decision: "\(decision)", reason: logReason,
-            principal: access.identity?.userID ?? "", keyID: access.identity?.keyID ?? "", upstream: upstream,
-            bytes: bytesWritten + output.readableCount - responseStartMark, durationMilliseconds: loop.now - requestStart))
+            method: request.logMethod.name,
+            path: String(decoding: request.loggedPath, as: UTF8.self),
+            route: request.access.route?.pattern ?? "",
+            status: status, decision: "\(decision)", reason: request.logReason,
+            principal: request.access.identity?.userID ?? "", keyID: request.access.identity?.keyID ?? "", upstream: upstream,
+            bytes: bytesWritten + output.readableCount - request.responseStartMark, durationMilliseconds: loop.now - request.start))
     }
 }
 
