@@ -29,7 +29,7 @@ extension APIKeyIndex {
 package final class KeyStore {
     /// The connection (owned; closed by `close()`).
     package let database: Database
-    private let clock: () -> Int
+    let clock: () -> Int
 
     private static let columns = """
         id, principal_id, name, prefix, permissions, roles, rate_limit, org_id, created_at, \

@@ -50,6 +50,43 @@ package enum Migrations {
             );
             CREATE INDEX revoked_tokens_expires ON revoked_tokens(expires_at);
             """),
+        // The token service (SPEC §10) and the audit trail (SPEC §15).
+        Migration(version: 3, sql: """
+            CREATE TABLE refresh_families (
+                id TEXT PRIMARY KEY,
+                key_id TEXT NOT NULL,
+                principal_id TEXT NOT NULL,
+                scope TEXT NOT NULL DEFAULT '',
+                created_at INTEGER NOT NULL,
+                expires_at INTEGER NOT NULL,
+                revoked_at INTEGER,
+                revoked_reason TEXT
+            );
+            CREATE INDEX refresh_families_key ON refresh_families(key_id);
+            CREATE INDEX refresh_families_expires ON refresh_families(expires_at);
+            CREATE TABLE refresh_tokens (
+                id TEXT PRIMARY KEY,
+                family_id TEXT NOT NULL REFERENCES refresh_families(id) ON DELETE CASCADE,
+                secret_sha256 BLOB NOT NULL,
+                created_at INTEGER NOT NULL,
+                expires_at INTEGER NOT NULL,
+                used_at INTEGER
+            );
+            CREATE INDEX refresh_tokens_family ON refresh_tokens(family_id);
+            CREATE TABLE audit_events (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                time INTEGER NOT NULL,
+                kind TEXT NOT NULL,
+                outcome TEXT NOT NULL,
+                principal_id TEXT,
+                key_id TEXT,
+                actor TEXT,
+                detail TEXT NOT NULL DEFAULT '',
+                count INTEGER NOT NULL DEFAULT 1
+            );
+            CREATE INDEX audit_events_time ON audit_events(time);
+            CREATE INDEX audit_events_principal ON audit_events(principal_id, time);
+            """),
     ]
 
     /// The newest schema version this build knows.

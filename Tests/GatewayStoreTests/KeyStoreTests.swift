@@ -13,12 +13,15 @@ struct KeyStoreTests {
             let db = try Database(path: dir + "/m.db")
             defer { db.close() }
             #expect(try Migrations.currentVersion(of: db) == 0)
-            #expect(try Migrations.migrate(db, now: 1) == [1, 2])
+            #expect(try Migrations.migrate(db, now: 1) == [1, 2, 3])
             #expect(try Migrations.currentVersion(of: db) == Migrations.latestVersion)
             #expect(try Migrations.migrate(db, now: 2) == [])
-            #expect(try db.scalarInt("SELECT COUNT(*) FROM schema_migrations") == 2)
+            #expect(try db.scalarInt("SELECT COUNT(*) FROM schema_migrations") == 3)
             let tables = try db.query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name") { $0.text(0) }
-            #expect(tables == ["api_keys", "principals", "revoked_tokens", "schema_migrations", "store_meta"])
+            #expect(tables == [
+                "api_keys", "audit_events", "principals", "refresh_families", "refresh_tokens", "revoked_tokens",
+                "schema_migrations", "sqlite_sequence", "store_meta",
+            ])
             #expect(try db.scalarText("SELECT value FROM store_meta WHERE key = 'change_counter'") == "0")
             // Reopening through KeyStore migrates nothing more.
             let store = try KeyStore(path: dir + "/m.db")
