@@ -5,9 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # The integration suite needs pytest (present on the standard image; installed if not).
-# and PyJWT + cryptography mint the test tokens (an implementation independent of ours).
+# PyJWT + cryptography mint the test tokens (an implementation independent of ours), and
+# authlib is the real OAuth 2 client the token-service tests drive.
 python3 -m pytest --version >/dev/null 2>&1 || python3 -m pip install -q pytest
 python3 -c 'import jwt, cryptography' 2>/dev/null || python3 -m pip install -q pyjwt cryptography
+python3 -c 'import authlib, requests' 2>/dev/null || python3 -m pip install -q authlib requests
 
 echo "== build (release)"
 swift build -c release --product gateway 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || true

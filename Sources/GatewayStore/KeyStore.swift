@@ -146,6 +146,9 @@ package final class KeyStore {
         try database.transaction { () throws(StoreError) -> KeyRecord in
             try database.execute("UPDATE api_keys SET active = 0 WHERE id = ?", [.text(id)])
             guard database.changes > 0 else { throw .notFound("no key with id \(id)") }
+            // The refresh tokens exchanged with the key end with it (their access tokens are
+            // refused by key id once the index drops the key).
+            try revokeRefreshFamilies(keyID: id, reason: "key_revoked")
             try bumpChangeCounter()
             guard let record = try key(id: id) else { throw .notFound("no key with id \(id)") }
             return record

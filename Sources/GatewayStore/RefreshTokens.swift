@@ -59,13 +59,16 @@ extension KeyStore {
 
     /// Uses up `text` and issues its successor, or detects reuse, in one transaction.
     /// - Parameter ttl: seconds the successor lives (capped at the family's end).
-    package func rotateRefreshToken(_ text: String, ttl: Int) throws(StoreError) -> RefreshOutcome {
+    /// - Parameter clientKeyID: the key a client authenticated with alongside the refresh
+    ///   token, if it did: the token must have come from that key (else it stays unused).
+    package func rotateRefreshToken(_ text: String, ttl: Int, clientKeyID: String? = nil) throws(StoreError) -> RefreshOutcome {
         guard let presented = Self.parseRefreshToken(text) else { return .invalid(reason: "refresh_malformed") }
         return try database.transaction { () throws(StoreError) -> RefreshOutcome in
             let now = clock()
             guard let row = try refreshRow(id: presented.id),
                   ConstantTime.equals(row.secretHash, Digest.sha256(Array(presented.secret.utf8)))
             else { return .invalid(reason: "refresh_unknown") }
+            if let clientKeyID, clientKeyID != row.keyID { return .invalid(reason: "refresh_client_mismatch") }
             if row.usedAt != nil {
                 try endFamily(row.familyID, reason: "reuse", now: now)
                 return .reused(familyID: row.familyID, keyID: row.keyID, principalID: row.principalID)

@@ -34,6 +34,7 @@ struct AccessPipelineTests {
         var now: Int64 = 1_000_000
         let wallSecond = 1_800_000_000
         let key: String
+        let record: KeyRecord
 
         init(config: String = AccessPipelineTests.config) throws {
             let loaded = try LoadedConfig.load(text: config, fileName: "t.conf", environment: [:])
@@ -46,14 +47,16 @@ struct AccessPipelineTests {
                 rotatedFrom: nil, graceUntil: nil, isLegacy: false,
                 secretHash: Digest.sha256(Array(made.secret.utf8)), legacyHash: nil)
             key = made.key
+            self.record = record
             scratch.useKeyIndex(APIKeyIndex(records: [record]), generation: 1)
         }
 
         /// A token of the gateway's own issuer for `subject`.
-        func token(_ subject: String = "u1", permissions: [String] = [], orgID: String? = nil) throws -> String {
+        func token(_ subject: String = "u1", permissions: [String] = [], orgID: String? = nil, keyID: String? = nil) throws -> String {
             var claims = AccessTokenClaims(subject: subject, lifetime: .seconds(300))
             claims.permissions = permissions
             claims.orgID = orgID
+            claims.keyID = keyID
             return try issuer.accessToken(claims, now: Int64(wallSecond))
         }
 
@@ -77,6 +80,17 @@ struct AccessPipelineTests {
 
         func verdict(_ method: String, _ target: String, _ headers: [String] = []) throws -> AccessVerdict {
             try decide(method, target, headers).verdict
+        }
+
+        /// Authenticates a token-endpoint client from `peer`, as the token endpoint does.
+        func client(_ key: String, clientID: String? = nil, peer: [UInt8] = [192, 0, 2, 1]) -> ClientCheck {
+            let bytes: [UInt8] = []
+            return bytes.withUnsafeBytes { buffer in
+                let request = AccessRequest(method: .post, query: nil, headers: [], bytes: buffer, peerAddress: peer, peerTrusted: false)
+                return pipeline.authenticateClient(
+                    key: key, clientID: clientID, request: request, state: &state, scratch: scratch,
+                    clock: AccessClock(now: now, wallSecond: wallSecond))
+            }
         }
     }
 
@@ -205,6 +219,44 @@ struct AccessPipelineTests {
         #expect(reason.error.status == status)
         #expect("\(reason.error.code)" == code)
         #expect(reason.reason == logReason)
+    }
+
+    // MARK: Token service
+
+    @Test("a token exchanged for a key ends with the key, within the next key index")
+    func exchangedTokenBoundToKey() throws {
+        let h = try Harness()
+        let bearer = "Authorization: Bearer \(try h.token("key-user", permissions: ["memory:read"], keyID: h.record.id))"
+        #expect(try h.verdict("GET", "/memory/x", [bearer]) == .allow)
+        h.scratch.useKeyIndex(APIKeyIndex(records: []), generation: 2)
+        #expect(try h.verdict("GET", "/memory/x", [bearer]) == .refuse(.credentialInvalid(.jwtRevoked)))
+        // A token naming no key is not affected.
+        let plain = "Authorization: Bearer \(try h.token("u3", permissions: ["memory:read"]))"
+        #expect(try h.verdict("GET", "/memory/x", [plain]) == .allow)
+    }
+
+    @Test("token clients: the key's effective permissions, client_id must be the key's id, failures count")
+    func tokenClientAuthentication() throws {
+        let h = try Harness()
+        guard case .authenticated(let record, let permissions) = h.client(h.key, clientID: h.record.id) else {
+            Issue.record("the key did not authenticate")
+            return
+        }
+        #expect(record.id == h.record.id)
+        #expect(ScopeGrant.covers(permissions, "memory:read"))   // from the reader role
+        #expect(!ScopeGrant.covers(permissions, "admin:read"))
+        #expect(h.client(h.key, clientID: "someone-else") == .refused(reason: "client_id_mismatch"))
+        #expect(h.client("gw_nope") == .refused(reason: "apikey_malformed"))
+        _ = h.client(h.key + "x")   // the third failure
+        guard case .lockedOut(let retry) = h.client(h.key) else {
+            Issue.record("three failures did not lock the address out")
+            return
+        }
+        #expect(retry > 0)
+        guard case .authenticated = h.client(h.key, peer: [192, 0, 2, 9]) else {
+            Issue.record("another address was locked out too")
+            return
+        }
     }
 
     @Test("decision endpoint: nginx gets 403 for a rate limit, Traefik/Caddy the real 429; other codes are the same")

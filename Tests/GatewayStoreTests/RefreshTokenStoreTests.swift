@@ -59,7 +59,16 @@ struct RefreshTokenStoreTests {
     func boundToKey() throws {
         try withFamily { store, _, key, first in
             try store.revoke(id: key.id)
-            #expect(try store.rotateRefreshToken(first.token, ttl: 3600) == .invalid(reason: "refresh_key_revoked"))
+            #expect(try store.rotateRefreshToken(first.token, ttl: 3600) == .invalid(reason: "refresh_revoked"))
+        }
+    }
+
+    @Test("a client that authenticates as another key cannot use the token, nor use it up")
+    func boundToClient() throws {
+        try withFamily { store, _, key, first in
+            let mismatch = try store.rotateRefreshToken(first.token, ttl: 3600, clientKeyID: "someone-else")
+            #expect(mismatch == .invalid(reason: "refresh_client_mismatch"))
+            #expect(rotated(try store.rotateRefreshToken(first.token, ttl: 3600, clientKeyID: key.id)) != nil)
         }
     }
 

@@ -141,6 +141,10 @@ extension AccessPipeline {
         if let jti = identity.tokenID, let index = scratch.keyIndex, index.isTokenRevoked(jti) {
             return .refused(.credentialInvalid(.jwtRevoked))
         }
+        // A token exchanged for an API key ends with the key (fail closed without a key index).
+        if let keyID = identity.exchangedKeyID, scratch.keyIndex?.isKeyUsable(id: keyID, now: Int(now)) != true {
+            return .refused(.credentialInvalid(.jwtRevoked))
+        }
         return .authenticated(identity, renderKey: hash.map(IdentityRenderKey.token) ?? .none)
     }
 

@@ -24,7 +24,7 @@ package final class AccessPipeline: Sendable {
     package let routes: RouteTable<CompiledRoute>
     let apiKeys: CompiledAPIKeys?
     let jwt: CompiledJWT?
-    let roles: RoleTable
+    package let roles: RoleTable
     let defaultRateLimit: RateLimitPolicy?
     let authFailureLimit: RateLimitPolicy?
     let trustProxies: [CIDR]

@@ -39,6 +39,9 @@ package struct Identity: Sendable, Hashable {
     /// An API key's own stored rate limit (`keys create --rate-limit`), overriding the
     /// configured default (SPEC §7); nil for JWTs and keys without one.
     package var rateLimit: String? = nil
+    /// For an access token of the gateway's own token service: the API key it was exchanged
+    /// for (`key_id`). Revoking that key ends the token (SPEC §10).
+    package var exchangedKeyID: String? = nil
 
     /// Memberwise initializer.
     package init(

@@ -68,7 +68,7 @@ package struct JWTBlockConfig: Sendable, Equatable {
     }
 }
 
-/// `tokens { signing_key KID ALG MATERIAL; issuer URL; audience A...; access_ttl D; refresh_ttl D; }`
+/// `tokens { signing_key KID ALG MATERIAL; issuer URL; audience A...; access_ttl D; refresh_ttl D; refresh_family_ttl D; }`
 /// (SPEC §10): the keys the gateway signs with. The first `signing_key` signs; later ones
 /// only verify and stay in the JWKS (the previous keys of a rotation).
 package struct TokensConfig: Sendable, Equatable {
@@ -82,6 +82,10 @@ package struct TokensConfig: Sendable, Equatable {
     package var accessTTL: Duration = .seconds(300)
     /// `refresh_ttl DURATION;` — default 7d.
     package var refreshTTL: Duration = .seconds(7 * 86_400)
+    /// `refresh_family_ttl DURATION;` — default 30d: how long a chain of rotated refresh
+    /// tokens may go on from the exchange that started it (RFC 9700 §4.14.2), however often
+    /// it is refreshed. Then the client presents its API key again.
+    package var refreshFamilyTTL: Duration = .seconds(30 * 86_400)
     package var location: SourceLocation
     package init(issuer: String, location: SourceLocation) {
         self.issuer = issuer

@@ -1,5 +1,5 @@
 extension ConfigValidator {
-    /// `tokens { signing_key ...; issuer ...; audience ...; access_ttl ...; refresh_ttl ...; }`
+    /// `tokens { signing_key ...; issuer ...; audience ...; access_ttl ...; refresh_ttl ...; refresh_family_ttl ...; }`
     /// (SPEC §10). Key strength is checked when the keys are built (`TokenIssuer`).
     /// - Returns: nil after reporting a problem that makes the block unusable.
     mutating func tokensBlock(_ directive: ConfigDirective) -> TokensConfig? {
@@ -15,12 +15,16 @@ extension ConfigValidator {
                 result.signingKeys.append(key)
             case "issuer", "audience":
                 valid = issuerOrAudience(child, &seen, issuer: &result.issuer, audiences: &result.audiences) && valid
-            case "access_ttl", "refresh_ttl":
+            case "access_ttl", "refresh_ttl", "refresh_family_ttl":
                 guard once(child, &seen), shape(child, arguments: 1...1), let ttl = positiveDuration(child.arguments[0]) else {
                     valid = false
                     continue
                 }
-                if child.name == "access_ttl" { result.accessTTL = ttl } else { result.refreshTTL = ttl }
+                switch child.name {
+                case "access_ttl": result.accessTTL = ttl
+                case "refresh_ttl": result.refreshTTL = ttl
+                default: result.refreshFamilyTTL = ttl
+                }
             default:
                 reject(child, in: .tokens)
                 valid = false

@@ -20,7 +20,7 @@ package enum ScopeGrant {
 
     /// Whether `permissions` grant `item`: a concrete name by `contains`; a wildcard only when
     /// the key holds that wildcard or a wider one.
-    static func covers(_ permissions: PermissionSet, _ item: String) -> Bool {
+    package static func covers(_ permissions: PermissionSet, _ item: String) -> Bool {
         if item == "*" { return permissions.names.contains("*") }
         if item.hasSuffix(":*") {
             return permissions.names.contains("*") || permissions.names.contains(item)

@@ -3,8 +3,6 @@ import GatewayHTTP
 import GatewaySupport
 import GatewaySystem
 
-private let continueResponse: StaticString = "HTTP/1.1 100 Continue\r\n\r\n"
-
 extension ClientConnection {
     // MARK: Starting
 
@@ -43,7 +41,7 @@ extension ClientConnection {
             credentialHeader: keepsCredentials ? [] : runtime.apiKeyHeaderName)
         phase = .proxying
         if head.expectContinue && forward.body.isActive {
-            output.append(continueResponse)
+            output.append(ResponseWriter.continueResponse)
             guard flushOutput() else { return }
         }
         connectNextServer()

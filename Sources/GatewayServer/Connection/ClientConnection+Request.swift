@@ -33,6 +33,9 @@ extension ClientConnection {
         guard normalizePath(head.path, bytes) else { return }
         if isAdmin { return answerAdmin() }
         if let decisionPath = runtime.decisionPath, loop.access.path == decisionPath { return answerDecision(bytes) }
+        if let documents = runtime.tokenDocuments, let endpoint = TokenEndpoint(path: loop.access.path) {
+            return answerTokenService(endpoint, documents: documents)
+        }
 
         switch decideAccess(AccessRequest(
             method: request.method, query: head.query, headers: head.headers, bytes: bytes, peerAddress: peer.address,

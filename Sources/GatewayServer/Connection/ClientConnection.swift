@@ -14,6 +14,12 @@ final class ClientConnection: Channel {
         /// The request's JWT names a `kid` that a pending JWKS fetch may bring: the head stays in
         /// `input` and the request runs again once the fetch is done (or the wait times out).
         case awaitingKeys
+        /// A token-service request whose body (bounded, `OAuthParameters.maxBodyBytes`) is
+        /// still arriving; `ClientConnection+Token` reads it whole before deciding.
+        case collectingBody
+        /// A token-service request waits for the store's answer (`StoreWorker`); the head and
+        /// body stay in `input` until it is answered.
+        case awaitingStore
         /// A request is being forwarded; `ClientConnection+Proxy` drives it.
         case proxying
         /// After a 101 from the upstream: bytes are copied both ways.
@@ -94,6 +100,10 @@ final class ClientConnection: Channel {
         case .awaitingKeys:
             loop.stopWaitingForKeys(self)
             resumeAfterKeys()
+        case .collectingBody:
+            reject(.requestTimeout, reason: "body_timeout")   // the body is incomplete: closes
+        case .awaitingStore:
+            storeWaitTimedOut()
         case .tunnel:
             abort()   // no byte either way for the tunnel idle timeout: both ends close
         case .proxying:
@@ -135,7 +145,11 @@ final class ClientConnection: Channel {
             }
         case .tunnel:
             pumpTunnelFromClient()
-        case .closing, .awaitingKeys:
+        case .collectingBody:
+            collectTokenBody(request.tokenEndpoint)
+            // Answered at once (not parked on the store): write it, go on with what follows.
+            if phase == .waitingHead && !isClosed { processInput() }
+        case .closing, .awaitingKeys, .awaitingStore:
             break
         case .lingering:
             discardInput()
@@ -237,7 +251,7 @@ final class ClientConnection: Channel {
                 if let upstream, upstream.readable { pumpTunnelFromUpstream() }
             case .waitingHead:
                 if !input.isEmpty || readable { processInput() }
-            case .lingering, .awaitingKeys:
+            case .lingering, .awaitingKeys, .collectingBody, .awaitingStore:
                 break
             }
         }
@@ -283,6 +297,7 @@ final class ClientConnection: Channel {
     override func close() {
         guard !isClosed else { return }
         if let upstream { upstream.close(); self.upstream = nil }
+        if phase == .awaitingStore { loop.forgetStoreJob(request.storeTicket) }
         loop.clientCount -= 1
         loop.shared.openConnections.subtract(1, ordering: .relaxed)
         super.close()

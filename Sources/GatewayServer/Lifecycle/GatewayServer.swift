@@ -61,7 +61,9 @@ package final class GatewayServer {
         let shared = try ServerShared(
             runtime: Runtime(loaded: loaded, generation: generation, loopCount: loopCount, limiters: limiters, listen: boundListen),
             limiters: limiters, loopCount: loopCount,
-            keys: watcher?.center, keyWaitMilliseconds: fetcher.maxWaitMilliseconds)
+            keys: watcher?.center, keyWaitMilliseconds: fetcher.maxWaitMilliseconds, storePath: config.storePath, logger: logger)
+        shared.storeWorker?.start()
+        defer { shared.storeWorker?.stop() }
         watcher?.start()
         fetcher.start { shared.keysFetched() }
         let publicFDs = listeners.publicFDs

@@ -23,6 +23,8 @@ final class Runtime: Sendable {
     let tokens: TokenIssuer?
     /// `decision_endpoint`, as the normalized path bytes it is compared with; nil when off.
     let decisionPath: [UInt8]?
+    /// The token service's published documents (JWKS, RFC 8414 metadata); nil without `tokens`.
+    let tokenDocuments: TokenServiceDocuments?
 
     /// - Parameter listen: the public addresses as bound (a `listen` port 0 resolved).
     init(loaded: LoadedConfig, generation: Int, loopCount: Int, limiters: AccessLimiters, listen: [ListenAddress]) {
@@ -43,6 +45,7 @@ final class Runtime: Sendable {
         apiKeyHeaderName = loaded.config.apiKeys.map { Array($0.header.lowercased().utf8) } ?? []
         tokens = loaded.tokens
         decisionPath = loaded.config.decisionEndpoint.map { Array($0.utf8) }
+        tokenDocuments = loaded.tokens.map { TokenServiceDocuments(issuer: $0, config: loaded.config) }
     }
 
     func isOwnAuthority(_ authority: UnsafeRawBufferPointer) -> Bool {
@@ -204,9 +207,13 @@ final class ServerShared: Sendable {
     /// The rate-limit buckets (SPEC §7), shared by every loop and kept across reloads: each
     /// new runtime's pipeline gets these.
     let limiters: AccessLimiters
+    /// The token service's writes (refresh tokens, revocations, audit), when a store is
+    /// configured; started and stopped by `GatewayServer.run`.
+    let storeWorker: StoreWorker?
 
     init(
-        runtime: Runtime, limiters: AccessLimiters, loopCount: Int, keys: KeyIndexCenter?, keyWaitMilliseconds: Int64 = 8_000
+        runtime: Runtime, limiters: AccessLimiters, loopCount: Int, keys: KeyIndexCenter?, keyWaitMilliseconds: Int64 = 8_000,
+        storePath: String? = nil, logger: Logger? = nil
     ) throws(SystemError) {
         self.keys = keys
         self.limiters = limiters
@@ -215,6 +222,7 @@ final class ServerShared: Sendable {
         for _ in 0..<loopCount { wakeups.append(try WakeupFD()) }
         self.wakeups = wakeups
         self.loopCount = loopCount
+        storeWorker = storePath.map { StoreWorker(path: $0, wakeups: wakeups, logger: logger ?? Logger(level: .info)) }
         published = Mutex(runtime)
         generationValue = Atomic(runtime.generation)
     }

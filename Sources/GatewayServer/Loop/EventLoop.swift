@@ -42,6 +42,9 @@ final class EventLoop {
     /// retried when `ServerShared.keysGeneration` changes (or at their deadline).
     private var keyWaiters: [ClientConnection] = []
     private var seenKeysGeneration = 0
+    /// Token-service requests waiting for the store, by ticket (`submitStoreJob`).
+    private var storeWaiters: [Int: ClientConnection] = [:]
+    private var lastStoreTicket = 0
     private var dateSecond = 0
     private var dateLine: [UInt8] = []
 
@@ -158,6 +161,7 @@ final class EventLoop {
                 usedKeys.removeAll(keepingCapacity: true)
             }
             if shared.generation(for: id) != runtime.generation { adoptNewRuntime() }
+            if !storeWaiters.isEmpty, let worker = shared.storeWorker { deliverStoreResults(worker.takeResults(loop: id)) }
             let keysGeneration = shared.keysGeneration
             if keysGeneration != seenKeysGeneration {
                 seenKeysGeneration = keysGeneration
@@ -200,6 +204,33 @@ final class EventLoop {
     /// Forgets a connection that stopped waiting on its own (its deadline passed).
     func stopWaitingForKeys(_ connection: ClientConnection) {
         keyWaiters.removeAll { $0 === connection }
+    }
+
+    /// Hands `job` to the store worker; `connection` gets `storeJobFinished` with its result.
+    /// - Returns: the ticket (for `forgetStoreJob`), or nil when there is no store.
+    func submitStoreJob(_ job: StoreJob, for connection: ClientConnection) -> Int? {
+        guard let worker = shared.storeWorker else { return nil }
+        lastStoreTicket += 1
+        storeWaiters[lastStoreTicket] = connection
+        worker.submit(job, loop: id, ticket: lastStoreTicket)
+        return lastStoreTicket
+    }
+
+    /// The connection stopped waiting (timed out or closed): its result is dropped.
+    func forgetStoreJob(_ ticket: Int) {
+        storeWaiters.removeValue(forKey: ticket)
+    }
+
+    /// Queues audit events; nobody waits for them (dropped without a store).
+    func submitAudit(_ events: [AuditEvent]) {
+        shared.storeWorker?.submit(.audit(events), loop: id, ticket: StoreWorker.noAnswer)
+    }
+
+    private func deliverStoreResults(_ results: [(ticket: Int, result: StoreJobResult)]) {
+        for (ticket, result) in results {
+            guard let connection = storeWaiters.removeValue(forKey: ticket), !connection.isClosed else { continue }
+            connection.storeJobFinished(result)
+        }
     }
 
     private func resumeKeyWaiters() {

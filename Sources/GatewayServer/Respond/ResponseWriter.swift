@@ -4,6 +4,9 @@ package import GatewaySupport
 
 /// Renders the responses the gateway generates itself into a connection's output buffer.
 package enum ResponseWriter {
+    /// The interim answer to `Expect: 100-continue` (RFC 9110 §10.1.1): send the body.
+    static let continueResponse: StaticString = "HTTP/1.1 100 Continue\r\n\r\n"
+
     /// Appends a complete JSON error response (SPEC §12).
     /// - Parameters:
     ///   - status: the status to answer instead of the error's own (the decision endpoint's

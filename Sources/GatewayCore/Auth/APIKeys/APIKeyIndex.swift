@@ -6,6 +6,8 @@ import GatewayCrypto
 package final class APIKeyIndex: Sendable {
     private let byID: [String: KeyRecord]
     private let byLegacyHash: [[UInt8]: KeyRecord]
+    /// Every key by id, legacy ones included (for tokens exchanged from a key).
+    private let everyKey: [String: KeyRecord]
     private let revokedTokenIDs: Set<String>
     /// The change counter of the snapshot this index was built from.
     package let changeCounter: Int
@@ -22,6 +24,7 @@ package final class APIKeyIndex: Sendable {
             }
         }
         self.byID = byID
+        everyKey = Dictionary(records.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         self.byLegacyHash = byLegacyHash
         self.changeCounter = changeCounter
         self.revokedTokenIDs = Set(revokedTokenIDs)
@@ -29,6 +32,14 @@ package final class APIKeyIndex: Sendable {
 
     /// Whether a token id (`jti`) is revoked (SPEC §5). The token's own `exp` bounds the entry.
     package func isTokenRevoked(_ jti: String) -> Bool { revokedTokenIDs.contains(jti) }
+
+    /// Whether key `id` would still authenticate at `now` (Unix seconds): a token exchanged
+    /// for a revoked, expired or rotated-away key is refused with it (SPEC §10).
+    package func isKeyUsable(id: String, now: Int) -> Bool {
+        guard let record = everyKey[id] else { return false }
+        if case .success = usable(record, now: now) { return true }
+        return false
+    }
 
     /// Number of indexed keys.
     package var count: Int { byID.count + byLegacyHash.count }

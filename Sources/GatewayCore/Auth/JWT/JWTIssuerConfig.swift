@@ -46,6 +46,9 @@ package struct JWTIssuerConfig: Sendable {
     /// The required header `typ` (e.g. `at+jwt`, RFC 9068), compared case-insensitively with an
     /// optional `application/` prefix; `nil` disables the check.
     package var requiredTyp: String?
+    /// The gateway's own issuer: its tokens' `key_id` names the API key they were exchanged
+    /// for, which must still be usable.
+    package var bindsAPIKeys = false
     /// Claim-to-identity mapping.
     package var claims: ClaimMapping
 

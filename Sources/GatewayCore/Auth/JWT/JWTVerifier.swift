@@ -252,7 +252,7 @@ package final class JWTVerifier: Sendable {
 
         let mapping = config.claims
         guard let userID = try Self.stringClaim(payload, mapping.userID) else { throw .badClaims }
-        let identity = Identity(
+        var identity = Identity(
             userID: userID,
             orgID: try Self.stringClaim(payload, mapping.orgID),
             email: try Self.stringClaim(payload, mapping.email),
@@ -265,6 +265,7 @@ package final class JWTVerifier: Sendable {
             expiresAt: expiry,
             subject: try Self.stringClaim(payload, ["sub"]),
             issuer: config.issuer)
+        if config.bindsAPIKeys { identity.exchangedKeyID = try Self.stringClaim(payload, ["key_id"]) }
         guard identity.isRepresentableInHeaders else { throw .unrepresentableIdentity }
         let validUntil = expiry.map { Self.adding($0, leeway) - 1 }
         return VerifiedToken(identity: identity, issuer: config.issuer, validUntil: validUntil)

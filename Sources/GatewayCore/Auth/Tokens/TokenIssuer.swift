@@ -76,7 +76,9 @@ package final class TokenIssuer: Sendable {
 
     /// The verification side for the JWT verifier: the gateway's own issuer, `at+jwt` required.
     package var issuerConfig: JWTIssuerConfig {
-        JWTIssuerConfig(issuer: issuer, audiences: audiences, requiredTyp: Self.accessTokenType)
+        var config = JWTIssuerConfig(issuer: issuer, audiences: audiences, requiredTyp: Self.accessTokenType)
+        config.bindsAPIKeys = true
+        return config
     }
 
     /// Every key's public half, bound to the gateway's issuer.

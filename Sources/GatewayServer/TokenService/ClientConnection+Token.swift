@@ -1,0 +1,292 @@
+import GatewayCore
+import GatewayHTTP
+import GatewayStore
+import GatewaySupport
+import GatewaySystem
+
+/// The token service's endpoints on the public listener (SPEC §10).
+enum TokenEndpoint {
+    case token, revoke, jwks, metadata
+
+    init?(path: [UInt8]) {
+        switch path {
+        case Array(TokenServiceDocuments.tokenPath.utf8): self = .token
+        case Array(TokenServiceDocuments.revokePath.utf8): self = .revoke
+        case Array(TokenServiceDocuments.jwksPath.utf8): self = .jwks
+        case Array(TokenServiceDocuments.metadataPath.utf8): self = .metadata
+        default: return nil
+        }
+    }
+}
+
+/// A token request that waits for the store, and what it needs to finish.
+enum TokenFlow {
+    case clientCredentials(KeyRecord, scope: [String])
+    case refresh
+    case revoke
+}
+
+extension ClientConnection {
+    /// Answers a token-service request. The published documents are answered at once; a
+    /// token or revocation request first needs its whole body (at most 16 KiB), then the
+    /// store (off the loop, `StoreWorker`).
+    func answerTokenService(_ endpoint: TokenEndpoint, documents: TokenServiceDocuments) {
+        switch endpoint {
+        case .jwks, .metadata:
+            guard head.method == .get || head.method == .head else {
+                return reject(.methodNotAllowed(allow: [MethodSet(.get), MethodSet(.head)]), reason: "method_not_allowed")
+            }
+            let body = endpoint == .jwks ? documents.jwks : documents.metadata
+            answer(.response(status: 200, contentType: "application/json", body: body), reason: "", extraHeaders: Self.shortCache)
+        case .token, .revoke:
+            guard head.method == .post else { return reject(.methodNotAllowed(allow: [MethodSet(.post)]), reason: "method_not_allowed") }
+            guard !head.isChunked else { return answerOAuth(.invalidRequest("Send the body with Content-Length."), close: true) }
+            let length = Int(head.contentLength ?? 0)
+            guard length <= OAuthParameters.maxBodyBytes else { return reject(.payloadTooLarge, reason: "body_too_large") }
+            collectTokenBody(endpoint)
+        }
+    }
+
+    /// Waits (phase `collectingBody`, bounded by `head_timeout`) until the body is in `input`.
+    func collectTokenBody(_ endpoint: TokenEndpoint) {
+        let needed = head.headLength + Int(head.contentLength ?? 0)
+        while input.readableCount < needed && readable {
+            switch readAvailable(into: input) {
+            case .progress, .blocked: continue
+            case .ended, .failed:
+                clientEnded = true
+                return close()
+            }
+        }
+        guard input.readableCount >= needed else {
+            if phase != .collectingBody && head.expectContinue {
+                output.append(ResponseWriter.continueResponse)
+                guard flushOutput() else { return }
+            }
+            request.tokenEndpoint = endpoint
+            phase = .collectingBody
+            deadline = loop.now + runtime.config.limits.headTimeout.milliseconds
+            return
+        }
+        phase = .waitingHead
+        deadline = 0
+        let bytes = input.readableBytes
+        let body = Array(bytes[head.headLength..<needed])
+        do throws(OAuthError) {
+            let parameters = try OAuthParameters.parse(contentType: headerText("content-type"), body: body)
+            if endpoint == .token { try handleTokenRequest(parameters) } else { handleRevocation(parameters) }
+        } catch {
+            answerOAuth(error)
+        }
+    }
+
+    /// `grant_type=client_credentials` or `refresh_token`.
+    private func handleTokenRequest(_ parameters: OAuthParameters) throws(OAuthError) {
+        guard let tokens = runtime.config.tokens else { throw .unsupportedGrantType }
+        let refreshTTL = Int(tokens.refreshTTL.components.seconds)
+        switch parameters["grant_type"] {
+        case "client_credentials":
+            guard case .key(let record, let permissions) = try authenticatedClient(parameters) else { return }
+            let scope = try ScopeGrant.grant(parameters["scope"], from: permissions)
+            waitForStore(.clientCredentials(record, scope: scope), job: .issueRefresh(
+                keyID: record.id, principalID: record.principalID, scope: scope,
+                ttl: refreshTTL, familyTTL: Int(tokens.refreshFamilyTTL.components.seconds)))
+        case "refresh_token":
+            guard let token = parameters["refresh_token"], !token.isEmpty else {
+                throw .invalidRequest("refresh_token is required.")
+            }
+            // The refresh token alone is the credential; a client that authenticates as well
+            // must be the key the token came from.
+            let client = try authenticatedClient(parameters, required: false)
+            let clientKeyID: String?
+            switch client {
+            case .answered: return
+            case .none: clientKeyID = nil
+            case .key(let record, _): clientKeyID = record.id
+            }
+            waitForStore(.refresh, job: .rotateRefresh(token: token, ttl: refreshTTL, clientKeyID: clientKeyID))
+        case nil:
+            throw .invalidRequest("grant_type is required.")
+        default:
+            throw .unsupportedGrantType
+        }
+    }
+
+    /// Who the client of a token request is (SPEC §10).
+    private enum TokenClient {
+        /// It presented no client authentication (allowed with `required: false`).
+        case none
+        /// Its API key, and the key's effective permissions.
+        case key(KeyRecord, PermissionSet)
+        /// Its address is locked out (`auth_failure_limit`): answered with 429 already.
+        case answered
+    }
+
+    /// Authenticates the client with the same key index and failure accounting as every
+    /// other request. - Throws: `invalid_client` when it fails (or is missing and `required`).
+    private func authenticatedClient(_ parameters: OAuthParameters, required: Bool = true) throws(OAuthError) -> TokenClient {
+        let client = try ClientAuthentication.resolve(
+            authorization: headerText("authorization"), apiKeyHeader: headerText(runtime.apiKeyHeaderName), parameters: parameters)
+        let key: String
+        let clientID: String?
+        switch client {
+        case .none:
+            if required { throw .invalidClient(basic: false) }
+            return .none
+        case .apiKey(let presented): (key, clientID) = (presented, nil)
+        case .client(let id, let secret, _): (key, clientID) = (secret, id)
+        }
+        loop.refreshKeyIndex()
+        let check = runtime.access.authenticateClient(
+            key: key, clientID: clientID, request: accessRequest(), state: &accessState, scratch: loop.access,
+            clock: AccessClock(now: loop.now, wallSecond: WallClock.now()))
+        switch check {
+        case .lockedOut(let retryAfter):
+            refuse(.authFailuresExceeded(retryAfter: retryAfter))   // gateway errors are no-store already
+            return .answered
+        case .refused(let reason):
+            request.logReason = reason
+            throw .invalidClient(basic: client.usedBasic)
+        case .authenticated(let record, let permissions):
+            loop.noteKeyUsed(record.id)
+            return .key(record, permissions)
+        }
+    }
+
+    /// RFC 7009: a refresh token ends its family, an access token of the gateway's own is
+    /// revoked by `jti`; anything else is answered 200 as well.
+    private func handleRevocation(_ parameters: OAuthParameters) {
+        guard let token = parameters["token"], !token.isEmpty else { return answerOAuth(.invalidRequest("token is required.")) }
+        if token.hasPrefix(KeyStore.refreshTokenPrefix) {
+            return waitForStore(.revoke, job: .revokeRefresh(token: token))
+        }
+        if let issuer = runtime.tokens?.issuer,
+           let own = runtime.access.ownAccessToken(token, issuer: issuer, now: Int64(WallClock.now())) {
+            return waitForStore(.revoke, job: .revokeAccessToken(jti: own.jti, expiresAt: own.expiresAt))
+        }
+        answerRevoked()
+    }
+
+    /// Hands `job` to the store worker and parks the request until its result (or 503 after
+    /// `storeWaitMilliseconds`).
+    private func waitForStore(_ flow: TokenFlow, job: StoreJob) {
+        guard let ticket = loop.submitStoreJob(job, for: self) else { return answerOAuthUnavailable() }
+        request.tokenFlow = flow
+        request.storeTicket = ticket
+        phase = .awaitingStore
+        deadline = loop.now + Self.storeWaitMilliseconds
+    }
+
+    static let storeWaitMilliseconds: Int64 = 5_000
+
+    /// The store answered the parked request.
+    func storeJobFinished(_ result: StoreJobResult) {
+        guard phase == .awaitingStore, let flow = request.tokenFlow else { return }
+        phase = .waitingHead
+        deadline = 0
+        request.tokenFlow = nil
+        switch (flow, result) {
+        case (_, .failed):
+            answerOAuthUnavailable()
+        case (.revoke, _):
+            answerRevoked()
+        case (.clientCredentials(let record, let scope), .issued(let grant)):
+            issueAccessToken(key: record, scope: scope, refresh: grant, grantType: "client_credentials")
+        case (.refresh, .rotation(.rotated(let grant, let key))):
+            // The successor never carries more than the key still grants.
+            let permissions = runtime.access.roles.resolve(Identity(apiKey: key)).permissions
+            issueAccessToken(
+                key: key, scope: grant.scope.filter { ScopeGrant.covers(permissions, $0) }, refresh: grant, grantType: "refresh_token")
+        case (.refresh, .rotation(.reused)):
+            request.logReason = "refresh_reuse"
+            answerOAuth(.invalidGrant)
+        case (.refresh, .rotation(.invalid(let reason))):
+            request.logReason = reason
+            answerOAuth(.invalidGrant)
+        default:
+            answerOAuthUnavailable()
+        }
+        // Requests pipelined behind this one waited in `input`.
+        if !isClosed { processInput() }
+    }
+
+    /// The store did not answer in time: 503, and the result is dropped when it comes.
+    func storeWaitTimedOut() {
+        loop.forgetStoreJob(request.storeTicket)
+        request.tokenFlow = nil
+        phase = .waitingHead
+        answerOAuthUnavailable()
+        if !isClosed { processInput() }
+    }
+
+    private func issueAccessToken(key: KeyRecord, scope: [String], refresh: RefreshGrant, grantType: String) {
+        guard let issuer = runtime.tokens else { return answerOAuthUnavailable() }
+        var claims = AccessTokenClaims(subject: key.principalID, clientID: key.id, lifetime: issuer.accessTTL)
+        claims.permissions = scope
+        claims.orgID = key.orgID
+        claims.keyID = key.id
+        let accessToken: String
+        do {
+            accessToken = try issuer.accessToken(claims, now: Int64(WallClock.now()))
+        } catch {
+            return answerOAuthUnavailable()
+        }
+        var body = JSONObjectWriter()
+        body.string("access_token", accessToken)
+        body.string("token_type", "Bearer")
+        body.integer("expires_in", issuer.accessTTL.components.seconds)
+        body.string("refresh_token", refresh.token)
+        body.string("scope", scope.joined(separator: " "))
+        loop.submitAudit([AuditEvent(
+            time: WallClock.now(), kind: "token_issued", outcome: "success", principalID: key.principalID, keyID: key.id,
+            detail: grantType)])
+        answer(.response(status: 200, contentType: "application/json", body: body.finished()), reason: "", extraHeaders: Self.noStore)
+    }
+
+    private func answerRevoked() {
+        answer(.response(status: 200, contentType: "application/json", body: Array("{}".utf8)), reason: "", extraHeaders: Self.noStore)
+    }
+
+    /// An RFC 6749 §5.2 error with `Cache-Control: no-store` (and a Basic challenge when the
+    /// client tried Basic).
+    func answerOAuth(_ error: OAuthError, close: Bool = false) {
+        var body = JSONObjectWriter()
+        body.string("error", error.code)
+        body.string("error_description", error.description)
+        var headers = Self.noStore
+        if case .invalidClient(basic: true) = error { headers += Array("WWW-Authenticate: Basic realm=\"gateway\"\r\n".utf8) }
+        if request.logReason.isEmpty { request.logReason = error.code }
+        answer(.response(status: error.status, contentType: "application/json", body: body.finished()), reason: request.logReason,
+               extraHeaders: headers, close: close)
+    }
+
+    private func answerOAuthUnavailable() {
+        var body = JSONObjectWriter()
+        body.string("error", "temporarily_unavailable")
+        body.string("error_description", "The token store is unavailable; try again.")
+        answer(.response(status: 503, contentType: "application/json", body: body.finished()), reason: "store_unavailable",
+               extraHeaders: Self.noStore + Array("Retry-After: 1\r\n".utf8))
+    }
+
+    /// The published documents change only with a reload (a key rotation): verifiers may
+    /// cache them briefly.
+    private static let shortCache = Array("Cache-Control: public, max-age=300\r\n".utf8)
+    private static let noStore = Array("Cache-Control: no-store\r\nPragma: no-cache\r\n".utf8)
+
+    /// The request as the pipeline sees it (for the failure count by client address).
+    private func accessRequest() -> AccessRequest {
+        AccessRequest(
+            method: head.method, query: head.query, headers: head.headers, bytes: input.readableBytes, peerAddress: peer.address,
+            peerTrusted: runtime.trusts(peer))
+    }
+
+    /// The value of the header `lowerName` (first occurrence), as text; nil when absent.
+    private func headerText(_ lowerName: String) -> String? { headerText(Array(lowerName.utf8)) }
+
+    private func headerText(_ lowerName: [UInt8]) -> String? {
+        guard !lowerName.isEmpty else { return nil }
+        let bytes = input.readableBytes
+        guard let field = head.headers.first(where: { ByteCompare.nameEquals($0, bytes, lowerName) }) else { return nil }
+        return String(decoding: bytes[field.valueStart..<field.valueStart + field.valueCount], as: UTF8.self)
+    }
+}

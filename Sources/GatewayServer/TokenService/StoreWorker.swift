@@ -1,0 +1,137 @@
+import Dispatch
+import GatewayCore
+import GatewayStore
+import GatewaySupport
+import GatewaySystem
+import Synchronization
+
+/// A write the token service needs from the store.
+enum StoreJob: Sendable {
+    case issueRefresh(keyID: String, principalID: String, scope: [String], ttl: Int, familyTTL: Int)
+    case rotateRefresh(token: String, ttl: Int, clientKeyID: String?)
+    case revokeRefresh(token: String)
+    case revokeAccessToken(jti: String, expiresAt: Int)
+    case audit([AuditEvent])
+}
+
+/// What a job came to.
+enum StoreJobResult: Sendable, Equatable {
+    case issued(RefreshGrant)
+    case rotation(RefreshOutcome)
+    case done
+    /// The store failed (logged by the worker); the request gets a 503.
+    case failed
+}
+
+/// The thread that runs the token service's SQLite writes, so that no event loop ever waits
+/// on the store (SPEC §15): a loop submits a job with a ticket; the worker runs it on its own
+/// connection (each write one transaction, committed before the answer) and hands the result
+/// back to that loop's mailbox, waking the loop.
+final class StoreWorker: Sendable {
+    private struct Pending: Sendable {
+        let job: StoreJob
+        let loop: Int
+        let ticket: Int
+    }
+
+    private let path: String
+    private let logger: Logger
+    private let queue = Mutex<[Pending]>([])
+    private let wake = DispatchSemaphore(value: 0)
+    private let stopping = Atomic<Bool>(false)
+    /// Per loop: results waiting to be picked up.
+    private let mailboxes: [Mailbox]
+
+    private final class Mailbox: Sendable {
+        let results = Mutex<[(ticket: Int, result: StoreJobResult)]>([])
+    }
+    private let wakeups: [WakeupFD]
+
+    init(path: String, wakeups: [WakeupFD], logger: Logger) {
+        self.path = path
+        self.logger = logger
+        self.wakeups = wakeups
+        mailboxes = wakeups.map { _ in Mailbox() }
+    }
+
+    func start() { _ = OSThread.start { [self] in run() } }
+
+    func stop() {
+        stopping.store(true, ordering: .relaxed)
+        wake.signal()
+    }
+
+    /// The ticket of a job whose result nobody waits for.
+    static let noAnswer = 0
+
+    /// Any loop: queues `job`; its result arrives in `takeResults(loop:)` under `ticket`
+    /// (unless it is `noAnswer`).
+    func submit(_ job: StoreJob, loop: Int, ticket: Int) {
+        queue.withLock { $0.append(Pending(job: job, loop: loop, ticket: ticket)) }
+        wake.signal()
+    }
+
+    /// Loop `loop`: the results that arrived since the last call.
+    func takeResults(loop: Int) -> [(ticket: Int, result: StoreJobResult)] {
+        mailboxes[loop].results.withLock { box in
+            defer { box.removeAll(keepingCapacity: true) }
+            return box
+        }
+    }
+
+    private func run() {
+        var store: KeyStore? = nil
+        defer { store?.close() }
+        while true {
+            wake.wait()
+            if stopping.load(ordering: .relaxed) { return }
+            let batch = queue.withLock { pending in
+                defer { pending.removeAll(keepingCapacity: true) }
+                return pending
+            }
+            for pending in batch {
+                let result: StoreJobResult
+                do {
+                    if store == nil { store = try KeyStore(path: path) }
+                    result = try Self.perform(pending.job, on: store!)
+                } catch {
+                    logger.error("token store write failed", [("error", "\(error)")])
+                    store?.close()
+                    store = nil   // reopened for the next job
+                    result = .failed
+                }
+                guard pending.ticket != Self.noAnswer else { continue }
+                mailboxes[pending.loop].results.withLock { $0.append((pending.ticket, result)) }
+                wakeups[pending.loop].signal()
+            }
+        }
+    }
+
+    private static func perform(_ job: StoreJob, on store: KeyStore) throws(StoreError) -> StoreJobResult {
+        switch job {
+        case .issueRefresh(let keyID, let principalID, let scope, let ttl, let familyTTL):
+            return .issued(try store.issueRefreshToken(keyID: keyID, principalID: principalID, scope: scope, ttl: ttl, familyTTL: familyTTL))
+        case .rotateRefresh(let token, let ttl, let clientKeyID):
+            let outcome = try store.rotateRefreshToken(token, ttl: ttl, clientKeyID: clientKeyID)
+            if case .reused(let family, let keyID, let principalID) = outcome {
+                try store.appendAudit([AuditEvent(
+                    time: WallClock.now(), kind: "refresh_reuse", outcome: "denied", principalID: principalID, keyID: keyID,
+                    detail: "family \(family) revoked")])
+            }
+            return .rotation(outcome)
+        case .revokeRefresh(let token):
+            if let revoked = try store.revokeRefreshToken(token) {
+                try store.appendAudit([AuditEvent(
+                    time: WallClock.now(), kind: "refresh_revoked", outcome: "success", principalID: revoked.principalID,
+                    keyID: revoked.keyID)])
+            }
+            return .done
+        case .revokeAccessToken(let jti, let expiresAt):
+            try store.revokeToken(jti: jti, expiresAt: expiresAt)
+            return .done
+        case .audit(let events):
+            try store.appendAudit(events)
+            return .done
+        }
+    }
+}
