@@ -89,6 +89,9 @@ extension ConfigValidator {
         case "auth_failure_limit":
             guard once(directive, &state.seen), let setting = rateLimit(directive, allowOff: true) else { return }
             if case .rate(let rate) = setting { config.authFailureLimit = rate } else { config.authFailureLimit = nil }
+        case "resource":
+            guard once(directive, &state.seen), shape(directive, arguments: 1...1) else { return }
+            config.resource = resourceURL(directive.arguments[0])
         case "decision_endpoint":
             guard once(directive, &state.seen), shape(directive, arguments: 1...1) else { return }
             let argument = directive.arguments[0]
@@ -165,6 +168,7 @@ extension ConfigValidator {
         checkRouteCredentials(config)
         checkTokens(config, identityTokenLocation: state.identityTokenLocation, tokensSeen: state.seen["tokens"] != nil)
         checkRoleReferences(config, state.roleReferences)
+        checkResources(config)
         for reference in state.references where state.upstreamNames[reference.text] == nil {
             error(reference.location, "unknown upstream \"\(reference.text)\"")
         }

@@ -16,6 +16,7 @@ extension ConfigValidator {
         var identityToken: Bool? = nil
         var rules = AuthorizationRules()
         var rateLimit: RouteRateLimit = .inherit
+        var resource: (url: String, directive: ConfigDirective)? = nil
     }
 
     /// `route PATTERN { ... }`: exactly one action, known methods, a consistent `strip_prefix`.
@@ -58,6 +59,7 @@ extension ConfigValidator {
         route.requireRole = draft.rules.requireRole
         route.matchClaims = draft.rules.claimParameters.map(\.match)
         route.rateLimit = draft.rateLimit
+        route.resource = draft.resource?.url
         route.patternLocation = patternArgument.location
         return route
     }
@@ -120,6 +122,11 @@ extension ConfigValidator {
             if !authorizationRule(child, into: &draft.rules, seen: &draft.seen, roleReferences: &roleReferences) {
                 draft.valid = false
             }
+        case "resource":
+            guard once(child, &draft.seen), shape(child, arguments: 1...1), let url = resourceURL(child.arguments[0]) else {
+                draft.valid = false; return
+            }
+            draft.resource = (url, child)
         case "rate_limit":
             guard once(child, &draft.seen), let setting = rateLimit(child, allowOff: true) else { draft.valid = false; return }
             draft.rateLimit = setting
@@ -144,6 +151,10 @@ extension ConfigValidator {
         for (match, argument) in draft.rules.claimParameters
         where !ConfigValidator.pattern(pattern, hasParameter: match.parameter) {
             error(argument.location, "match_claim: the route pattern \"\(pattern)\" has no parameter {\(match.parameter)}")
+            draft.valid = false
+        }
+        if draft.isPublic, let resource = draft.resource {
+            error(resource.directive.location, "\"resource\" contradicts \"public\" (a public route answers no 401 to point from)")
             draft.valid = false
         }
         if draft.isPublic, let allowQueryToken = draft.allowQueryToken {

@@ -62,3 +62,30 @@ extension ConfigValidator {
         }
     }
 }
+
+extension ConfigValidator {
+    /// `resource URL;` (top level or in a route): an RFC 9728 resource identifier.
+    /// - Returns: nil after reporting.
+    mutating func resourceURL(_ argument: ConfigArgument) -> String? {
+        if let problem = ProtectedResource.problem(argument.text) {
+            error(argument.location, "resource \"\(argument.text)\" \(problem)")
+            return nil
+        }
+        return argument.text
+    }
+
+    /// Two different resources cannot share a metadata path (`https://a/mcp` and `https://b/mcp`
+    /// would both be described at `/.well-known/oauth-protected-resource/mcp`).
+    mutating func checkResources(_ config: GatewayConfig) {
+        var byPath: [String: String] = [:]
+        if let resource = config.resource { byPath[ProtectedResource.metadataPath(for: resource)] = resource }
+        for route in config.routes {
+            guard let resource = route.resource else { continue }
+            let path = ProtectedResource.metadataPath(for: resource)
+            if let other = byPath[path], other != resource {
+                error(route.location, "resource \"\(resource)\" and \"\(other)\" would share the metadata path \(path)")
+            }
+            byPath[path] = byPath[path] ?? resource
+        }
+    }
+}

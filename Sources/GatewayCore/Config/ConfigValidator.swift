@@ -39,7 +39,7 @@ package struct ConfigValidator {
             case .main:
                 ["listen", "admin_listen", "workers", "trust_proxies", "limits", "upstream", "route", "store", "access_log",
                  "api_keys", "jwt", "tokens", "identity_token", "roles", "rate_limit", "auth_failure_limit",
-                 "decision_endpoint"]
+                 "decision_endpoint", "resource"]
             case .limits:
                 ["max_head", "max_headers", "max_body", "max_token", "head_timeout", "idle_timeout", "max_connections",
                  "drain_timeout", "send_timeout", "tunnel_idle_timeout"]
@@ -48,7 +48,7 @@ package struct ConfigValidator {
             case .route:
                 ["methods", "upstream", "public", "respond", "deny", "strip_prefix", "auth", "forward_credentials",
                  "allow_query_token", "identity_token", "require", "require_any", "require_role", "match_claim",
-                 "rate_limit"]
+                 "rate_limit", "resource"]
             case .apiKeys:
                 ["header", "bearer", "prefix", "legacy_prefix"]
             case .jwt:

@@ -34,6 +34,9 @@ package struct GatewayConfig: Sendable, Equatable {
     /// (nginx `auth_request`, Traefik/Caddy forward auth; SPEC §9), checked before route
     /// matching. A normalized absolute path; nil when `off`. Default `/_gateway/auth`.
     package var decisionEndpoint: String? = "/_gateway/auth"
+    /// `resource URL;` — the protected resource the gateway fronts (RFC 9728): its metadata is
+    /// published and every 401 points to it. nil when not configured.
+    package var resource: String? = nil
     /// `access_log off|stdout|PATH;` — one JSON line per request. Default `stdout`.
     package var accessLog: AccessLogTarget = .stdout
     /// `rate_limit RATE [burst=N];` — the default limit per principal (SPEC §7) for routes
@@ -191,6 +194,9 @@ package struct RouteConfig: Sendable, Equatable {
     package var allowQueryToken = false
     /// `identity_token on|off;` — nil inherits the top-level `identity_token`.
     package var identityToken: Bool? = nil
+    /// `resource URL;` — this route's own protected resource (RFC 9728 §3.1, one per MCP
+    /// server behind the gateway); nil inherits the top-level `resource`.
+    package var resource: String? = nil
     /// `require P...;` — every permission is needed (403 `insufficient_scope`).
     package var require: [String] = []
     /// `require_any P...;` — one of the permissions is needed (403 `insufficient_scope`).

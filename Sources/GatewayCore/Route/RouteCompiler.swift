@@ -22,12 +22,15 @@ package final class CompiledRoute: Sendable {
     package let rateLimit: CompiledRateLimit
     /// A credential is checked before acting: not public and not `deny`.
     package let needsAuthentication: Bool
+    /// `, resource_metadata="URL"` for this route's 401 challenges (its own `resource`, else
+    /// the top-level one; RFC 9728 §5.1); empty without either.
+    package let resourceChallenge: [UInt8]
 
     package init(pattern: String, action: CompiledAction, stripPrefix: [UInt8]?, isPublic: Bool,
                  auth: RouteAuthMode = .required, forwardCredentials: Bool = false, allowQueryToken: Bool = false,
                  identityTokenAudience: String? = nil,
                  authorization: RouteAuthorization = RouteAuthorization(require: [], requireAny: [], requireRole: [], matchClaims: []),
-                 rateLimit: CompiledRateLimit = .inherit) {
+                 rateLimit: CompiledRateLimit = .inherit, resourceChallenge: [UInt8] = []) {
         self.pattern = pattern
         self.action = action
         self.stripPrefix = stripPrefix
@@ -38,6 +41,7 @@ package final class CompiledRoute: Sendable {
         self.identityTokenAudience = identityTokenAudience
         self.authorization = authorization
         self.rateLimit = rateLimit
+        self.resourceChallenge = resourceChallenge
         if case .deny = action { needsAuthentication = false } else { needsAuthentication = !isPublic }
     }
 }
@@ -152,7 +156,8 @@ package enum RouteCompiler {
                 authorization: RouteAuthorization(
                     require: route.require, requireAny: route.requireAny, requireRole: route.requireRole,
                     matchClaims: route.matchClaims),
-                rateLimit: compiledRateLimit(route))
+                rateLimit: compiledRateLimit(route),
+                resourceChallenge: (route.resource ?? config.resource).map(ProtectedResource.challengeParameter) ?? [])
             entries.append(RouteEntry(pattern: pattern, methods: route.methods, value: compiled))
             sources.append(route)
         }

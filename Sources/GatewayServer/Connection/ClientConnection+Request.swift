@@ -36,6 +36,9 @@ extension ClientConnection {
         if let documents = runtime.tokenDocuments, let endpoint = TokenEndpoint(path: loop.access.path) {
             return answerTokenService(endpoint, documents: documents)
         }
+        if !runtime.resourceDocuments.isEmpty, let document = runtime.resourceDocuments[loop.access.path] {
+            return answerPublishedDocument(document)
+        }
 
         switch decideAccess(AccessRequest(
             method: request.method, query: head.query, headers: head.headers, bytes: bytes, peerAddress: peer.address,

@@ -25,6 +25,8 @@ final class Runtime: Sendable {
     let decisionPath: [UInt8]?
     /// The token service's published documents (JWKS, RFC 8414 metadata); nil without `tokens`.
     let tokenDocuments: TokenServiceDocuments?
+    /// RFC 9728 metadata documents by their path on the gateway; empty without `resource`.
+    let resourceDocuments: [[UInt8]: [UInt8]]
 
     /// - Parameter listen: the public addresses as bound (a `listen` port 0 resolved).
     init(loaded: LoadedConfig, generation: Int, loopCount: Int, limiters: AccessLimiters, listen: [ListenAddress]) {
@@ -46,6 +48,8 @@ final class Runtime: Sendable {
         tokens = loaded.tokens
         decisionPath = loaded.config.decisionEndpoint.map { Array($0.utf8) }
         tokenDocuments = loaded.tokens.map { TokenServiceDocuments(issuer: $0, config: loaded.config) }
+        resourceDocuments = Dictionary(
+            uniqueKeysWithValues: ProtectedResource.documents(loaded.config).map { (Array($0.key.utf8), $0.value) })
     }
 
     func isOwnAuthority(_ authority: UnsafeRawBufferPointer) -> Bool {

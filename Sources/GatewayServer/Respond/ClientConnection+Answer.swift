@@ -38,7 +38,7 @@ extension ClientConnection {
             status = override ?? error.status
             ResponseWriter.appendError(
                 error, requestID: request.id, close: close, date: loop.dateHeader(), status: override, extraHeaders: headers,
-                headOnly: request.method == .head, to: output)
+                headOnly: request.method == .head, resourceChallenge: request.access.route?.resourceChallenge ?? [], to: output)
         case .response(let code, let contentType, let body):
             status = code
             ResponseWriter.appendResponse(

@@ -15,7 +15,7 @@ package enum ResponseWriter {
     ///   - headOnly: a HEAD request: the head (with the body's length), no body.
     package static func appendError(
         _ error: GatewayError, requestID: [UInt8], close: Bool, date: [UInt8], status: Int? = nil,
-        extraHeaders: [UInt8] = [], headOnly: Bool = false, to out: ByteBuffer
+        extraHeaders: [UInt8] = [], headOnly: Bool = false, resourceChallenge: [UInt8] = [], to out: ByteBuffer
     ) {
         var body: [UInt8] = []
         body.reserveCapacity(160)
@@ -31,9 +31,13 @@ package enum ResponseWriter {
         case .methodNotAllowed(let allow):
             extra.append(contentsOf: "Allow: \(allow.allowHeaderValue)\r\n".utf8)
         case .unauthorized:
-            extra.append(contentsOf: "WWW-Authenticate: Bearer realm=\"gateway\"\r\n".utf8)
+            extra.append(contentsOf: "WWW-Authenticate: Bearer realm=\"gateway\"".utf8)
+            extra.append(contentsOf: resourceChallenge)
+            extra.append(contentsOf: "\r\n".utf8)
         case .invalidToken:
-            extra.append(contentsOf: "WWW-Authenticate: Bearer realm=\"gateway\", error=\"invalid_token\"\r\n".utf8)
+            extra.append(contentsOf: "WWW-Authenticate: Bearer realm=\"gateway\", error=\"invalid_token\"".utf8)
+            extra.append(contentsOf: resourceChallenge)
+            extra.append(contentsOf: "\r\n".utf8)
         case .insufficientScope(let scope):
             // RFC 6750 §3: scope names are visible ASCII without `"` or `\` (checked at load).
             extra.append(contentsOf: "WWW-Authenticate: Bearer error=\"insufficient_scope\", scope=\"".utf8)

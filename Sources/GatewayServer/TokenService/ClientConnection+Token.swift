@@ -33,11 +33,7 @@ extension ClientConnection {
     func answerTokenService(_ endpoint: TokenEndpoint, documents: TokenServiceDocuments) {
         switch endpoint {
         case .jwks, .metadata:
-            guard head.method == .get || head.method == .head else {
-                return reject(.methodNotAllowed(allow: [MethodSet(.get), MethodSet(.head)]), reason: "method_not_allowed")
-            }
-            let body = endpoint == .jwks ? documents.jwks : documents.metadata
-            answer(.response(status: 200, contentType: "application/json", body: body), reason: "", extraHeaders: Self.shortCache)
+            answerPublishedDocument(endpoint == .jwks ? documents.jwks : documents.metadata)
         case .token, .revoke:
             guard head.method == .post else { return reject(.methodNotAllowed(allow: [MethodSet(.post)]), reason: "method_not_allowed") }
             guard !head.isChunked else { return answerOAuth(.invalidRequest("Send the body with Content-Length."), close: true) }
@@ -45,6 +41,14 @@ extension ClientConnection {
             guard length <= OAuthParameters.maxBodyBytes else { return reject(.payloadTooLarge, reason: "body_too_large") }
             collectTokenBody(endpoint)
         }
+    }
+
+    /// A published JSON document (JWKS, RFC 8414 or RFC 9728 metadata): GET or HEAD only.
+    func answerPublishedDocument(_ body: [UInt8]) {
+        guard head.method == .get || head.method == .head else {
+            return reject(.methodNotAllowed(allow: [MethodSet(.get), MethodSet(.head)]), reason: "method_not_allowed")
+        }
+        answer(.response(status: 200, contentType: "application/json", body: body), reason: "", extraHeaders: Self.shortCache)
     }
 
     /// Waits (phase `collectingBody`, bounded by `head_timeout`) until the body is in `input`.
