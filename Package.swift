@@ -54,7 +54,7 @@ let package = Package(
         .testTarget(name: "GatewayCryptoTests", dependencies: ["GatewayCrypto"], swiftSettings: strictness),
         .testTarget(name: "GatewayStoreTests", dependencies: ["GatewayStore", "GatewayCore", "GatewayCrypto"], swiftSettings: strictness),
         .testTarget(
-            name: "GatewayServerTests", dependencies: ["GatewayServer", "GatewayCore", "GatewayHTTP", "GatewaySupport"],
+            name: "GatewayServerTests", dependencies: ["GatewayServer", "GatewayCore", "GatewayHTTP", "GatewayStore", "GatewaySupport"],
             swiftSettings: strictness),
     ]
 )

@@ -6,10 +6,13 @@ cd "$(dirname "$0")/.."
 
 # The integration suite needs pytest (present on the standard image; installed if not).
 # PyJWT + cryptography mint the test tokens (an implementation independent of ours), and
-# authlib is the real OAuth 2 client the token-service tests drive.
+# authlib is the real OAuth 2 client the token-service tests drive; openapi-spec-validator and
+# schemathesis check the admin API against its OpenAPI document.
 python3 -m pytest --version >/dev/null 2>&1 || python3 -m pip install -q pytest
 python3 -c 'import jwt, cryptography' 2>/dev/null || python3 -m pip install -q pyjwt cryptography
 python3 -c 'import authlib, requests' 2>/dev/null || python3 -m pip install -q authlib requests
+python3 -c 'import openapi_spec_validator' 2>/dev/null || python3 -m pip install -q openapi-spec-validator
+python3 -c 'import schemathesis' 2>/dev/null || python3 -m pip install -q schemathesis
 
 echo "== build (release)"
 swift build -c release --product gateway 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || true

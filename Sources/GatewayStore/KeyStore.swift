@@ -11,12 +11,16 @@ package struct KeySnapshot: Sendable {
     package let records: [KeyRecord]
     /// The `jti` of every revoked token that has not expired yet.
     package var revokedTokenIDs: [String] = []
+    /// Per principal: the time before which its tokens are revoked.
+    package var principalRevocations: [String: Int] = [:]
 }
 
 extension APIKeyIndex {
     /// An index over a store snapshot.
     package convenience init(snapshot: KeySnapshot) {
-        self.init(records: snapshot.records, changeCounter: snapshot.changeCounter, revokedTokenIDs: snapshot.revokedTokenIDs)
+        self.init(
+            records: snapshot.records, changeCounter: snapshot.changeCounter, revokedTokenIDs: snapshot.revokedTokenIDs,
+            principalRevocations: snapshot.principalRevocations)
     }
 }
 
@@ -29,9 +33,9 @@ extension APIKeyIndex {
 package final class KeyStore {
     /// The connection (owned; closed by `close()`).
     package let database: Database
-    let clock: () -> Int
+    package let clock: () -> Int
 
-    private static let columns = """
+    static let columns = """
         id, principal_id, name, prefix, permissions, roles, rate_limit, org_id, created_at, \
         expires_at, last_used_at, active, rotated_from, grace_until, legacy_sha256 IS NOT NULL
         """
@@ -144,7 +148,7 @@ package final class KeyStore {
     @discardableResult
     package func revoke(id: String) throws(StoreError) -> KeyRecord {
         try database.transaction { () throws(StoreError) -> KeyRecord in
-            try database.execute("UPDATE api_keys SET active = 0 WHERE id = ?", [.text(id)])
+            try database.execute("UPDATE api_keys SET active = 0, revoked_at = COALESCE(revoked_at, ?) WHERE id = ?", [.int(clock()), .text(id)])
             guard database.changes > 0 else { throw .notFound("no key with id \(id)") }
             // The refresh tokens exchanged with the key end with it (their access tokens are
             // refused by key id once the index drops the key).
@@ -163,11 +167,11 @@ package final class KeyStore {
         guard grace >= 0 else { throw .invalid("grace must not be negative") }
         return try database.transaction { () throws(StoreError) -> (record: KeyRecord, fullKey: String) in
             guard let old = try key(id: id) else { throw .notFound("no key with id \(id)") }
-            guard old.active else { throw .invalid("key \(id) is revoked") }
-            guard !old.isLegacy else { throw .invalid("key \(id) is a legacy key; create a new key instead") }
+            guard old.active else { throw .conflict("key \(id) is revoked or inactive") }
+            guard !old.isLegacy else { throw .conflict("key \(id) is a legacy key; create a new key instead") }
             let now = clock()
             // The new key inherits the absolute expiry; an expired key would yield a dead key.
-            if let expires = old.expiresAt, now >= expires { throw .invalid("key \(id) has expired; create a new key instead") }
+            if let expires = old.expiresAt, now >= expires { throw .conflict("key \(id) has expired; create a new key instead") }
             let graceEnd = min(now + grace, old.graceUntil ?? Int.max)
             try database.execute("UPDATE api_keys SET grace_until = ? WHERE id = ?", [.int(graceEnd), .text(id)])
             return try insertNewKey(
@@ -232,6 +236,10 @@ package final class KeyStore {
             var snapshot = KeySnapshot(changeCounter: counter, records: records)
             snapshot.revokedTokenIDs = try database.query(
                 "SELECT jti FROM revoked_tokens WHERE expires_at > ?", [.int(clock())]) { s throws(StoreError) in s.text(0) }
+            let revocations = try database.query("SELECT principal_id, issued_before FROM principal_revocations") {
+                s throws(StoreError) in (s.text(0), s.int(1))
+            }
+            snapshot.principalRevocations = Dictionary(revocations, uniquingKeysWith: max)
             return snapshot
         }
     }
@@ -251,12 +259,12 @@ package final class KeyStore {
 
     // MARK: Helpers
 
-    private func bumpChangeCounter() throws(StoreError) {
+    func bumpChangeCounter() throws(StoreError) {
         try database.execute(
             "UPDATE store_meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'change_counter'")
     }
 
-    private static func record(_ s: Statement, withHashes: Bool) -> KeyRecord {
+    static func record(_ s: Statement, withHashes: Bool) -> KeyRecord {
         KeyRecord(
             id: s.text(0), principalID: s.text(1), name: s.text(2), prefix: s.text(3),
             permissions: splitList(s.text(4)), roles: splitList(s.text(5)), rateLimit: s.optionalText(6),

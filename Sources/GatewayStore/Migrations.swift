@@ -87,6 +87,17 @@ package enum Migrations {
             CREATE INDEX audit_events_time ON audit_events(time);
             CREATE INDEX audit_events_principal ON audit_events(principal_id, time);
             """),
+        // The admin API (SPEC §11): deleted principals and revoked keys stay for the audit trail
+        // (a revoked key is never reactivated); revocation of every token of a principal
+        // issued before a time.
+        Migration(version: 4, sql: """
+            ALTER TABLE principals ADD COLUMN deleted_at INTEGER;
+            ALTER TABLE api_keys ADD COLUMN revoked_at INTEGER;
+            CREATE TABLE principal_revocations (
+                principal_id TEXT PRIMARY KEY,
+                issued_before INTEGER NOT NULL
+            );
+            """),
     ]
 
     /// The newest schema version this build knows.

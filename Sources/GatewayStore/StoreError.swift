@@ -5,7 +5,7 @@
 package struct StoreError: Error, CustomStringConvertible, Sendable {
     /// What went wrong, as a stable code (extensible without breaking callers).
     package struct Kind: Hashable, Sendable, CustomStringConvertible {
-        private enum Code: Hashable, Sendable { case sqlite, closed, schemaTooNew, notFound, invalidArgument }
+        private enum Code: Hashable, Sendable { case sqlite, closed, schemaTooNew, notFound, invalidArgument, conflict }
         private let code: Code
         private init(_ code: Code) { self.code = code }
 
@@ -19,6 +19,8 @@ package struct StoreError: Error, CustomStringConvertible, Sendable {
         package static let notFound = Kind(.notFound)
         /// An argument the store refuses (bad hex, revoked key, ...).
         package static let invalidArgument = Kind(.invalidArgument)
+        /// A row with that id exists already.
+        package static let conflict = Kind(.conflict)
 
         package var description: String {
             switch code {
@@ -27,6 +29,7 @@ package struct StoreError: Error, CustomStringConvertible, Sendable {
             case .schemaTooNew: "schema_too_new"
             case .notFound: "not_found"
             case .invalidArgument: "invalid_argument"
+            case .conflict: "conflict"
             }
         }
     }
@@ -61,6 +64,11 @@ package struct StoreError: Error, CustomStringConvertible, Sendable {
     @inline(never)
     static func notFound(_ what: @autoclosure () -> String) -> StoreError {
         StoreError(kind: .notFound, message: what())
+    }
+
+    @inline(never)
+    static func conflict(_ what: @autoclosure () -> String) -> StoreError {
+        StoreError(kind: .conflict, message: what())
     }
 
     @inline(never)

@@ -158,21 +158,7 @@ enum KeysCommand {
     /// One JSON object for a key (SPEC §2: at least id, key when new, principal, permissions,
     /// roles, rate_limit, expires_at). Never a hash or secret other than the new key itself.
     static func render(_ r: KeyRecord, key: String? = nil) -> String {
-        var out = JSONObjectWriter()
-        out.string("id", r.id)
-        out.string("key", key)
-        out.string("name", r.name)
-        out.string("principal", r.principalID)
-        out.strings("permissions", r.permissions)
-        out.strings("roles", r.roles)
-        out.nullable("rate_limit", r.rateLimit)
-        out.nullable("org", r.orgID)
-        out.integer("created_at", Int64(r.createdAt))
-        out.nullable("expires_at", r.expiresAt)
-        out.nullable("last_used_at", r.lastUsedAt)
-        out.bool("active", r.active)
-        out.bool("legacy", r.isLegacy)
-        return String(decoding: out.finished(), as: UTF8.self)
+        String(decoding: r.json(key: key), as: UTF8.self)
     }
 
     private static func describe(_ r: KeyRecord) -> String {

@@ -13,13 +13,13 @@ struct KeyStoreTests {
             let db = try Database(path: dir + "/m.db")
             defer { db.close() }
             #expect(try Migrations.currentVersion(of: db) == 0)
-            #expect(try Migrations.migrate(db, now: 1) == [1, 2, 3])
+            #expect(try Migrations.migrate(db, now: 1) == [1, 2, 3, 4])
             #expect(try Migrations.currentVersion(of: db) == Migrations.latestVersion)
             #expect(try Migrations.migrate(db, now: 2) == [])
-            #expect(try db.scalarInt("SELECT COUNT(*) FROM schema_migrations") == 3)
+            #expect(try db.scalarInt("SELECT COUNT(*) FROM schema_migrations") == 4)
             let tables = try db.query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name") { $0.text(0) }
             #expect(tables == [
-                "api_keys", "audit_events", "principals", "refresh_families", "refresh_tokens", "revoked_tokens",
+                "api_keys", "audit_events", "principal_revocations", "principals", "refresh_families", "refresh_tokens", "revoked_tokens",
                 "schema_migrations", "sqlite_sequence", "store_meta",
             ])
             #expect(try db.scalarText("SELECT value FROM store_meta WHERE key = 'change_counter'") == "0")
@@ -183,11 +183,11 @@ struct KeyStoreTests {
                 _ = try store.rotate(id: old.record.id, grace: 99_999)
                 #expect(try store.key(id: old.record.id)?.graceUntil == 13_700)
                 try store.revoke(id: new.record.id)
-                expectStoreError(.invalidArgument) { try store.rotate(id: new.record.id) }
+                expectStoreError(.conflict) { try store.rotate(id: new.record.id) }
                 expectStoreError(.notFound) { try store.rotate(id: "nosuchkey000") }
                 let expiring = try store.createKey(name: "e", principal: "p1", expiresAt: 10_200, prefix: "sk_")
                 clock.now = 10_200
-                expectStoreError(.invalidArgument) { try store.rotate(id: expiring.record.id) }
+                expectStoreError(.conflict) { try store.rotate(id: expiring.record.id) }
                 expectStoreError(.invalidArgument) { try store.rotate(id: old.record.id, grace: -1) }
             }
         }
@@ -209,7 +209,7 @@ struct KeyStoreTests {
                 #expect(throws: StoreError.self) { try store.importLegacy(sha256Hex: hex, prefix: "ck_", name: "dup", principal: "u") }
                 expectStoreError(.invalidArgument) { try store.importLegacy(sha256Hex: "abc", prefix: "ck_", name: "n", principal: "u") }
                 expectStoreError(.invalidArgument) { try store.importLegacy(sha256Hex: String(repeating: "g", count: 64), prefix: "ck_", name: "n", principal: "u") }
-                expectStoreError(.invalidArgument) { try store.rotate(id: record.id) }
+                expectStoreError(.conflict) { try store.rotate(id: record.id) }
             }
         }
     }

@@ -145,6 +145,10 @@ extension AccessPipeline {
         if let keyID = identity.exchangedKeyID, scratch.keyIndex?.isKeyUsable(id: keyID, now: Int(now)) != true {
             return .refused(.credentialInvalid(.jwtRevoked))
         }
+        if let issuedAt = identity.issuedAt, let subject = identity.subject,
+           let before = scratch.keyIndex?.tokensRevokedBefore(principal: subject), issuedAt < Int64(before) {
+            return .refused(.credentialInvalid(.jwtRevoked))
+        }
         return .authenticated(identity, renderKey: hash.map(IdentityRenderKey.token) ?? .none)
     }
 

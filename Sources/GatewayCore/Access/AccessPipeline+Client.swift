@@ -21,10 +21,7 @@ extension AccessPipeline {
         key: String, clientID: String?, request: AccessRequest, state: inout AccessState, scratch: AccessScratch,
         clock: AccessClock
     ) -> ClientCheck {
-        // Per request, as in `decide`: the client address may differ on one connection (a
-        // trusted proxy's X-Forwarded-For).
-        state.clientAddress = nil
-        state.usedKeyID = nil
+        state.beginRequest()
         if let retryAfter = lockedOut(request, &state, clock) { return .lockedOut(retryAfter: retryAfter) }
         let outcome = check(key: key, clientID: clientID, scratch: scratch, now: Int(clock.wallSecond))
         if case .refused = outcome { countAuthFailure(request, &state, clock) }

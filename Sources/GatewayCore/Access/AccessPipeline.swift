@@ -54,10 +54,7 @@ package final class AccessPipeline: Sendable {
         _ request: AccessRequest, state: inout AccessState, scratch: AccessScratch, clock: AccessClock,
         trace: AccessTrace? = nil
     ) -> AccessResult {
-        state.rateLimitHeaders.removeAll(keepingCapacity: true)
-        state.clientAddress = nil
-        state.usedKeyID = nil
-
+        state.beginRequest()
         let lookup = scratch.path.withUnsafeBytes {
             routes.lookup(path: $0, method: request.method, parameters: &scratch.routeParameters)
         }
@@ -67,6 +64,15 @@ package final class AccessPipeline: Sendable {
         case .methodNotAllowed(let allow): return AccessResult(verdict: .refuse(.methodNotAllowed(allow: allow)))
         case .matched(let matched): route = matched
         }
+        return decide(request, route: route, state: &state, scratch: scratch, clock: clock, trace: trace)
+    }
+
+    /// The stages after routing, for `route`: the failure gate, authentication, authorization
+    /// and the rate limit. The admin listener enters here with its own fixed routes.
+    func decide(
+        _ request: AccessRequest, route: CompiledRoute, state: inout AccessState, scratch: AccessScratch, clock: AccessClock,
+        trace: AccessTrace?
+    ) -> AccessResult {
         trace?.record(.route(route))
         var result = AccessResult(verdict: .allow, route: route)
         if case .deny = route.action {

@@ -82,4 +82,12 @@ package struct AccessState {
     var clientAddress: [UInt8]? = nil
 
     package init() {}
+
+    /// Clears what one decision leaves behind (every entry point starts with this: the client
+    /// address may differ between requests of one connection behind a trusted proxy).
+    mutating func beginRequest() {
+        rateLimitHeaders.removeAll(keepingCapacity: true)
+        clientAddress = nil
+        usedKeyID = nil
+    }
 }

@@ -42,6 +42,9 @@ package struct Identity: Sendable, Hashable {
     /// For an access token of the gateway's own token service: the API key it was exchanged
     /// for (`key_id`). Revoking that key ends the token (SPEC §10).
     package var exchangedKeyID: String? = nil
+    /// For a token of the gateway's own issuer: its `iat` (0 when absent), checked against
+    /// the principal's revocations (`POST /admin/revocations`). Nil for other credentials.
+    package var issuedAt: Int64? = nil
 
     /// Memberwise initializer.
     package init(

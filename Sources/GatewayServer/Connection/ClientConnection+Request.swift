@@ -31,7 +31,7 @@ extension ClientConnection {
             }
         }
         guard normalizePath(head.path, bytes) else { return }
-        if isAdmin { return answerAdmin() }
+        if isAdmin { return answerAdminListener() }
         if let decisionPath = runtime.decisionPath, loop.access.path == decisionPath { return answerDecision(bytes) }
         if let documents = runtime.tokenDocuments, let endpoint = TokenEndpoint(path: loop.access.path) {
             return answerTokenService(endpoint, documents: documents)
@@ -83,11 +83,14 @@ extension ClientConnection {
 
     /// Runs the access pipeline for `described` (the path is in `loop.access.path`) and keeps
     /// its result for the answer, the forwarded head and the access log.
-    func decideAccess(_ described: AccessRequest) -> AccessVerdict {
+    /// - Parameter admin: decide by the admin API's fixed rule instead of the routes.
+    func decideAccess(_ described: AccessRequest, admin: Bool = false) -> AccessVerdict {
         loop.refreshKeyIndex()
         accessState.keyWaitOver = request.isResumed && loop.now >= request.keyWaitDeadline
-        request.access = runtime.access.decide(
-            described, state: &accessState, scratch: loop.access, clock: AccessClock(now: loop.now, wallSecond: WallClock.now()))
+        let clock = AccessClock(now: loop.now, wallSecond: WallClock.now())
+        request.access = admin
+            ? runtime.access.decideAdmin(described, state: &accessState, scratch: loop.access, clock: clock)
+            : runtime.access.decide(described, state: &accessState, scratch: loop.access, clock: clock)
         if request.access.verdict != .waitForKeys { request.keyWaitDeadline = 0 }
         if let used = accessState.usedKeyID { loop.noteKeyUsed(used) }
         return request.access.verdict
@@ -123,17 +126,5 @@ extension ClientConnection {
             }
         }
         loop.shared.requestIDs.appendNext(to: &request.id)
-    }
-
-    /// The admin listener: `/healthz` only (the admin API arrives with its own issue).
-    private func answerAdmin() {
-        if loop.access.path.elementsEqual("/healthz".utf8) {
-            guard request.method == .get || request.method == .head else {
-                return reject(.methodNotAllowed(allow: [MethodSet(.get), MethodSet(.head)]), reason: "method_not_allowed")
-            }
-            answer(.response(status: 200, contentType: "text/plain; charset=utf-8", body: Array("ok\n".utf8)), reason: "")
-        } else {
-            reject(.routeNotFound, reason: "route_not_found")
-        }
     }
 }

@@ -146,7 +146,7 @@ final class ClientConnection: Channel {
         case .tunnel:
             pumpTunnelFromClient()
         case .collectingBody:
-            collectTokenBody(request.tokenEndpoint)
+            continueCollectingBody()
             // Answered at once (not parked on the store): write it, go on with what follows.
             if phase == .waitingHead && !isClosed { processInput() }
         case .closing, .awaitingKeys, .awaitingStore:

@@ -30,10 +30,10 @@ struct CurrentRequest {
     /// While the request waits for keys (or was resumed after waiting): when the wait ends
     /// (monotonic ms); 0 otherwise.
     var keyWaitDeadline: Int64 = 0
-    /// A token-service request whose body is still arriving.
-    var tokenEndpoint = TokenEndpoint.token
-    /// A token-service request parked on the store: what finishes it, and its ticket.
-    var tokenFlow: TokenFlow? = nil
+    /// Who takes the body the gateway reads whole (token service, admin API).
+    var bodyConsumer = LocalBodyConsumer.token
+    /// A request parked on the store: what finishes it, and its ticket.
+    var storeWait: StoreWait? = nil
     var storeTicket = 0
 
     /// A request resumed after waiting for keys, rather than a new one.

@@ -19,13 +19,6 @@ enum TokenEndpoint {
     }
 }
 
-/// A token request that waits for the store, and what it needs to finish.
-enum TokenFlow {
-    case clientCredentials(KeyRecord, scope: [String])
-    case refresh
-    case revoke
-}
-
 extension ClientConnection {
     /// Answers a token-service request. The published documents are answered at once; a
     /// token or revocation request first needs its whole body (at most 16 KiB), then the
@@ -37,9 +30,7 @@ extension ClientConnection {
         case .token, .revoke:
             guard head.method == .post else { return reject(.methodNotAllowed(allow: [MethodSet(.post)]), reason: "method_not_allowed") }
             guard !head.isChunked else { return answerOAuth(.invalidRequest("Send the body with Content-Length."), close: true) }
-            let length = Int(head.contentLength ?? 0)
-            guard length <= OAuthParameters.maxBodyBytes else { return reject(.payloadTooLarge, reason: "body_too_large") }
-            collectTokenBody(endpoint)
+            collectBody(for: endpoint == .token ? .token : .revoke, limit: OAuthParameters.maxBodyBytes)
         }
     }
 
@@ -51,34 +42,11 @@ extension ClientConnection {
         answer(.response(status: 200, contentType: "application/json", body: body), reason: "", extraHeaders: Self.shortCache)
     }
 
-    /// Waits (phase `collectingBody`, bounded by `head_timeout`) until the body is in `input`.
-    func collectTokenBody(_ endpoint: TokenEndpoint) {
-        let needed = head.headLength + Int(head.contentLength ?? 0)
-        while input.readableCount < needed && readable {
-            switch readAvailable(into: input) {
-            case .progress, .blocked: continue
-            case .ended, .failed:
-                clientEnded = true
-                return close()
-            }
-        }
-        guard input.readableCount >= needed else {
-            if phase != .collectingBody && head.expectContinue {
-                output.append(ResponseWriter.continueResponse)
-                guard flushOutput() else { return }
-            }
-            request.tokenEndpoint = endpoint
-            phase = .collectingBody
-            deadline = loop.now + runtime.config.limits.headTimeout.milliseconds
-            return
-        }
-        phase = .waitingHead
-        deadline = 0
-        let bytes = input.readableBytes
-        let body = Array(bytes[head.headLength..<needed])
+    /// The whole body of a token or revocation request arrived.
+    func tokenBodyReceived(_ body: [UInt8], token: Bool) {
         do throws(OAuthError) {
             let parameters = try OAuthParameters.parse(contentType: headerText("content-type"), body: body)
-            if endpoint == .token { try handleTokenRequest(parameters) } else { handleRevocation(parameters) }
+            if token { try handleTokenRequest(parameters) } else { handleRevocation(parameters) }
         } catch {
             answerOAuth(error)
         }
@@ -171,25 +139,9 @@ extension ClientConnection {
         answerRevoked()
     }
 
-    /// Hands `job` to the store worker and parks the request until its result (or 503 after
-    /// `storeWaitMilliseconds`).
-    private func waitForStore(_ flow: TokenFlow, job: StoreJob) {
-        guard let ticket = loop.submitStoreJob(job, for: self) else { return answerOAuthUnavailable() }
-        request.tokenFlow = flow
-        request.storeTicket = ticket
-        phase = .awaitingStore
-        deadline = loop.now + Self.storeWaitMilliseconds
-    }
-
-    static let storeWaitMilliseconds: Int64 = 5_000
-
-    /// The store answered the parked request.
-    func storeJobFinished(_ result: StoreJobResult) {
-        guard phase == .awaitingStore, let flow = request.tokenFlow else { return }
-        phase = .waitingHead
-        deadline = 0
-        request.tokenFlow = nil
-        switch (flow, result) {
+    /// The store's answer to a parked token or revocation request.
+    func tokenStoreJobFinished(_ wait: StoreWait, _ result: StoreJobResult) {
+        switch (wait, result) {
         case (_, .failed):
             answerOAuthUnavailable()
         case (.revoke, _):
@@ -210,17 +162,6 @@ extension ClientConnection {
         default:
             answerOAuthUnavailable()
         }
-        // Requests pipelined behind this one waited in `input`.
-        if !isClosed { processInput() }
-    }
-
-    /// The store did not answer in time: 503, and the result is dropped when it comes.
-    func storeWaitTimedOut() {
-        loop.forgetStoreJob(request.storeTicket)
-        request.tokenFlow = nil
-        phase = .waitingHead
-        answerOAuthUnavailable()
-        if !isClosed { processInput() }
     }
 
     private func issueAccessToken(key: KeyRecord, scope: [String], refresh: RefreshGrant, grantType: String) {
@@ -257,6 +198,7 @@ extension ClientConnection {
         var body = JSONObjectWriter()
         body.string("error", error.code)
         body.string("error_description", error.description)
+        body.string("request_id", String(decoding: request.id, as: UTF8.self))
         var headers = Self.noStore
         if case .invalidClient(basic: true) = error { headers += Array("WWW-Authenticate: Basic realm=\"gateway\"\r\n".utf8) }
         if request.logReason.isEmpty { request.logReason = error.code }
@@ -264,10 +206,11 @@ extension ClientConnection {
                extraHeaders: headers, close: close)
     }
 
-    private func answerOAuthUnavailable() {
+    func answerOAuthUnavailable() {
         var body = JSONObjectWriter()
         body.string("error", "temporarily_unavailable")
         body.string("error_description", "The token store is unavailable; try again.")
+        body.string("request_id", String(decoding: request.id, as: UTF8.self))
         answer(.response(status: 503, contentType: "application/json", body: body.finished()), reason: "store_unavailable",
                extraHeaders: Self.noStore + Array("Retry-After: 1\r\n".utf8))
     }
@@ -275,7 +218,7 @@ extension ClientConnection {
     /// The published documents change only with a reload (a key rotation): verifiers may
     /// cache them briefly.
     private static let shortCache = Array("Cache-Control: public, max-age=300\r\n".utf8)
-    private static let noStore = Array("Cache-Control: no-store\r\nPragma: no-cache\r\n".utf8)
+    static let noStore = Array("Cache-Control: no-store\r\nPragma: no-cache\r\n".utf8)
 
     /// The request as the pipeline sees it (for the failure count by client address).
     private func accessRequest() -> AccessRequest {

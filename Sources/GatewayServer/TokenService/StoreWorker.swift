@@ -12,6 +12,7 @@ enum StoreJob: Sendable {
     case revokeRefresh(token: String)
     case revokeAccessToken(jti: String, expiresAt: Int)
     case audit([AuditEvent])
+    case admin(AdminRequest)
 }
 
 /// What a job came to.
@@ -19,6 +20,7 @@ enum StoreJobResult: Sendable, Equatable {
     case issued(RefreshGrant)
     case rotation(RefreshOutcome)
     case done
+    case admin(AdminResponse)
     /// The store failed (logged by the worker); the request gets a 503.
     case failed
 }
@@ -132,6 +134,8 @@ final class StoreWorker: Sendable {
         case .audit(let events):
             try store.appendAudit(events)
             return .done
+        case .admin(let request):
+            return .admin(try AdminAPI.handle(request, store: store))
         }
     }
 }

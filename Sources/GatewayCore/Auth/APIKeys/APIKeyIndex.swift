@@ -9,11 +9,15 @@ package final class APIKeyIndex: Sendable {
     /// Every key by id, legacy ones included (for tokens exchanged from a key).
     private let everyKey: [String: KeyRecord]
     private let revokedTokenIDs: Set<String>
+    /// Per principal: tokens of the gateway's own issued before this time are revoked.
+    private let principalRevocations: [String: Int]
     /// The change counter of the snapshot this index was built from.
     package let changeCounter: Int
 
     /// An index over `records` (as returned by `KeyStore.loadIndexSnapshot()`).
-    package init(records: [KeyRecord], changeCounter: Int = 0, revokedTokenIDs: [String] = []) {
+    package init(
+        records: [KeyRecord], changeCounter: Int = 0, revokedTokenIDs: [String] = [], principalRevocations: [String: Int] = [:]
+    ) {
         var byID: [String: KeyRecord] = [:]
         var byLegacyHash: [[UInt8]: KeyRecord] = [:]
         for record in records {
@@ -28,6 +32,12 @@ package final class APIKeyIndex: Sendable {
         self.byLegacyHash = byLegacyHash
         self.changeCounter = changeCounter
         self.revokedTokenIDs = Set(revokedTokenIDs)
+        self.principalRevocations = principalRevocations
+    }
+
+    /// When tokens of principal `principal` must have been issued after, if ever revoked.
+    package func tokensRevokedBefore(principal: String) -> Int? {
+        principalRevocations.isEmpty ? nil : principalRevocations[principal]
     }
 
     /// Whether a token id (`jti`) is revoked (SPEC §5). The token's own `exp` bounds the entry.

@@ -239,9 +239,11 @@ package final class JWTVerifier: Sendable {
             let nbf = try Self.numericDate(value, roundingUp: true)
             guard nbf <= Self.adding(now, leeway) else { throw .notYetValid }
         }
+        var issuedAt: Int64? = nil
         if let value = payload["iat"] {
             let iat = try Self.numericDate(value, roundingUp: true)
             guard iat <= Self.adding(now, leeway) else { throw .issuedInFuture }
+            issuedAt = iat
         }
 
         try checkAudience(payload["aud"], config: config)
@@ -265,7 +267,12 @@ package final class JWTVerifier: Sendable {
             expiresAt: expiry,
             subject: try Self.stringClaim(payload, ["sub"]),
             issuer: config.issuer)
-        if config.bindsAPIKeys { identity.exchangedKeyID = try Self.stringClaim(payload, ["key_id"]) }
+        if config.bindsAPIKeys {
+            identity.exchangedKeyID = try Self.stringClaim(payload, ["key_id"])
+            // The gateway's own tokens can be revoked per principal by issue time (SPEC §11);
+            // one it signed without `iat` predates any such revocation.
+            identity.issuedAt = issuedAt ?? 0
+        }
         guard identity.isRepresentableInHeaders else { throw .unrepresentableIdentity }
         let validUntil = expiry.map { Self.adding($0, leeway) - 1 }
         return VerifiedToken(identity: identity, issuer: config.issuer, validUntil: validUntil)

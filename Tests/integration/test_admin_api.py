@@ -1,0 +1,209 @@
+"""SPEC §11 admin API on the admin listener: authentication (never open; admin:read to read,
+admin:write to change), principals and keys whose changes reach the public listener within a
+second, revocations, the audit trail, and the OpenAPI 3.1 document, validated by
+openapi-spec-validator and exercised by schemathesis (which must find no server error and no
+answer that contradicts the document)."""
+
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import run_cli, upstream_block, wait_until
+
+requests = pytest.importorskip("requests", reason="requests is installed by scripts/test.sh")
+jwt = pytest.importorskip("jwt", reason="PyJWT is installed by scripts/test.sh")
+
+SECRET = "admin-api-integration-secret-0123456789abcdef"
+
+
+class Admin:
+    def __init__(self, gw, gateway_bin):
+        self.gw, self.bin = gw, gateway_bin
+        self.base = f"http://127.0.0.1:{gw.admin_port}"
+        self.public = f"http://127.0.0.1:{gw.port}"
+        self.token = self.jwt("ops-root", ["admin:read", "admin:write"])
+
+    def jwt(self, sub, permissions, iat=None):
+        now = int(time.time())
+        return jwt.encode({"sub": sub, "aud": "api", "iss": "https://gw.test", "iat": iat or now, "exp": now + 600,
+                           "scope": " ".join(permissions)}, SECRET, algorithm="HS256", headers={"typ": "at+jwt", "kid": "t"})
+
+    def call(self, method, path, body=None, token=None, headers=None, **params):
+        headers = dict(headers or {})
+        if token is not False:
+            headers["Authorization"] = "Bearer " + (token or self.token)
+        return requests.request(method, self.base + path, json=body, headers=headers, params=params or None, timeout=10)
+
+    def ok(self, method, path, body=None, status=200, **params):
+        r = self.call(method, path, body, **params)
+        assert r.status_code == status, r.text
+        assert r.headers["Cache-Control"] == "no-store"
+        return r.json()
+
+    def through_public(self, key):
+        return requests.get(self.public + "/api/x", headers={"X-API-Key": key}, timeout=10).status_code
+
+
+@pytest.fixture(scope="module")
+def admin(module_gateways, module_upstream, gateway_bin, tmp_path_factory):
+    db = tmp_path_factory.mktemp("admin") / "store.db"
+    body = (upstream_block("u", module_upstream.port)
+            + f'tokens {{ signing_key t HS256 "{SECRET}"; issuer https://gw.test; audience api; }}\n'
+            + f"store sqlite {db};\napi_keys {{ }}\n"
+            + "route /api/** { require memory:read; upstream u; }\n")
+    gw = module_gateways.new("admin").start(body, admin=True)
+    return Admin(gw, gateway_bin)
+
+
+# -- authentication ---------------------------------------------------------------------------
+
+def test_without_a_credential_the_admin_api_is_closed(admin):
+    r = admin.call("GET", "/admin/principals", token=False)
+    assert r.status_code == 401 and r.json()["error"] == "unauthorized"
+
+
+def test_read_and_write_need_their_permissions(admin):
+    reader = admin.jwt("reader", ["admin:read"])
+    assert admin.call("GET", "/admin/keys", token=reader).status_code == 200
+    r = admin.call("POST", "/admin/principals", {"id": "x"}, token=reader)
+    assert r.status_code == 403 and r.json()["error"] == "insufficient_scope"
+    nobody = admin.jwt("nobody", ["memory:read"])
+    assert admin.call("GET", "/admin/keys", token=nobody).status_code == 403
+    assert admin.call("GET", "/admin/keys", token="garbage").status_code == 401
+
+
+def test_admin_api_is_not_on_the_public_listener(admin):
+    r = requests.get(admin.public + "/admin/principals", headers={"Authorization": "Bearer " + admin.token}, timeout=5)
+    assert r.status_code == 404
+
+
+def test_health_and_readiness(admin):
+    for path in ("/healthz", "/readyz"):
+        assert requests.get(admin.base + path, timeout=5).status_code == 200
+
+
+def test_an_admin_listener_without_any_credential_method_answers_401(gateways, module_upstream):
+    gw = gateways.new("bare-admin").start(upstream_block("u", module_upstream.port) + "route /pub/** { public; upstream u; }\n",
+                                          admin=True)
+    r = requests.get(f"http://127.0.0.1:{gw.admin_port}/admin/keys", headers={"Authorization": "Bearer x"}, timeout=5)
+    assert r.status_code in (401, 403)
+
+
+# -- principals and keys ------------------------------------------------------------------
+
+def test_key_lifecycle_reaches_the_public_listener(admin):
+    admin.ok("POST", "/admin/principals", {"id": "agent-7", "name": "Agent Seven", "org_id": "acme"}, status=201)
+    created = admin.ok("POST", "/admin/principals/agent-7/keys", {"name": "k", "permissions": ["memory:read"]}, status=201)
+    key = created["key"]
+    assert created["principal"] == "agent-7" and created["org"] == "acme"
+    wait_until(lambda: admin.through_public(key) == 200, timeout=3, message="the new key works")
+
+    # Listings and reads never carry the secret or a hash.
+    for doc in (admin.ok("GET", "/admin/keys"), admin.ok("GET", f"/admin/keys/{created['id']}"),
+                admin.ok("GET", "/admin/principals/agent-7/keys")):
+        text = json.dumps(doc)
+        assert key not in text and '"key":' not in text and "sha256" not in text
+
+    admin.ok("PATCH", f"/admin/keys/{created['id']}", {"permissions": ["other:read"]})
+    wait_until(lambda: admin.through_public(key) == 403, timeout=3, message="the narrowed key is refused")
+
+    rotated = admin.ok("POST", f"/admin/keys/{created['id']}/rotate", {"grace_seconds": 60}, status=201)
+    admin.ok("PATCH", f"/admin/keys/{rotated['id']}", {"permissions": ["memory:read"]})
+    wait_until(lambda: admin.through_public(rotated["key"]) == 200, timeout=3, message="the rotated key works")
+
+    admin.ok("DELETE", f"/admin/keys/{rotated['id']}")
+    wait_until(lambda: admin.through_public(rotated["key"]) == 401, timeout=3, message="the revoked key is refused")
+    assert admin.call("GET", f"/admin/keys/{rotated['id']}").status_code == 404
+    assert admin.call("PATCH", f"/admin/keys/{rotated['id']}", {"active": True}).status_code == 404
+
+
+def test_deleting_a_principal_stops_its_keys(admin):
+    admin.ok("POST", "/admin/principals", {"id": "agent-8"}, status=201)
+    key = admin.ok("POST", "/admin/principals/agent-8/keys", {"name": "k", "permissions": ["memory:read"]}, status=201)["key"]
+    wait_until(lambda: admin.through_public(key) == 200, timeout=3, message="the key works")
+    assert admin.ok("DELETE", "/admin/principals/agent-8")["keys_revoked"] == 1
+    wait_until(lambda: admin.through_public(key) == 401, timeout=3, message="the key of the deleted principal is refused")
+    assert admin.call("GET", "/admin/principals/agent-8").status_code == 404
+
+
+@pytest.mark.parametrize("body", [{"id": "a", "extra": 1}, {"id": ".."}, {"id": "a\u0001"}, {"name": "no id"},
+                                  {"id": "a", "name": " padded"}, [1]])
+def test_bad_principal_bodies_are_400(admin, body):
+    r = admin.call("POST", "/admin/principals", body)
+    assert r.status_code == 400 and r.json()["error"] == "invalid_request" and r.json()["request_id"]
+
+
+def test_method_not_allowed_carries_allow(admin):
+    r = admin.call("PUT", "/admin/keys")
+    assert r.status_code == 405 and r.headers["Allow"] == "GET, HEAD"
+
+
+def test_listings_page_by_cursor(admin):
+    for n in range(3):
+        admin.call("POST", "/admin/principals", {"id": f"page-{n}"})
+    seen, cursor = [], None
+    while True:
+        params = {"limit": "2"} | ({"cursor": cursor} if cursor else {})
+        page = admin.ok("GET", "/admin/principals", **params)
+        assert len(page["items"]) <= 2
+        seen += [p["id"] for p in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert {"page-0", "page-1", "page-2"} <= set(seen) and len(seen) == len(set(seen))
+
+
+# -- revocations and audit ----------------------------------------------------------------
+
+def test_jti_and_principal_revocations(admin):
+    token = admin.jwt("agent-9", ["memory:read"])
+    claims = jwt.decode(token, options={"verify_signature": False})
+    public = lambda t: requests.get(admin.public + "/api/x", headers={"Authorization": "Bearer " + t}, timeout=5).status_code
+    assert public(token) == 200
+    # PyJWT mints no jti; the principal revocation covers every token issued before now.
+    admin.ok("POST", "/admin/revocations", {"principal_id": "agent-9", "issued_before": claims["iat"] + 1}, status=201)
+    wait_until(lambda: public(token) == 401, timeout=3, message="the principal's old token is refused")
+    later = admin.jwt("agent-9", ["memory:read"], iat=claims["iat"] + 2)
+    assert public(later) == 200
+
+    issued = run_cli(admin.bin, "token", "issue", "--sub", "agent-10", "--permissions", "memory:read",
+                     "--config", str(admin.gw.config_path), cwd=admin.gw.dir)
+    assert issued.returncode == 0, issued.stderr
+    gateway_token = issued.stdout.strip()
+    jti = jwt.decode(gateway_token, options={"verify_signature": False})["jti"]
+    assert public(gateway_token) == 200
+    admin.ok("POST", "/admin/revocations", {"jti": jti}, status=201)
+    wait_until(lambda: public(gateway_token) == 401, timeout=3, message="the revoked jti is refused")
+
+
+def test_admin_changes_are_audited_with_the_actor(admin):
+    admin.ok("POST", "/admin/principals", {"id": "audited-1"}, status=201)
+    events = admin.ok("GET", "/admin/audit", kind="admin_principal_create", principal_id="audited-1")["items"]
+    assert events and events[0]["actor"] == "jwt:ops-root" and events[0]["outcome"] == "success"
+
+
+# -- the OpenAPI document ----------------------------------------------------------------
+
+def test_openapi_document_is_valid_openapi_3_1(admin):
+    validator = pytest.importorskip("openapi_spec_validator", reason="installed by scripts/test.sh")
+    r = requests.get(admin.base + "/admin/openapi.json", timeout=5)
+    assert r.status_code == 200 and r.headers["Content-Type"] == "application/json"
+    doc = r.json()
+    assert doc["openapi"] == "3.1.0"
+    validator.validate(doc)
+
+
+def test_schemathesis_finds_no_failure(admin, tmp_path):
+    pytest.importorskip("schemathesis", reason="installed by scripts/test.sh")
+    # Another principal than the one schemathesis may revoke or delete: the run cannot lock
+    # itself out.
+    token = admin.jwt("schemathesis-root-7q", ["admin:read", "admin:write"])
+    result = subprocess.run(
+        [sys.executable, "-m", "schemathesis.cli", "run", admin.base + "/admin/openapi.json", "--header", f"Authorization: Bearer {token}", "--checks", "all",
+         "--max-time", "40", "--workers", "1", "--generation-with-security-parameters", "false", "--seed", "1",
+         "--report-dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
