@@ -26,8 +26,11 @@ package enum WallClock {
     package static func now() -> Int { time(nil) }
 
     /// `2026-11-23T19:30:00Z`, for log lines.
-    package static func iso8601Now() -> String {
-        var t = time(nil)
+    package static func iso8601Now() -> String { isoDate(time(nil)) }
+
+    /// `2026-11-23T19:30:00Z` for `seconds` since the epoch.
+    package static func isoDate(_ seconds: Int) -> String {
+        var t = seconds
         var tmv = tm()
         gmtime_r(&t, &tmv)
         return "\(tmv.tm_year + 1900)-\(pad(tmv.tm_mon + 1))-\(pad(tmv.tm_mday))T\(pad(tmv.tm_hour)):\(pad(tmv.tm_min)):\(pad(tmv.tm_sec))Z"

@@ -28,6 +28,7 @@ enum CommandLineInterface {
           keys           create, list, show, revoke, rotate and import API keys
           token issue    mint a JWT with the configured signing key (tokens block)
           jwks           print the public JWKS of the configured signing keys
+          audit          list the audit trail (admin changes, tokens, failed authentications)
           version        print version and linked library versions
 
         The configuration is read from --config PATH, else $GATEWAY_CONFIG, else ./gateway.conf.
@@ -52,6 +53,7 @@ enum CommandLineInterface {
         case "keys": return KeysCommand.run(rest)
         case "token": return TokenCommand.issue(rest)
         case "jwks": return TokenCommand.jwks(rest)
+        case "audit": return AuditCommand.run(rest)
         default:
             printError("gateway: unknown command \"\(command)\" (see gateway --help)")
             return ExitCode.usage

@@ -207,3 +207,26 @@ def test_schemathesis_finds_no_failure(admin, tmp_path):
          "--report-dir", str(tmp_path)],
         capture_output=True, text=True, timeout=180)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+
+
+def test_failed_authentications_are_aggregated_in_the_audit(admin):
+    for _ in range(25):
+        requests.get(admin.public + "/api/x", headers={"Authorization": "Bearer not-a-jwt"}, timeout=5)
+
+    def counted():
+        events = admin.ok("GET", "/admin/audit", kind="auth_failure", limit="100")["items"]
+        return sum(e["count"] for e in events if e["detail"].startswith("jwt_malformed from 127.0.0.1")) >= 25 and events
+    events = wait_until(counted, timeout=20, message="the aggregated auth_failure events")
+    # One row per reason and client per interval, not one per request.
+    assert len([e for e in events if e["detail"].startswith("jwt_malformed")]) <= 3
+    assert all(e["outcome"] == "denied" and "not-a-jwt" not in e["detail"] for e in events)
+
+
+def test_audit_cli_lists_events(admin):
+    admin.call("POST", "/admin/principals", {"id": "cli-audited"})
+    r = run_cli(admin.bin, "audit", "--kind", "admin_principal_create", "--limit", "5", "--json",
+                "--config", str(admin.gw.config_path), cwd=admin.gw.dir)
+    assert r.returncode == 0, r.stderr
+    events = [json.loads(line) for line in r.stdout.splitlines()]
+    assert events and all(e["kind"] == "admin_principal_create" for e in events)
+    assert run_cli(admin.bin, "audit", "--since", "soon", "--config", str(admin.gw.config_path)).returncode == 2

@@ -42,6 +42,10 @@ final class EventLoop {
     /// retried when `ServerShared.keysGeneration` changes (or at their deadline).
     private var keyWaiters: [ClientConnection] = []
     private var seenKeysGeneration = 0
+    /// Failed authentications since the last audit flush, by reason and client address
+    /// (aggregated so a flood writes one row per pair and interval, not one per request).
+    private var authFailures: [AuthFailureKey: Int] = [:]
+    private var nextAuthFailureFlush: Int64 = 0
     /// Token-service requests waiting for the store, by ticket (`submitStoreJob`).
     private var storeWaiters: [Int: ClientConnection] = [:]
     private var lastStoreTicket = 0
@@ -170,6 +174,7 @@ final class EventLoop {
             if now >= nextSweep {
                 nextSweep = now + 100
                 sweepDeadlines()
+                if !authFailures.isEmpty && now >= nextAuthFailureFlush { flushAuthFailures() }
             }
             if shared.isStopping && !isDraining { beginDrain() }
             if isDraining {
@@ -177,6 +182,7 @@ final class EventLoop {
             }
         }
         for channel in channels { channel.close() }
+        if !authFailures.isEmpty { flushAuthFailures() }
         graveyard.removeAll()
         accessLog.flush()
     }
@@ -226,6 +232,30 @@ final class EventLoop {
         shared.storeWorker?.submit(.audit(events), loop: id, ticket: StoreWorker.noAnswer)
     }
 
+    /// Counts a failed authentication for the audit trail (SPEC §15). At most
+    /// `maxAuthFailureKeys` pairs per interval; the rest are counted under client `other`.
+    func noteAuthFailure(reason: String, client: [UInt8]) {
+        guard shared.storeWorker != nil else { return }
+        var key = AuthFailureKey(reason: reason, client: client)
+        if authFailures[key] == nil && authFailures.count >= Self.maxAuthFailureKeys { key.client = Array("other".utf8) }
+        authFailures[key, default: 0] += 1
+        if nextAuthFailureFlush == 0 { nextAuthFailureFlush = now + Self.authFailureFlushMilliseconds }
+    }
+
+    static let maxAuthFailureKeys = 256
+    static let authFailureFlushMilliseconds: Int64 = 10_000
+
+    private func flushAuthFailures() {
+        let time = WallClock.now()
+        submitAudit(authFailures.map { key, count in
+            AuditEvent(
+                time: time, kind: "auth_failure", outcome: "denied",
+                detail: "\(key.reason) from \(String(decoding: key.client, as: UTF8.self))", count: count)
+        })
+        authFailures.removeAll(keepingCapacity: true)
+        nextAuthFailureFlush = 0
+    }
+
     private func deliverStoreResults(_ results: [(ticket: Int, result: StoreJobResult)]) {
         for (ticket, result) in results {
             guard let connection = storeWaiters.removeValue(forKey: ticket), !connection.isClosed else { continue }
@@ -259,6 +289,12 @@ final class EventLoop {
 
 @available(*, unavailable)
 extension EventLoop: Sendable {}
+
+/// One aggregation bucket of failed authentications.
+private struct AuthFailureKey: Hashable {
+    let reason: String
+    var client: [UInt8]
+}
 
 /// What an identity token says: the identity and the upstream it is for.
 private struct IdentityTokenKey: Hashable {

@@ -100,6 +100,9 @@ extension ClientConnection {
     }
 
     func writeAccessLog(status: Int, decision: StaticString, upstream: String) {
+        if status == 401 || request.logReason == DenyReason.authFailuresExceeded(retryAfter: 0).reason {
+            loop.noteAuthFailure(reason: request.logReason, client: peerText)
+        }
         guard loop.accessLog.sink != nil else { return }
         loop.accessLog.record(AccessLogEntry(
             requestID: String(decoding: request.id, as: UTF8.self),

@@ -81,12 +81,24 @@ final class StoreWorker: Sendable {
         }
     }
 
+    /// Bounded retention (SPEC §15), applied hourly: audit events older than 90 days or beyond
+    /// the newest million, and refresh families that ended over a week ago.
+    static let auditMaxAge = 90 * 86_400
+    static let auditMaxRows = 1_000_000
+    static let endedFamilyRetention = 7 * 86_400
+    private static let pruneIntervalSeconds = 3600
+
     private func run() {
         var store: KeyStore? = nil
         defer { store?.close() }
+        var nextPrune = 0
         while true {
-            wake.wait()
+            _ = wake.wait(timeout: .now() + .seconds(60))
             if stopping.load(ordering: .relaxed) { return }
+            if WallClock.now() >= nextPrune {
+                nextPrune = WallClock.now() + Self.pruneIntervalSeconds
+                prune(&store)
+            }
             let batch = queue.withLock { pending in
                 defer { pending.removeAll(keepingCapacity: true) }
                 return pending
@@ -106,6 +118,18 @@ final class StoreWorker: Sendable {
                 mailboxes[pending.loop].results.withLock { $0.append((pending.ticket, result)) }
                 wakeups[pending.loop].signal()
             }
+        }
+    }
+
+    private func prune(_ store: inout KeyStore?) {
+        do {
+            if store == nil { store = try KeyStore(path: path) }
+            try store!.pruneAudit(maxAge: Self.auditMaxAge, maxRows: Self.auditMaxRows)
+            try store!.purgeRefreshFamilies(retention: Self.endedFamilyRetention)
+        } catch {
+            logger.error("store retention failed", [("error", "\(error)")])
+            store?.close()
+            store = nil
         }
     }
 
