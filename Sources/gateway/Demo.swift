@@ -29,29 +29,26 @@ enum Demo {
         }
         let storePath = dir + "/demo.db"
         let demoKey: String
+        let adminKey: String
         do {
             let store = try KeyStore(path: storePath)
             defer { store.close() }
             demoKey = try store.createKey(
                 name: "demo-agent", principal: "demo-user", permissions: ["memory:read", "session:read"],
                 roles: ["reader"], orgID: "demo-org", prefix: "gw_").fullKey
+            adminKey = try store.createKey(
+                name: "demo-admin", principal: "demo-operator", permissions: ["admin:read", "admin:write"], prefix: "gw_").fullKey
         } catch {
             CommandLineInterface.printError("gateway demo: \(error)")
             return ExitCode.failure
         }
-        // A fresh signing secret for this run only: the demo's JWTs die with it.
+        // A fresh signing secret for this run only: the demo's tokens die with it.
         let environment = ["GATEWAY_DEMO_SIGNING_SECRET": Base64URL.encode(SecureRandom.bytes(32))]
         for port in [requestedPort, 0] {
             let text = configuration(port: port, echoPort: echoPort, storePath: storePath)
             let loaded: LoadedConfig
-            let demoToken: String
             do {
                 loaded = try LoadedConfig.load(text: text, fileName: "<demo>", environment: environment)
-                guard let tokens = loaded.tokens else { throw ConfigError([]) }
-                var claims = AccessTokenClaims(subject: "demo-user", lifetime: .seconds(3600))
-                claims.permissions = ["memory:read", "session:read"]
-                claims.orgID = "demo-org"
-                demoToken = try tokens.accessToken(claims, now: Int64(WallClock.now()))
             } catch {
                 CommandLineInterface.printError("gateway demo: built-in configuration is invalid: \(error)")
                 return ExitCode.failure
@@ -59,7 +56,9 @@ enum Demo {
             let server = GatewayServer(loaded: loaded, configPath: nil, environment: environment, logger: Logger(level: .info))
             do {
                 return try server.run { addresses in
-                    printTour(gateway: addresses.first ?? "127.0.0.1:8080", key: demoKey, token: demoToken)
+                    printTour(
+                        gateway: addresses.first ?? "127.0.0.1:8080", admin: addresses.dropFirst().first ?? "", key: demoKey,
+                        adminKey: adminKey)
                 }
             } catch {
                 if port == 0 { CommandLineInterface.printError("gateway demo: \(error)"); return ExitCode.failure }
@@ -73,6 +72,7 @@ enum Demo {
         """
         # gateway demo configuration (built in)
         listen 127.0.0.1:\(port);
+        admin_listen 127.0.0.1:0;
         workers 1;
         access_log stdout;
         store sqlite "\(storePath)";
@@ -95,30 +95,44 @@ enum Demo {
         """
     }
 
-    static func printTour(gateway: String, key: String, token: String) {
+    static func printTour(gateway: String, admin: String, key: String, adminKey: String) {
+        let g = "http://\(gateway)"
         print("""
 
-            gateway demo: an echo upstream behind the gateway at http://\(gateway)
+            gateway demo: an echo upstream behind the gateway at \(g) (admin API: http://\(admin))
             demo API key (user demo-user, org demo-org): \(key)
+            demo admin key (admin:read, admin:write):    \(adminKey)
 
             Try:
-              curl -i http://\(gateway)/api/v1/sessions/42                      # 401: no credential
-              curl -i -H 'X-API-Key: \(key)' http://\(gateway)/api/v1/sessions/42
+              curl -i \(g)/api/v1/sessions/42                      # 401: no credential
+              curl -i -H 'X-API-Key: \(key)' \(g)/api/v1/sessions/42
                                                                       # 200: the echo shows the identity the upstream saw
-              curl -i -H 'Authorization: Bearer \(key)' -H 'X-Auth-User-Id: spoofed' http://\(gateway)/api/whoami
+              curl -i -H 'Authorization: Bearer \(key)' -H 'X-Auth-User-Id: spoofed' \(g)/api/whoami
                                                                       # Bearer works too; the spoofed header is replaced
-              curl -i -H 'Authorization: Bearer \(token)' http://\(gateway)/api/v1/memory
-                                                                      # 200: a JWT signed by the gateway (gateway token issue)
-              curl -i -H 'X-API-Key: gw_not_a_real_key' http://\(gateway)/api/v1/sessions/42   # 401 invalid_token
-              curl -i -X POST -H 'X-API-Key: \(key)' http://\(gateway)/api/v1/sessions
+              curl -i -H 'X-API-Key: gw_not_a_real_key' \(g)/api/v1/sessions/42   # 401 invalid_token
+              curl -i -X POST -H 'X-API-Key: \(key)' \(g)/api/v1/sessions
                                                                       # 403 insufficient_scope: the key's role (reader) lacks session:create
-              curl -i -H 'X-API-Key: \(key)' http://\(gateway)/api/v1/orgs/other-org/notes
+              curl -i -H 'X-API-Key: \(key)' \(g)/api/v1/orgs/other-org/notes
                                                                       # 403 access_denied: the key belongs to demo-org
-              curl -i -H 'X-API-Key: \(key)' http://\(gateway)/api/v1/search/q  # 3/min: the 4th within a minute is 429
-              curl -i http://\(gateway)/api/public/hello                      # a public route: no key needed
-              curl -i http://\(gateway)/api/admin/keys                        # 403 access_denied (deny route)
-              curl -i --path-as-is http://\(gateway)/api/../../etc/passwd       # 400 invalid_request
-            (The API-key -> JWT exchange, POST /_gateway/token, arrives with the token service.)
+              curl -i -H 'X-API-Key: \(key)' \(g)/api/v1/search/q  # 3/min: the 4th within a minute is 429
+              curl -i \(g)/api/public/hello                      # a public route: no key needed
+              curl -i --path-as-is \(g)/api/../../etc/passwd       # 400 invalid_request
+
+            Token service: trade the key for a 5-minute JWT and a single-use refresh token.
+              R=$(curl -s -X POST \(g)/_gateway/token -H 'X-API-Key: \(key)' -d grant_type=client_credentials -d scope=memory:read)
+              ACCESS=$(echo "$R" | sed -E 's/.*"access_token":"([^"]+)".*/\\1/'); REFRESH=$(echo "$R" | sed -E 's/.*"refresh_token":"([^"]+)".*/\\1/')
+              curl -i -H "Authorization: Bearer $ACCESS" \(g)/api/v1/memory     # 200 with the access token
+              curl -s -X POST \(g)/_gateway/token -d grant_type=refresh_token -d refresh_token=$REFRESH
+                                                                      # a new pair; the old refresh token is used up
+              curl -s -X POST \(g)/_gateway/token -d grant_type=refresh_token -d refresh_token=$REFRESH
+                                                                      # 400 invalid_grant: reuse detected, the whole family is revoked
+              curl -s -X POST \(g)/_gateway/revoke -d token=$ACCESS; sleep 1
+              curl -i -H "Authorization: Bearer $ACCESS" \(g)/api/v1/memory     # 401: revoked
+              curl -s \(g)/.well-known/jwks.json; curl -s \(g)/.well-known/oauth-authorization-server
+
+            Admin API (the admin key):
+              curl -s -H 'X-API-Key: \(adminKey)' http://\(admin)/admin/keys
+              curl -s -H 'X-API-Key: \(adminKey)' 'http://\(admin)/admin/audit?limit=5'
 
             Press Ctrl-C to stop.
 

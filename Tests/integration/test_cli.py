@@ -234,15 +234,26 @@ def test_demo(gateway_bin, tmp_path):
             wait_listening(port, 10, proc)
             r = request(port, "GET", url.group(3) or "/")
             assert 200 <= r.status < 500, r
-            # The tour's credentials work: the demo API key and the JWT the demo signed.
+            # The tour's credentials work: the demo API key, and the token exchange as printed
+            # (the tour's shell lines run word for word).
             text = out_path.read_text(errors="replace")
             key = re.search(r"X-API-Key: (gw_[0-9A-Za-z_]+)'", text).group(1)
-            token = re.search(r"Authorization: Bearer (eyJ[\w.-]+)'", text).group(1)
             assert request(port, "GET", "/api/v1/sessions/42").status == 401
-            for header in (("X-API-Key", key), ("Authorization", "Bearer " + token)):
-                r = request(port, "GET", "/api/v1/memory", headers=[header])
-                assert r.status == 200, r
-                assert json.loads(r.body)["headers"]["X-Auth-User-Id"] == "demo-user", r.body
+            r = request(port, "GET", "/api/v1/memory", headers=[("X-API-Key", key)])
+            assert r.status == 200 and json.loads(r.body)["headers"]["X-Auth-User-Id"] == "demo-user", r
+            lines = [line.strip() for line in text.splitlines()]
+            exchange = [line for line in lines if line.startswith(("R=$(curl", "ACCESS=$("))]
+            use = next(line for line in lines if line.startswith('curl -i -H "Authorization: Bearer $ACCESS"'))
+            refresh = next(line for line in lines if line.startswith("curl -s -X POST") and "refresh_token=$REFRESH" in line)
+            script = "\n".join(exchange + [use.split("#")[0] + " -o /dev/null -w '%{http_code}\\n'",
+                                            refresh.split("#")[0] + " -o /dev/null -w '%{http_code}\\n'",
+                                            refresh.split("#")[0] + " -o /dev/null -w '%{http_code}\\n'"])
+            ran = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=20)
+            assert ran.stdout.split() == ["200", "200", "400"], (script, ran.stdout, ran.stderr)
+            admin_key = re.search(r"demo admin key \(admin:read, admin:write\): +(gw_\w+)", text).group(1)
+            admin_port = int(re.search(r"admin API: http://127\.0\.0\.1:(\d+)", text).group(1))
+            r = request(admin_port, "GET", "/admin/keys", headers=[("X-API-Key", admin_key)])
+            assert r.status == 200 and "demo-agent" in r.body.decode(), r
             proc.send_signal(signal.SIGINT)
             rc = proc.wait(10)
             assert rc in (0, 130, -signal.SIGINT), rc
