@@ -55,7 +55,7 @@ struct ConfigTopLevelValidationTests {
     }
 
     @Test(arguments: [
-        "introspection", "registration", "rate_limit_store",
+        "introspection", "rate_limit_store",
     ])
     func notYetSupportedTopLevel(name: String) {
         expectSingleError(ErrorCase("workers 1;\n  \(name) x;", at: "2:3", "\"\(name)\" is not supported yet"))

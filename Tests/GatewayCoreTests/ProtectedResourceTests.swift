@@ -90,3 +90,33 @@ struct ProtectedResourceTests {
         #expect(challenge("/api/x") == ", resource_metadata=\"https://api.test/.well-known/oauth-protected-resource\"")
     }
 }
+
+/// `registration { ... }` (SPEC §10).
+@Suite("Registration configuration")
+struct RegistrationConfigTests {
+    static let base = "store sqlite k.db;\napi_keys { }\nroles { agent memory:read; }\n"
+    static let environment = ["T": "registration-token-0123456789"]
+
+    @Test("the token is kept as a digest; roles and permissions are taken as given")
+    func valid() throws {
+        let config = try loadConfig(
+            Self.base + "registration { require_token env:T; roles agent; permissions tools:call; }", environment: Self.environment)
+        let registration = try #require(config.registration)
+        #expect(registration.roles == ["agent"] && registration.permissions == ["tools:call"])
+        #expect(registration.tokenDigest.count == 32)
+    }
+
+    @Test(arguments: [
+        ErrorCase(base + "registration { roles agent; }", at: "4:1", "needs a \"require_token\""),
+        ErrorCase(base + "registration { require_token \"short\"; }", at: "4:30", "at least 16 bytes"),
+        ErrorCase(base + "registration { require_token env:T; roles nobody; }", at: "4:43", "unknown role \"nobody\""),
+        ErrorCase(base + "registration { require_token env:T; permissions a,b; }", at: "4:49", ""),
+        ErrorCase("registration { require_token env:T; }", at: "1:1", "needs `store sqlite PATH;` and `api_keys { }`"),
+    ])
+    func errors(_ item: ErrorCase) {
+        let errors = configErrors(item.text, environment: Self.environment).filter { !$0.message.contains("literal") }
+        #expect(errors.count == 1, "\(errors)")
+        #expect(errors.first.map(position) == item.at, "\(errors)")
+        #expect(errors.first?.message.contains(item.message) == true, "\(errors)")
+    }
+}

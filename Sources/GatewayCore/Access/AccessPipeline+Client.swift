@@ -1,3 +1,5 @@
+import GatewayCrypto
+
 /// What the token endpoint's client authentication found.
 package enum ClientCheck: Equatable {
     /// The key, and its effective permissions (roles expanded).
@@ -52,5 +54,32 @@ extension AccessPipeline {
               verified.issuer == issuer, let jti = verified.identity.tokenID
         else { return nil }
         return (jti, Int(verified.identity.expiresAt ?? now + 86_400))
+    }
+}
+
+/// What agent self-registration's token check found (SPEC §10).
+package enum RegistrationCheck: Equatable {
+    case allowed
+    /// No Bearer token: 401 `unauthorized`, not counted as a failure.
+    case missing
+    /// A wrong token: 401 `invalid_token`, counted toward `auth_failure_limit`.
+    case refused
+    case lockedOut(retryAfter: Int)
+}
+
+extension AccessPipeline {
+    /// Checks the registration token presented as Bearer against the configured one's digest,
+    /// in constant time, behind the same failure gate as every credential.
+    package func checkRegistration(
+        presented: [UInt8]?, digest: [UInt8], request: AccessRequest, state: inout AccessState, clock: AccessClock
+    ) -> RegistrationCheck {
+        state.beginRequest()
+        if let retryAfter = lockedOut(request, &state, clock) { return .lockedOut(retryAfter: retryAfter) }
+        guard let presented, !presented.isEmpty else { return .missing }
+        guard ConstantTime.equals(Digest.sha256(presented), digest) else {
+            countAuthFailure(request, &state, clock)
+            return .refused
+        }
+        return .allowed
     }
 }

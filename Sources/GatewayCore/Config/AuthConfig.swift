@@ -139,3 +139,14 @@ package struct JWTKeyConfig: Sendable, Equatable {
     }
 }
 
+
+/// `registration { require_token SECRET; roles R...; permissions P...; }` (SPEC §10): who may
+/// register an agent, and what its first key gets.
+package struct RegistrationConfig: Sendable, Equatable {
+    /// SHA-256 of the registration token (the token itself is not kept).
+    package var tokenDigest: [UInt8] = []
+    package var roles: [String] = []
+    package var permissions: [String] = []
+    package var location: SourceLocation
+    package init(location: SourceLocation) { self.location = location }
+}

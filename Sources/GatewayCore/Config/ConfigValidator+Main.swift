@@ -11,6 +11,7 @@ extension ConfigValidator {
         var identityTokenLocation: SourceLocation? = nil
         var references: [ConfigArgument] = []
         var roleReferences: [ConfigArgument] = []
+        var registrationLocation: SourceLocation? = nil
     }
 
     /// Validates the top-level directives.
@@ -89,6 +90,10 @@ extension ConfigValidator {
         case "auth_failure_limit":
             guard once(directive, &state.seen), let setting = rateLimit(directive, allowOff: true) else { return }
             if case .rate(let rate) = setting { config.authFailureLimit = rate } else { config.authFailureLimit = nil }
+        case "registration":
+            guard once(directive, &state.seen), shape(directive, arguments: 0...0, block: true) else { return }
+            config.registration = registration(directive, roleReferences: &state.roleReferences)
+            state.registrationLocation = directive.location
         case "resource":
             guard once(directive, &state.seen), shape(directive, arguments: 1...1) else { return }
             config.resource = resourceURL(directive.arguments[0])
@@ -169,6 +174,9 @@ extension ConfigValidator {
         checkTokens(config, identityTokenLocation: state.identityTokenLocation, tokensSeen: state.seen["tokens"] != nil)
         checkRoleReferences(config, state.roleReferences)
         checkResources(config)
+        if let location = state.registrationLocation, config.storePath == nil || config.apiKeys == nil {
+            error(location, "\"registration\" creates API keys: it needs `store sqlite PATH;` and `api_keys { }`")
+        }
         for reference in state.references where state.upstreamNames[reference.text] == nil {
             error(reference.location, "unknown upstream \"\(reference.text)\"")
         }

@@ -100,7 +100,7 @@ extension ConfigValidator {
 
     /// A permission name: visible ASCII without `,`, `"` or `\`. With `wildcards`,
     /// `*` alone or a final `:*` is allowed; a required permission is always concrete.
-    private mutating func permission(_ argument: ConfigArgument, wildcards: Bool) -> Bool {
+    mutating func permission(_ argument: ConfigArgument, wildcards: Bool) -> Bool {
         let text = argument.text
         // RFC 6750 §3 scope-token characters (no `"` or `\`), and no `,` (the header separator).
         let allowed = { (byte: UInt8) in byte > 0x20 && byte < 0x7F && byte != UInt8(ascii: ",") && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") }

@@ -1,3 +1,5 @@
+import GatewayCrypto
+
 extension ConfigValidator {
     /// `tokens { signing_key ...; issuer ...; audience ...; access_ttl ...; refresh_ttl ...; refresh_family_ttl ...; }`
     /// (SPEC §10). Key strength is checked when the keys are built (`TokenIssuer`).
@@ -87,5 +89,46 @@ extension ConfigValidator {
             }
             byPath[path] = byPath[path] ?? resource
         }
+    }
+}
+
+extension ConfigValidator {
+    /// The shortest registration token: guessing it must be hopeless.
+    static let minRegistrationTokenBytes = 16
+
+    /// `registration { require_token SECRET; roles R...; permissions P...; }`.
+    /// - Returns: nil after reporting a problem.
+    mutating func registration(_ directive: ConfigDirective, roleReferences: inout [ConfigArgument]) -> RegistrationConfig? {
+        var result = RegistrationConfig(location: directive.location)
+        var seen: [String: SourceLocation] = [:]
+        var valid = true
+        var sawToken = false
+        for child in directive.block ?? [] {
+            switch child.name {
+            case "require_token":
+                sawToken = true
+                guard once(child, &seen), shape(child, arguments: 1...1), let token = secret(child.arguments[0]) else {
+                    valid = false; continue
+                }
+                guard token.count >= Self.minRegistrationTokenBytes else {
+                    error(child.arguments[0].location, "the registration token must be at least \(Self.minRegistrationTokenBytes) bytes")
+                    valid = false; continue
+                }
+                result.tokenDigest = Digest.sha256(token)
+            case "roles":
+                guard once(child, &seen), shape(child, arguments: 1...Int.max) else { valid = false; continue }
+                roleReferences += child.arguments
+                result.roles = child.arguments.map(\.text)
+            case "permissions":
+                guard once(child, &seen), shape(child, arguments: 1...Int.max),
+                      child.arguments.allSatisfy({ permission($0, wildcards: false) }) else { valid = false; continue }
+                result.permissions = child.arguments.map(\.text)
+            default:
+                reject(child, in: .registration)
+                valid = false
+            }
+        }
+        valid = required(sawToken, in: directive, "a \"require_token\"") && valid
+        return valid ? result : nil
     }
 }

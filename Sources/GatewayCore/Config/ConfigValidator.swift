@@ -19,7 +19,7 @@ package struct ConfigValidator {
 
     /// The blocks directives can stand in; used to say where a misplaced directive belongs.
     enum Context: CaseIterable {
-        case main, limits, upstream, route, apiKeys, jwt, tokens
+        case main, limits, upstream, route, apiKeys, jwt, tokens, registration
 
         var phrase: String {
             switch self {
@@ -30,6 +30,7 @@ package struct ConfigValidator {
             case .apiKeys: "inside \"api_keys\""
             case .jwt: "inside \"jwt\""
             case .tokens: "inside \"tokens\""
+            case .registration: "inside \"registration\""
             }
         }
 
@@ -39,7 +40,7 @@ package struct ConfigValidator {
             case .main:
                 ["listen", "admin_listen", "workers", "trust_proxies", "limits", "upstream", "route", "store", "access_log",
                  "api_keys", "jwt", "tokens", "identity_token", "roles", "rate_limit", "auth_failure_limit",
-                 "decision_endpoint", "resource"]
+                 "decision_endpoint", "resource", "registration"]
             case .limits:
                 ["max_head", "max_headers", "max_body", "max_token", "head_timeout", "idle_timeout", "max_connections",
                  "drain_timeout", "send_timeout", "tunnel_idle_timeout"]
@@ -55,6 +56,8 @@ package struct ConfigValidator {
                 ["issuer", "audience", "key", "jwks_file", "jwks_url", "leeway", "require", "require_typ", "claims", "cache"]
             case .tokens:
                 ["signing_key", "issuer", "audience", "access_ttl", "refresh_ttl", "refresh_family_ttl"]
+            case .registration:
+                ["require_token", "roles", "permissions"]
             }
         }
 
@@ -62,8 +65,8 @@ package struct ConfigValidator {
         var notYetSupported: Set<String> {
             switch self {
             case .main:
-                ["introspection", "registration", "resource", "rate_limit_store"]
-            case .limits, .upstream, .apiKeys, .tokens, .jwt:
+                ["introspection", "rate_limit_store"]
+            case .limits, .upstream, .apiKeys, .tokens, .jwt, .registration:
                 []
             case .route:
                 ["require_typ"]

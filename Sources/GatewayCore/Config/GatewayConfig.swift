@@ -37,6 +37,9 @@ package struct GatewayConfig: Sendable, Equatable {
     /// `resource URL;` — the protected resource the gateway fronts (RFC 9728): its metadata is
     /// published and every 401 points to it. nil when not configured.
     package var resource: String? = nil
+    /// `registration { require_token SECRET; roles R...; permissions P...; }` — agent
+    /// self-registration at `POST /_gateway/register` (SPEC §10); nil when absent.
+    package var registration: RegistrationConfig? = nil
     /// `access_log off|stdout|PATH;` — one JSON line per request. Default `stdout`.
     package var accessLog: AccessLogTarget = .stdout
     /// `rate_limit RATE [burst=N];` — the default limit per principal (SPEC §7) for routes

@@ -7,7 +7,7 @@ import GatewaySystem
 /// Requests the gateway answers itself from a small body it reads whole: the token service and
 /// the admin API.
 enum LocalBodyConsumer {
-    case token, revoke, admin
+    case token, revoke, admin, register
 }
 
 /// What a request parked on the store (`StoreWorker`) needs to finish.
@@ -55,6 +55,7 @@ extension ClientConnection {
         case .token: tokenBodyReceived(body, token: true)
         case .revoke: tokenBodyReceived(body, token: false)
         case .admin: adminBodyReceived(body)
+        case .register: registrationBodyReceived(body)
         }
     }
 

@@ -36,6 +36,9 @@ extension ClientConnection {
         if let documents = runtime.tokenDocuments, let endpoint = TokenEndpoint(path: loop.access.path) {
             return answerTokenService(endpoint, documents: documents)
         }
+        if let registration = runtime.config.registration, loop.access.path.elementsEqual(Registration.path.utf8) {
+            return answerRegistration(registration)
+        }
         if !runtime.resourceDocuments.isEmpty, let document = runtime.resourceDocuments[loop.access.path] {
             return answerPublishedDocument(document)
         }

@@ -13,6 +13,7 @@ enum StoreJob: Sendable {
     case revokeAccessToken(jti: String, expiresAt: Int)
     case audit([AuditEvent])
     case admin(AdminRequest)
+    case register(Registration.Request)
 }
 
 /// What a job came to.
@@ -160,6 +161,8 @@ final class StoreWorker: Sendable {
             return .done
         case .admin(let request):
             return .admin(try AdminAPI.handle(request, store: store))
+        case .register(let request):
+            return .admin(try Registration.perform(request, store: store))
         }
     }
 }
