@@ -128,13 +128,37 @@ package final class Database {
 
     /// Runs `body` in a write transaction (`BEGIN IMMEDIATE`, so the write lock is taken up
     /// front and waits up to the busy timeout). Commits when `body` returns, rolls back when it throws.
+    /// Inside another transaction it is a savepoint: a failure undoes only this body, and the
+    /// outer transaction commits the rest (the store thread's group commit).
     package func transaction<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
-        try transaction(begin: "BEGIN IMMEDIATE", body)
+        guard depth == 0 else { return try savepoint(body) }
+        depth += 1
+        defer { depth -= 1 }
+        return try transaction(begin: "BEGIN IMMEDIATE", body)
     }
+
+    private func savepoint<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
+        try execute("SAVEPOINT nested")
+        do {
+            let result = try body()
+            try execute("RELEASE nested")
+            return result
+        } catch {
+            if let handle {
+                _ = sqlite3_exec(handle, "ROLLBACK TO nested", nil, nil, nil)
+                _ = sqlite3_exec(handle, "RELEASE nested", nil, nil, nil)
+            }
+            throw error
+        }
+    }
+
+    /// Open write transactions (0 outside one).
+    private var depth = 0
 
     /// Runs `body` in a read transaction (`BEGIN DEFERRED`): all its reads see one snapshot.
     package func readTransaction<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
-        try transaction(begin: "BEGIN DEFERRED", body)
+        if depth > 0 { return try body() }   // inside a write transaction: one snapshot already
+        return try transaction(begin: "BEGIN DEFERRED", body)
     }
 
     private func transaction<T>(begin: String, _ body: () throws(StoreError) -> T) throws(StoreError) -> T {

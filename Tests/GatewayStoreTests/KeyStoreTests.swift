@@ -330,3 +330,26 @@ struct KeyStoreTests {
 extension String {
     func leftPad(_ width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }
+
+/// The store thread's group commit (SPEC §15): jobs run as savepoints of one transaction.
+@Suite("Nested transactions")
+struct NestedTransactionTests {
+    @Test("a failing inner transaction undoes only itself; the outer one commits the rest")
+    func savepoints() throws {
+        try withTemporaryDirectory { dir in
+            try withStore(in: dir) { store in
+                try store.database.transaction { () throws(StoreError) in
+                    _ = try store.createPrincipal(id: "kept", name: nil, orgID: nil, email: nil)
+                    #expect(throws: StoreError.self) {
+                        try store.database.transaction { () throws(StoreError) in
+                            _ = try store.createPrincipal(id: "undone", name: nil, orgID: nil, email: nil)
+                            _ = try store.createPrincipal(id: "kept", name: nil, orgID: nil, email: nil)   // conflict
+                        }
+                    }
+                    _ = try store.createPrincipal(id: "after", name: nil, orgID: nil, email: nil)
+                }
+                #expect(try store.listPrincipals(after: nil, limit: 10).map(\.id) == ["after", "kept"])
+            }
+        }
+    }
+}

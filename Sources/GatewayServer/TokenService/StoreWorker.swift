@@ -104,21 +104,39 @@ final class StoreWorker: Sendable {
                 defer { pending.removeAll(keepingCapacity: true) }
                 return pending
             }
-            for pending in batch {
-                let result: StoreJobResult
-                do {
-                    if store == nil { store = try KeyStore(path: path) }
-                    result = try Self.perform(pending.job, on: store!)
-                } catch {
-                    logger.error("token store write failed", [("error", "\(error)")])
-                    store?.close()
-                    store = nil   // reopened for the next job
-                    result = .failed
+            deliver(batch, results: run(batch, store: &store))
+        }
+    }
+
+    /// Runs a batch in one transaction (group commit: one WAL fsync for every job that
+    /// arrived meanwhile; each job is a savepoint, so one job's failure undoes only that job).
+    /// Nothing is answered before the commit: an answered write is a durable write.
+    private func run(_ batch: [Pending], store: inout KeyStore?) -> [StoreJobResult] {
+        do {
+            if store == nil { store = try KeyStore(path: path) }
+            let opened = store!
+            return try opened.database.transaction { () throws(StoreError) -> [StoreJobResult] in
+                batch.map { pending in
+                    do {
+                        return try Self.perform(pending.job, on: opened)
+                    } catch {
+                        logger.error("token store write failed", [("error", "\(error)")])
+                        return .failed
+                    }
                 }
-                guard pending.ticket != Self.noAnswer else { continue }
-                mailboxes[pending.loop].results.withLock { $0.append((pending.ticket, result)) }
-                wakeups[pending.loop].signal()
             }
+        } catch {
+            logger.error("token store commit failed", [("error", "\(error)")])
+            store?.close()
+            store = nil   // reopened for the next batch
+            return batch.map { _ in .failed }
+        }
+    }
+
+    private func deliver(_ batch: [Pending], results: [StoreJobResult]) {
+        for (pending, result) in zip(batch, results) where pending.ticket != Self.noAnswer {
+            mailboxes[pending.loop].results.withLock { $0.append((pending.ticket, result)) }
+            wakeups[pending.loop].signal()
         }
     }
 
