@@ -8,15 +8,18 @@ import GatewaySystem
 enum TokenEndpoint {
     case token, revoke, jwks, metadata
 
+    /// Checked for every request when `tokens` is configured: compared against bytes made once,
+    /// not arrays built per request.
     init?(path: [UInt8]) {
-        switch path {
-        case Array(TokenServiceDocuments.tokenPath.utf8): self = .token
-        case Array(TokenServiceDocuments.revokePath.utf8): self = .revoke
-        case Array(TokenServiceDocuments.jwksPath.utf8): self = .jwks
-        case Array(TokenServiceDocuments.metadataPath.utf8): self = .metadata
-        default: return nil
-        }
+        guard path.count > 2, path[1] == UInt8(ascii: "_") || path[1] == UInt8(ascii: ".") else { return nil }
+        guard let match = Self.paths.first(where: { $0.bytes == path }) else { return nil }
+        self = match.endpoint
     }
+
+    private static let paths: [(bytes: [UInt8], endpoint: TokenEndpoint)] = [
+        (Array(TokenServiceDocuments.tokenPath.utf8), .token), (Array(TokenServiceDocuments.revokePath.utf8), .revoke),
+        (Array(TokenServiceDocuments.jwksPath.utf8), .jwks), (Array(TokenServiceDocuments.metadataPath.utf8), .metadata),
+    ]
 }
 
 extension ClientConnection {
