@@ -36,6 +36,13 @@ package final class JWKSKeySource: Sendable {
         return policy.withLock { $0.unknownKid(kid, now: now) }
     }
 
+    /// After a failed fetch (until one succeeds): milliseconds until the next attempt; nil while
+    /// the source answers.
+    package func unreachableRetryMilliseconds() -> Int64? {
+        let now = clock()
+        return policy.withLock { $0.consecutiveFailures > 0 ? max(0, $0.nextFetchAt - now) : nil }
+    }
+
     /// A copy of the policy state (tests, logs).
     package var policyState: JWKSRefreshPolicy { policy.withLock { $0 } }
 
