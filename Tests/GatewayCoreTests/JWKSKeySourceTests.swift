@@ -154,6 +154,17 @@ struct JWKSKeySourceTests {
         #expect(F.failure(h.verify(Self.token(kid: "b", key: Self.keyB))) == .unknownKid)
     }
 
+    @Test("a key server that answers with a document the gateway cannot use is reachable: 401, not 503")
+    func reachableButUnusable() {
+        let h = Harness()
+        h.transport.serve(#"{"keys":[{"kty":"oct","k":"c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0","kid":"s"}]}"#)
+        h.refresh()
+        #expect(h.source.policyState.consecutiveFailures == 1)
+        #expect(h.source.unreachableRetryMilliseconds() == nil)
+        #expect(h.verifier.keySourceRetryAfter() == nil)
+        #expect(F.failure(h.verify(Self.token(kid: "b", key: Self.keyB))) != .keysUnavailable)
+    }
+
     @Test func unknownKidFetchesAreLimitedTo1Per30Seconds() {
         let h = Harness()
         h.transport.serve(Self.document([("a", Self.keyA)]))
