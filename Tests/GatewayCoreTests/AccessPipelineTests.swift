@@ -213,6 +213,7 @@ struct AccessPipelineTests {
         (.insufficientScope("a b"), 403, "insufficient_scope", "insufficient_scope"),
         (.roleMissing, 403, "access_denied", "role_missing"),
         (.claimMismatch, 403, "access_denied", "claim_mismatch"),
+        (.keysUnavailable(retryAfter: 5), 503, "temporarily_unavailable", "jwt_keys_unavailable"),
         (.rateLimited(retryAfter: 3), 429, "rate_limited", "rate_limited"),
     ])
     func mapping(_ reason: DenyReason, _ status: Int, _ code: String, _ logReason: String) {

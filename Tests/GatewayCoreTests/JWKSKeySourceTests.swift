@@ -132,6 +132,39 @@ struct JWKSKeySourceTests {
         #expect(h.transport.fetches == 2)
     }
 
+    @Test("an unknown kid while the key source is down is keysUnavailable (503), until a fetch succeeds")
+    func unreachableSource() {
+        let h = Harness()
+        h.transport.serve(Self.document([("a", Self.keyA)]))
+        h.refresh()
+        #expect(h.source.unreachableRetryMilliseconds() == nil)
+        h.clock.advance(1_000)
+        h.transport.serve(.failure(JWKSFetchError("connection refused")))
+        #expect(F.failure(h.verify(Self.token(kid: "b", key: Self.keyB))) == .keyRefreshPending)
+        h.refresh()
+        #expect(h.source.unreachableRetryMilliseconds() == 5_000)
+        #expect(h.verifier.keySourceRetryAfter() == 5)
+        #expect(F.failure(h.verify(Self.token(kid: "b", key: Self.keyB))) == .keysUnavailable)
+        // Known keys still verify meanwhile.
+        #expect(F.identity(h.verify(Self.token(kid: "a", key: Self.keyA))) != nil)
+        h.clock.advance(5_000)
+        h.transport.serve(Self.document([("a", Self.keyA)]))
+        h.refresh()
+        #expect(h.verifier.keySourceRetryAfter() == nil)
+        #expect(F.failure(h.verify(Self.token(kid: "b", key: Self.keyB))) == .unknownKid)
+    }
+
+    @Test("a key server that answers with a document the gateway cannot use is reachable: 401, not 503")
+    func reachableButUnusable() {
+        let h = Harness()
+        h.transport.serve(#"{"keys":[{"kty":"oct","k":"c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0","kid":"s"}]}"#)
+        h.refresh()
+        #expect(h.source.policyState.consecutiveFailures == 1)
+        #expect(h.source.unreachableRetryMilliseconds() == nil)
+        #expect(h.verifier.keySourceRetryAfter() == nil)
+        #expect(F.failure(h.verify(Self.token(kid: "b", key: Self.keyB))) != .keysUnavailable)
+    }
+
     @Test func unknownKidFetchesAreLimitedTo1Per30Seconds() {
         let h = Harness()
         h.transport.serve(Self.document([("a", Self.keyA)]))

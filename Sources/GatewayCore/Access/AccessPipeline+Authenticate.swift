@@ -133,6 +133,9 @@ extension AccessPipeline {
                 identity = verified.identity
             case .failure(.keyRefreshPending) where !state.keyWaitOver:
                 return .keysPending
+            case .failure(.keysUnavailable), .failure(.keyRefreshPending):
+                // The key source did not bring the kid in time (down, or still fetching).
+                return .refused(.keysUnavailable(retryAfter: jwt.verifier.keySourceRetryAfter() ?? 1))
             case .failure(let failure):
                 return .refused(.credentialInvalid(.jwt(failure)))
             }

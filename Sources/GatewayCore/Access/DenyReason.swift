@@ -28,6 +28,10 @@ package enum DenyReason: Equatable, Sendable {
     case claimMismatch
     /// Over the route's (or the key's, or the default) rate limit: 429.
     case rateLimited(retryAfter: Int)
+    /// The token names a `kid` no key has, and its issuer's key source cannot be reached:
+    /// 503 with `Retry-After`, not 401 (the IdP is down; the token may be fine). Not counted
+    /// as a failed authentication.
+    case keysUnavailable(retryAfter: Int)
 
     /// The error answered to the client.
     package var error: GatewayError {
@@ -40,6 +44,7 @@ package enum DenyReason: Equatable, Sendable {
         case .credentialMissing: .unauthorized
         case .credentialInvalid: .invalidToken
         case .insufficientScope(let scope): .insufficientScope(scope: scope)
+        case .keysUnavailable(let retryAfter): .temporarilyUnavailable(retryAfter: retryAfter)
         }
     }
 
@@ -58,6 +63,7 @@ package enum DenyReason: Equatable, Sendable {
         case .roleMissing: "role_missing"
         case .claimMismatch: "claim_mismatch"
         case .rateLimited: "rate_limited"
+        case .keysUnavailable: "jwt_keys_unavailable"
         }
     }
 }

@@ -21,6 +21,9 @@ package enum GatewayError: Equatable, Sendable {
     case rateLimited(retryAfter: Int)
     case upstreamUnavailable
     case upstreamTimeout
+    /// Something the decision needs cannot be reached now (a token's key source): 503
+    /// `temporarily_unavailable` with `Retry-After`; the credential may be fine.
+    case temporarilyUnavailable(retryAfter: Int)
 
     package var status: Int {
         switch self {
@@ -35,6 +38,7 @@ package enum GatewayError: Equatable, Sendable {
         case .rateLimited: 429
         case .upstreamUnavailable: 502
         case .upstreamTimeout: 504
+        case .temporarilyUnavailable: 503
         }
     }
 
@@ -53,6 +57,7 @@ package enum GatewayError: Equatable, Sendable {
         case .rateLimited: "rate_limited"
         case .upstreamUnavailable: "upstream_unavailable"
         case .upstreamTimeout: "upstream_timeout"
+        case .temporarilyUnavailable: "temporarily_unavailable"
         }
     }
 
@@ -71,6 +76,7 @@ package enum GatewayError: Equatable, Sendable {
         case .rateLimited: "Too many requests; retry later."
         case .upstreamUnavailable: "The upstream service is unavailable."
         case .upstreamTimeout: "The upstream service did not answer in time."
+        case .temporarilyUnavailable: "The keys to check the credential cannot be fetched now; retry later."
         }
     }
 

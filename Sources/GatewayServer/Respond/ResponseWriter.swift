@@ -43,7 +43,7 @@ package enum ResponseWriter {
             extra.append(contentsOf: "WWW-Authenticate: Bearer error=\"insufficient_scope\", scope=\"".utf8)
             extra.append(contentsOf: scope.utf8)
             extra.append(contentsOf: "\"\r\n".utf8)
-        case .rateLimited(let retryAfter):
+        case .rateLimited(let retryAfter), .temporarilyUnavailable(let retryAfter):
             extra.append(contentsOf: "Retry-After: ".utf8)
             Decimal.append(max(1, retryAfter), to: &extra)
             extra.append(contentsOf: "\r\n".utf8)

@@ -16,6 +16,11 @@ package final class JWKSKeySource: Sendable {
     package let issuer: String
     private let keySet = Mutex(JWKSKeySet.empty)
     private let policy: Mutex<JWKSRefreshPolicy>
+    /// The last fetch could not reach the key server or it misbehaved (connect, DNS, timeout, an
+    /// HTTP error status, a document that is not a JWKS), as opposed to answering a well-formed
+    /// JWKS without the key: only the former makes an unknown `kid` a 503 (the token may be
+    /// fine) rather than a 401.
+    private let unreachable = Atomic<Bool>(false)
     private let clock: @Sendable () -> Int64
 
     /// - Parameters:
@@ -34,6 +39,14 @@ package final class JWKSKeySource: Sendable {
     package func unknownKid(_ kid: String) -> JWKSRefreshPolicy.UnknownKidDecision {
         let now = clock()
         return policy.withLock { $0.unknownKid(kid, now: now) }
+    }
+
+    /// After a fetch that could not reach the key server (until one does): milliseconds until the
+    /// next attempt; nil while the source answers, even with a document the gateway cannot use.
+    package func unreachableRetryMilliseconds() -> Int64? {
+        guard unreachable.load(ordering: .relaxed) else { return nil }
+        let now = clock()
+        return policy.withLock { $0.consecutiveFailures > 0 ? max(0, $0.nextFetchAt - now) : nil }
     }
 
     /// A copy of the policy state (tests, logs).
@@ -65,13 +78,16 @@ package final class JWKSKeySource: Sendable {
                     current = JWKSKeySet(keys: keys, generation: current.generation + 1)
                     return current
                 }
+                unreachable.store(false, ordering: .relaxed)
                 let now = clock()
                 policy.withLock { $0.succeeded(now: now) }
                 return .updated(keyCount: published.keys.count, generation: published.generation, skipped: loaded.skipped)
             } catch {
+                unreachable.store(!error.isWellFormedJWKS, ordering: .relaxed)
                 reason = "invalid JWKS: \(error.message)"
             }
         case .failure(let error):
+            unreachable.store(true, ordering: .relaxed)
             reason = error.message
         }
         let now = clock()

@@ -39,7 +39,7 @@ package enum JWKSLoader {
         }
         guard !result.keys.isEmpty else {
             let reasons = result.skipped.isEmpty ? "" : " (" + result.skipped.joined(separator: "; ") + ")"
-            throw JWKSError("no usable signing keys\(reasons)")
+            throw JWKSError("no usable signing keys\(reasons)", isWellFormedJWKS: true)
         }
         return result
     }
@@ -103,5 +103,12 @@ package enum JWKSLoader {
 /// Why a JWKS document was refused (safe to show: names keys, never key bytes).
 package struct JWKSError: Error, Sendable {
     package var message: String
-    package init(_ message: String) { self.message = message }
+    /// The document was a well-formed JWKS, only without a key the gateway can use: the key
+    /// server answered properly, so a `kid` missing from it is the token's fault (401), whereas
+    /// anything malformed means the server is misbehaving (an unknown `kid` is then a 503).
+    package var isWellFormedJWKS: Bool
+    package init(_ message: String, isWellFormedJWKS: Bool = false) {
+        self.message = message
+        self.isWellFormedJWKS = isWellFormedJWKS
+    }
 }

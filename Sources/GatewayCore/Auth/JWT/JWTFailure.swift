@@ -17,6 +17,9 @@ package enum JWTFailure: Error, Sendable, Equatable, CustomStringConvertible {
     /// No key has the `kid`, and a `jwks_url` fetch that may bring it is pending: a caller
     /// that can wait retries after the fetch (the fetch is rate limited, so this is temporary).
     case keyRefreshPending
+    /// No key has the `kid`, no fetch is pending, and a key source's last fetch failed: the
+    /// keys cannot be known now (answered 503, not 401).
+    case keysUnavailable
     /// No candidate key verified the signature.
     case badSignature
     /// `exp` (plus leeway) has passed.
@@ -51,6 +54,7 @@ package enum JWTFailure: Error, Sendable, Equatable, CustomStringConvertible {
         case .critUnsupported: "jwt_crit_unsupported"
         case .unknownKid: "jwt_unknown_kid"
         case .keyRefreshPending: "jwt_key_refresh_pending"
+        case .keysUnavailable: "jwt_keys_unavailable"
         case .badSignature: "jwt_bad_signature"
         case .expired: "jwt_expired"
         case .notYetValid: "jwt_not_yet_valid"

@@ -213,11 +213,21 @@ package final class JWTVerifier: Sendable {
 
     /// Tells every key source about a kid nobody has (each decides whether to fetch early).
     /// - Returns: `keyRefreshPending` when a fetch that may bring the kid is on its way.
+    /// - Returns: `keyRefreshPending` when a fetch that may bring the kid is on its way;
+    ///   `keysUnavailable` when none is and a source's last fetch failed.
     @inline(never)
     private func unknownKid(_ kid: String) -> JWTFailure {
         var pending = false
         for (source, _) in keySources where source.unknownKid(kid) == .refreshPending { pending = true }
-        return pending ? .keyRefreshPending : .unknownKid
+        if pending { return .keyRefreshPending }
+        return keySourceRetryAfter() == nil ? .unknownKid : .keysUnavailable
+    }
+
+    /// While a key source cannot be reached: the seconds until its next fetch (at least 1);
+    /// nil when every source answered its last fetch.
+    package func keySourceRetryAfter() -> Int? {
+        let waits = keySources.compactMap { $0.0.unreachableRetryMilliseconds() }
+        return waits.min().map { max(1, Int(($0 + 999) / 1000)) }
     }
 
     private func checkClaims(_ payload: JSONValue, header: JSONValue, key: Key, now: Int64) throws(JWTFailure) -> VerifiedToken {
