@@ -59,8 +59,11 @@ extension ConfigValidator {
         var seen: [String: SourceLocation] = [:]
         var sawServer = false
         var servers: [String: SourceLocation] = [:]
+        var tls = UpstreamTLSLines()
         for child in directive.block ?? [] {
             switch child.name {
+            case "tls", "ca", "tls_verify", "tls_server_name", "tls_certificate", "tls_key":
+                valid = upstreamTLSLine(child, &tls, &seen) && valid
             case "server":
                 sawServer = true
                 guard shape(child, arguments: 1...3) else {
@@ -106,15 +109,20 @@ extension ConfigValidator {
             error(directive.location, "upstream \"\(name.text)\" needs at least one \"server\"")
             valid = false
         }
+        valid = finishUpstreamTLS(&upstream, tls, at: directive.location) && valid
         return valid ? upstream : nil
     }
 
-    /// `server HOST:PORT [max_fails=N] [fail_timeout=D];`
+    /// `server [http://|https://]HOST:PORT [max_fails=N] [fail_timeout=D];`
     private mutating func server(_ directive: ConfigDirective) -> UpstreamServerConfig? {
-        guard let (host, port) = parse(directive.arguments[0], { text throws(ConfigValueError) in
+        var text = directive.arguments[0].text
+        let isTLS = text.hasPrefix("https://")
+        if isTLS { text.removeFirst(8) } else if text.hasPrefix("http://") { text.removeFirst(7) }
+        guard let (host, port) = parse(ConfigArgument(text: text, location: directive.arguments[0].location), { text throws(ConfigValueError) in
             try ConfigValue.hostPort(text, allowPortZero: false)
         }) else { return nil }
         var server = UpstreamServerConfig(host: host, port: port)
+        server.tls = isTLS
         var options: Set<Substring> = []
         var valid = true
         for option in directive.arguments.dropFirst() {

@@ -45,7 +45,8 @@ package struct ConfigValidator {
                 ["max_head", "max_headers", "max_body", "max_token", "head_timeout", "idle_timeout", "max_connections",
                  "drain_timeout", "send_timeout", "tunnel_idle_timeout"]
             case .upstream:
-                ["server", "keepalive", "connect_timeout", "read_timeout", "send_timeout", "tunnel_idle_timeout"]
+                ["server", "keepalive", "connect_timeout", "read_timeout", "send_timeout", "tunnel_idle_timeout",
+                 "tls", "ca", "tls_verify", "tls_server_name", "tls_certificate", "tls_key"]
             case .route:
                 ["methods", "upstream", "public", "respond", "deny", "strip_prefix", "auth", "forward_credentials",
                  "allow_query_token", "identity_token", "require", "require_any", "require_role", "match_claim",
@@ -96,14 +97,8 @@ package struct ConfigValidator {
         diagnostics.append(ConfigDiagnostic(location, message))
     }
 
-    /// `listen`/`admin_listen ADDR;` — a trailing `tls ...` is recognized and refused.
-    mutating func listenAddress(_ directive: ConfigDirective) -> ListenAddress? {
-        if let tls = directive.arguments.dropFirst().first(where: { $0.text == "tls" }) {
-            error(tls.location, "tls is not supported yet")
-            return nil
-        }
-        guard shape(directive, arguments: 1...1) else { return nil }
-        return parse(directive.arguments[0], ConfigValue.listenAddress)
+    mutating func warning(_ location: SourceLocation, _ message: String) {
+        warnings.append(ConfigDiagnostic(location, message))
     }
 
     /// Records the first occurrence of a single-valued directive; reports any later one.

@@ -1,4 +1,5 @@
 import GatewayHTTP
+package import GatewayTLS
 
 /// A route ready for the request path: every name resolved, every response pre-rendered.
 package final class CompiledRoute: Sendable {
@@ -68,6 +69,12 @@ package struct LoadedConfig: Sendable {
     package let defaultRateLimit: RateLimitPolicy?
     /// `auth_failure_limit` (per client address); nil when `off`.
     package let authFailureLimit: RateLimitPolicy?
+    /// The loaded certificates of each `listen` address (nil for plain HTTP), in order.
+    package let listenTLS: [ServerTLS?]
+    /// The admin listener's, when it is a TLS listener.
+    package let adminTLS: ServerTLS?
+    /// Each upstream's TLS client context (nil when its servers are plain HTTP), in order.
+    package let upstreamTLS: [ClientTLS?]
 
     /// Everything `check-config` and `serve` warn about: the file's own warnings, then the
     /// keys of `jwks_file` documents that were skipped.
@@ -86,13 +93,43 @@ package struct LoadedConfig: Sendable {
             do { tokens = try TokenIssuer(tokensConfig) } catch { problems += error.diagnostics }
         }
         do { jwt = try JWTCompiler.compile(config, ownTokens: tokens, reusing: reusing) } catch { problems += error.diagnostics }
+        let listenTLS = config.listen.map { Self.loadTLS($0, &problems) }
+        let adminTLS = config.adminListen.flatMap { Self.loadTLS($0, &problems) }
+        let upstreamTLS = config.upstreams.map { Self.loadTLS($0, &problems) }
         guard problems.isEmpty, let routes else { throw ConfigError(problems) }
+        self.upstreamTLS = upstreamTLS
+        self.listenTLS = listenTLS
+        self.adminTLS = adminTLS
         self.routes = routes
         self.jwt = jwt
         self.tokens = tokens
         self.roles = RoleTable(config.roles)
         self.defaultRateLimit = config.rateLimit.map { RateLimitPolicy($0) }
         self.authFailureLimit = config.authFailureLimit.map { RateLimitPolicy($0, name: "auth-failures") }
+    }
+
+    /// Loads a TLS listener's certificates and keys (nil for a plain listener), reporting a
+    /// file that does not load at the `listen` line.
+    private static func loadTLS(_ address: ListenAddress, _ problems: inout [ConfigDiagnostic]) -> ServerTLS? {
+        guard let settings = address.tls else { return nil }
+        do {
+            return try ServerTLS(settings: settings)
+        } catch {
+            let location = address.location ?? SourceLocation(file: "", line: 0, column: 0)
+            problems.append(ConfigDiagnostic(location, "listen \(address): \(error.message)"))
+            return nil
+        }
+    }
+
+    /// An HTTPS upstream's client context (its CA file, its client certificate).
+    private static func loadTLS(_ upstream: UpstreamConfig, _ problems: inout [ConfigDiagnostic]) -> ClientTLS? {
+        guard let tls = upstream.tls else { return nil }
+        do {
+            return try ClientTLS(settings: tls.client)
+        } catch {
+            problems.append(ConfigDiagnostic(upstream.location, "upstream \(upstream.name): \(error.message)"))
+            return nil
+        }
     }
 
     /// Loads, validates and compiles the file at `path`.

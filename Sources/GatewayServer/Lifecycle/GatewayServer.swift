@@ -121,7 +121,9 @@ package final class GatewayServer {
             // A jwks_url still configured keeps its key source, and so its last good keys.
             let next = try LoadedConfig.load(
                 path: configPath, environment: environment, reusing: loaded.jwt?.keySources.map(\.source) ?? [])
-            if next.config.listen != loaded.config.listen || next.config.adminListen != loaded.config.adminListen
+            // Certificates reload with the rest; the sockets themselves stay as bound.
+            if next.config.listen.map(\.endpoint) != loaded.config.listen.map(\.endpoint)
+                || next.config.adminListen?.endpoint != loaded.config.adminListen?.endpoint
                 || next.config.workers != loaded.config.workers || next.config.accessLog != loaded.config.accessLog {
                 logger.warning("reload: listen, admin_listen, workers and access_log changes take effect on restart")
             }
@@ -167,7 +169,10 @@ package final class GatewayServer {
                 }
                 bound.publicAddresses.append(ListenAddress(host: listen.host, port: address.port))
                 bound.descriptions.append(address.description)
-                logger.info("listening", [("listener", "public"), ("addr", address.description), ("workers", "\(loopCount)")])
+                logger.info("listening", [
+                    ("listener", "public"), ("addr", address.description), ("tls", listen.tls == nil ? "off" : "on"),
+                    ("workers", "\(loopCount)"),
+                ])
             }
             if let admin = config.adminListen {
                 guard let address = SocketAddress(host: admin.host, port: admin.port) else {
@@ -177,7 +182,7 @@ package final class GatewayServer {
                 bound.adminFD = fd
                 let actual = Socket.localAddress(fd) ?? address
                 bound.descriptions.append(actual.description)
-                logger.info("listening", [("listener", "admin"), ("addr", actual.description)])
+                logger.info("listening", [("listener", "admin"), ("addr", actual.description), ("tls", admin.tls == nil ? "off" : "on")])
             }
             return bound
         } catch {
@@ -192,8 +197,8 @@ package final class GatewayServer {
         do {
             loop = try EventLoop(id: index, shared: shared, logger: logger)
             loop.accessLog.sink = accessSink
-            for fd in publicFDs {
-                let listener = Listener(loop: loop, fd: fd, isAdmin: false)
+            for (index, fd) in publicFDs.enumerated() {
+                let listener = Listener(loop: loop, fd: fd, isAdmin: false, listenIndex: index)
                 try loop.register(listener)
                 loop.listeners.append(listener)
             }
