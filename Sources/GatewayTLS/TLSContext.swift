@@ -41,7 +41,9 @@ final class TLSContext: @unchecked Sendable {
             throw TLSError.fromQueue("certificate \(chainFile) does not load")
         }
         guard SSL_CTX_use_PrivateKey_file(pointer, keyFile, SSL_FILETYPE_PEM) == 1 else {
-            throw TLSError.fromQueue("key \(keyFile) does not load")
+            let reasons = OpenSSLErrors.drain()
+            if reasons.contains("mismatch") { throw TLSError("key \(keyFile) does not match certificate \(chainFile)") }
+            throw TLSError("key \(keyFile) does not load" + reasons)
         }
         guard SSL_CTX_check_private_key(pointer) == 1 else {
             throw TLSError.fromQueue("key \(keyFile) does not match certificate \(chainFile)")

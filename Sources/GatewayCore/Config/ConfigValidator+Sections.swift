@@ -286,8 +286,10 @@ extension ConfigValidator {
                     continue
                 }
                 result.jwksFiles.append(JWKSFileConfig(path: path.text, document: document, location: child.location))
-            case "jwks_url":
-                guard shape(child, arguments: 1...2), let entry = jwksURL(child, existing: result.jwksURLs) else {
+            case "jwks_url", "discovery":
+                guard child.name == "jwks_url" || once(child, &seen), shape(child, arguments: 1...2),
+                      let entry = jwksURL(child, existing: result.jwksURLs)
+                else {
                     valid = false
                     continue
                 }
@@ -323,10 +325,18 @@ extension ConfigValidator {
                 valid = false
             }
         }
+        if result.issuer.isEmpty, let discovery = result.jwksURLs.first(where: \.discovery) {
+            if let issuer = Self.issuer(fromDiscovery: discovery.url) {
+                result.issuer = issuer
+            } else {
+                error(discovery.location, "cannot tell the issuer from this discovery URL (not …/.well-known/openid-configuration); add \"issuer\"")
+                valid = false
+            }
+        }
         valid = required(!result.issuer.isEmpty, in: directive, "an \"issuer\"") && valid
         if valid {
             let hasKeys = !(result.keys.isEmpty && result.jwksFiles.isEmpty && result.jwksURLs.isEmpty)
-            valid = required(hasKeys, in: directive, "at least one \"key\", \"jwks_file\" or \"jwks_url\"")
+            valid = required(hasKeys, in: directive, "at least one \"key\", \"jwks_file\", \"jwks_url\" or \"discovery\"")
         }
         return valid ? result : nil
     }

@@ -213,7 +213,10 @@ final class ClientConnection: Channel {
                     closeWhenFlushed()
                     return false
                 }
-                deadline = loop.now + runtime.config.limits.idleTimeout.milliseconds
+                // Between requests the keep-alive idle timeout runs; a new connection keeps the
+                // head deadline set at accept (it also bounds a TLS handshake, which reads
+                // records without producing request bytes).
+                if awaitingFirstHeadByte { deadline = loop.now + runtime.config.limits.idleTimeout.milliseconds }
                 break
             }
             if output.readableCount > Self.highWater { return true }   // resume when the client reads

@@ -2,38 +2,64 @@ import GatewayCore
 import GatewayHTTP
 import GatewaySupport
 import GatewaySystem
+import GatewayTLS
 
-/// Fetches a JWKS over plain HTTP/1.1: `GET` with `Host` and `Connection: close`, a body
-/// delimited by `Content-Length`, chunked coding or the end of the connection, only status 200.
+/// Fetches a document (a JWKS, an OIDC discovery document) over HTTP/1.1 or HTTPS: `GET` with
+/// `Host` and `Connection: close`, a body delimited by `Content-Length`, chunked coding or the
+/// end of the connection, only status 200. HTTPS verifies the server's chain against the
+/// system CA store (so `SSL_CERT_FILE` / `SSL_CERT_DIR` apply) and its name.
 ///
-/// Blocking, for the fetcher thread only: the connect is bounded by `connectTimeout` (across
-/// every address the host resolves to), the request and the whole response by `readTimeout`,
-/// and the body by `maxBodyBytes`. Name resolution uses the system resolver on this thread.
-/// Stateless, so `Sendable`.
+/// Blocking, for the fetcher thread only: name resolution and the connect are bounded by
+/// `connectTimeout` (across every address the host resolves to), the TLS handshake, the
+/// request and the whole response by `readTimeout`, and the body by `maxBodyBytes`.
+/// Stateless apart from the shared TLS context, so `Sendable`.
 struct HTTPJWKSTransport: JWKSTransport {
+    /// The TLS context for `https` URLs; nil for the plain-HTTP transport.
+    let tls: ClientTLS?
+
+    init(tls: ClientTLS? = nil) {
+        self.tls = tls
+    }
+
+    /// The transports by scheme: plain HTTP, and HTTPS when the system CA store loads (when it
+    /// does not, https fetches fail with that reason).
+    static func all() -> [JWKSURL.Scheme: any JWKSTransport] {
+        var transports: [JWKSURL.Scheme: any JWKSTransport] = [.http: HTTPJWKSTransport()]
+        if let tls = try? ClientTLS(settings: ClientTLSSettings()) { transports[.https] = HTTPJWKSTransport(tls: tls) }
+        return transports
+    }
+
     func fetch(_ url: JWKSURL, limits: JWKSFetchLimits) -> Result<[UInt8], JWKSFetchError> {
+        let connectDeadline = MonotonicClock.nowMilliseconds() + limits.connectTimeout
         let addresses: [SocketAddress]
-        switch SocketAddress.resolve(host: url.host, port: url.port) {
+        switch SocketAddress.resolve(host: url.host, port: url.port, timeoutMilliseconds: limits.connectTimeout) {
         case .success(let resolved): addresses = resolved
         case .failure(let error): return .failure(JWKSFetchError(error.message))
         }
         let fd: Int32
-        switch connect(addresses, timeout: limits.connectTimeout) {
+        switch connect(addresses, deadline: connectDeadline) {
         case .success(let connected): fd = connected
         case .failure(let error): return .failure(error)
         }
         defer { Socket.close(fd) }
         let deadline = MonotonicClock.nowMilliseconds() + limits.readTimeout
+        var stream = BlockingStream(fd: fd, deadline: deadline)
+        if url.scheme == .https {
+            guard let tls, let session = tls.session(fd: fd, serverName: url.host) else {
+                return .failure(JWKSFetchError("TLS is not available"))
+            }
+            stream.tls = session
+            if let error = stream.handshake() { return .failure(error) }
+        }
         let request = Array((
             "GET \(url.target) HTTP/1.1\r\nHost: \(url.authority)\r\n"
                 + "Accept: application/jwk-set+json, application/json\r\nUser-Agent: gateway\r\nConnection: close\r\n\r\n").utf8)
-        if let error = send(request, to: fd, deadline: deadline) { return .failure(error) }
-        return receive(from: fd, deadline: deadline, maxBodyBytes: limits.maxBodyBytes)
+        if let error = stream.send(request) { return .failure(error) }
+        return receive(from: &stream, maxBodyBytes: limits.maxBodyBytes)
     }
 
-    /// Connects to the first address that accepts within the shared connect budget.
-    private func connect(_ addresses: [SocketAddress], timeout: Int64) -> Result<Int32, JWKSFetchError> {
-        let deadline = MonotonicClock.nowMilliseconds() + timeout
+    /// Connects to the first address that accepts before `deadline`.
+    private func connect(_ addresses: [SocketAddress], deadline: Int64) -> Result<Int32, JWKSFetchError> {
         var failure = JWKSFetchError("connect timed out")
         for address in addresses {
             let left = deadline - MonotonicClock.nowMilliseconds()
@@ -60,43 +86,24 @@ struct HTTPJWKSTransport: JWKSTransport {
         return .failure(failure)
     }
 
-    /// Writes the whole request before `deadline`. - Returns: the failure, or nil.
-    private func send(_ request: [UInt8], to fd: Int32, deadline: Int64) -> JWKSFetchError? {
-        var sent = 0
-        while sent < request.count {
-            let result = request.withUnsafeBytes { Socket.write(fd, UnsafeRawBufferPointer(rebasing: $0[sent...])) }
-            switch result {
-            case .bytes(let count):
-                sent += count
-            case .wouldBlock:
-                guard wait(fd, writable: true, until: deadline) else { return JWKSFetchError("request write timed out") }
-            case .failed(let code):
-                return JWKSFetchError(SystemError("request write", code: code).description)
-            }
-        }
-        return nil
-    }
-
     /// Reads the response until it is complete, the deadline passes, or it breaks a limit.
-    private func receive(from fd: Int32, deadline: Int64, maxBodyBytes: Int) -> Result<[UInt8], JWKSFetchError> {
+    private func receive(from stream: inout BlockingStream, maxBodyBytes: Int) -> Result<[UInt8], JWKSFetchError> {
         var collector = ResponseCollector(maxBodyBytes: maxBodyBytes)
         var chunk = [UInt8](repeating: 0, count: 16 * 1024)
         while true {
-            let read = chunk.withUnsafeMutableBytes { Socket.read(fd, into: $0) }
+            let count: Int
+            switch stream.read(into: &chunk) {
+            case .success(let n): count = n
+            case .failure(let error): return .failure(error)
+            }
             let step: ResponseCollector.Step
             do {
-                switch read {
-                case .bytes(let count):
+                if count == 0 {
+                    step = try collector.endOfStream()
+                } else {
                     step = try chunk.withUnsafeBytes { raw throws(ResponseCollectorError) in
                         try collector.append(UnsafeRawBufferPointer(rebasing: raw[0..<count]))
                     }
-                case .end:
-                    step = try collector.endOfStream()
-                case .wouldBlock:
-                    guard wait(fd, writable: false, until: deadline) else { return .failure(JWKSFetchError("response timed out")) }
-                    continue
-                case .failed(let code):
-                    return .failure(JWKSFetchError(SystemError("response read", code: code).description))
                 }
             } catch {
                 return .failure(JWKSFetchError("\(error)"))
@@ -109,8 +116,80 @@ struct HTTPJWKSTransport: JWKSTransport {
             }
         }
     }
+}
 
-    private func wait(_ fd: Int32, writable: Bool, until deadline: Int64) -> Bool {
+/// A connected socket, with or without TLS, driven by blocking waits against one deadline.
+private struct BlockingStream {
+    let fd: Int32
+    let deadline: Int64
+    var tls: TLSSession? = nil
+
+    init(fd: Int32, deadline: Int64) {
+        self.fd = fd
+        self.deadline = deadline
+    }
+
+    /// Completes the TLS handshake. - Returns: the failure (a verification error names why).
+    func handshake() -> JWKSFetchError? {
+        guard let tls else { return nil }
+        while true {
+            switch tls.handshake() {
+            case .bytes: return nil
+            case .wantRead: guard wait(writable: false) else { return JWKSFetchError("TLS handshake timed out") }
+            case .wantWrite: guard wait(writable: true) else { return JWKSFetchError("TLS handshake timed out") }
+            case .closed: return JWKSFetchError("TLS handshake: connection closed")
+            case .failed: return JWKSFetchError("TLS handshake: " + tls.failureReason)
+            }
+        }
+    }
+
+    /// Writes all of `bytes`. - Returns: the failure, or nil.
+    func send(_ bytes: [UInt8]) -> JWKSFetchError? {
+        var sent = 0
+        while sent < bytes.count {
+            let step: TLSStep = bytes.withUnsafeBytes { raw in
+                let rest = UnsafeRawBufferPointer(rebasing: raw[sent...])
+                if let tls { return tls.write(rest) }
+                switch Socket.write(fd, rest) {
+                case .bytes(let n): return .bytes(n)
+                case .wouldBlock: return .wantWrite
+                case .failed: return .failed
+                }
+            }
+            switch step {
+            case .bytes(let n): sent += n
+            case .wantRead: guard wait(writable: false) else { return JWKSFetchError("request write timed out") }
+            case .wantWrite: guard wait(writable: true) else { return JWKSFetchError("request write timed out") }
+            case .closed, .failed: return JWKSFetchError("request write failed")
+            }
+        }
+        return nil
+    }
+
+    /// Reads some bytes into `buffer`. - Returns: the count, 0 at the end of the stream.
+    func read(into buffer: inout [UInt8]) -> Result<Int, JWKSFetchError> {
+        while true {
+            let step: TLSStep = buffer.withUnsafeMutableBytes { raw in
+                if let tls { return tls.read(into: raw) }
+                switch Socket.read(fd, into: raw) {
+                case .bytes(let n): return .bytes(n)
+                case .wouldBlock: return .wantRead
+                case .end: return .closed
+                case .failed: return .failed
+                }
+            }
+            switch step {
+            case .bytes(let n): return .success(n)
+            case .closed: return .success(0)
+            case .wantRead: guard wait(writable: false) else { return .failure(JWKSFetchError("response timed out")) }
+            case .wantWrite: guard wait(writable: true) else { return .failure(JWKSFetchError("response timed out")) }
+            case .failed:
+                return .failure(JWKSFetchError(tls.map { "response read: " + $0.failureReason } ?? "response read failed"))
+            }
+        }
+    }
+
+    private func wait(writable: Bool) -> Bool {
         Socket.wait(fd, writable: writable, timeoutMilliseconds: deadline - MonotonicClock.nowMilliseconds()) == .ready
     }
 }
