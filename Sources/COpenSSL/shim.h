@@ -80,6 +80,16 @@ static inline const GENERAL_NAME *gw_general_names_at(const GENERAL_NAMES *names
     return sk_GENERAL_NAME_value(names, index);
 }
 static inline void gw_general_names_free(GENERAL_NAMES *names) { GENERAL_NAMES_free(names); }
+/// A DNS, e-mail or URI subject alternative name's text (an IA5String), with its type
+/// (GEN_DNS, GEN_EMAIL, GEN_URI); NULL for other kinds.
+static inline const ASN1_STRING *gw_general_name_text(const GENERAL_NAME *name, int *type) {
+    *type = name->type;
+    if (name->type == GEN_DNS || name->type == GEN_EMAIL || name->type == GEN_URI) return name->d.ia5;
+    return NULL;
+}
+static inline int gw_gen_dns(void) { return GEN_DNS; }
+static inline int gw_gen_email(void) { return GEN_EMAIL; }
+static inline int gw_gen_uri(void) { return GEN_URI; }
 static inline void gw_x509_stack_free(STACK_OF(X509_NAME) *names) { sk_X509_NAME_pop_free(names, X509_NAME_free); }
 /// Session-ticket crypto for one key (RFC 5077 layout, as OpenSSL's own: AES-256-CBC and
 /// HMAC-SHA256): sets up the cipher and MAC contexts the ticket callback is handed.

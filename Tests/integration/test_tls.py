@@ -460,3 +460,74 @@ def test_bad_upstream_tls_is_a_check_config_error(gateway_bin, tmp_path, lines, 
     r = run_cli(gateway_bin, "check-config", "--config", str(conf))
     assert r.returncode != 0
     assert message in r.stderr, r.stderr
+
+
+# -- auth mtls ---------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def mtls_auth(module_gateways, pki, module_upstream, tmp_path_factory):
+    d = tmp_path_factory.mktemp("mtls-auth")
+    pki.spiffe = pki.issue("spiffe", client=True, cn="svc-b", org="team-blue", uris=("spiffe://test/ns/a/sa/svc-b",))
+    body = (tls_listen(pki.main, extra=f"client_ca file:{pki.ca_cert}; client_certificate optional;")
+            + upstream_block("u", module_upstream.port)
+            + "mtls { claims user_id=san_uri,subject_cn org_id=subject_o; roles agent; permissions memory:read; }\n"
+            + "roles { agent memory:write; }\n"
+            + "route /svc/** { auth mtls; require memory:write; upstream u; }\n"
+            + PUBLIC)
+    return module_gateways.new("mtls-auth").start(body, listen=False)
+
+
+def test_auth_mtls_maps_the_certificate_to_the_identity_headers(mtls_auth, pki, module_upstream):
+    module_upstream.reset()
+    data, _ = tls_get(mtls_auth.port, with_client_cert(pki, pki.client), "/svc/x",
+                      extra_headers="X-Auth-User-Id: admin\r\nAuthorization: Bearer forged\r\n")
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), data[:300]
+    seen = {}
+    for n, v in json.loads(body)["headers"]:
+        seen.setdefault(n.lower(), []).append(v)
+    assert seen["x-auth-user-id"] == ["agent-7"], "the certificate's CN, never the client's header"
+    assert seen["x-auth-method"] == ["mtls"]
+    assert seen["x-auth-roles"] == ["agent"]
+    assert "memory:read" in seen["x-auth-permissions"][0] and "memory:write" in seen["x-auth-permissions"][0]
+    assert seen["x-auth-key-id"][0].startswith("sha256:")
+    assert "authorization" not in seen
+
+
+def test_auth_mtls_prefers_the_uri_san_and_maps_the_organization(mtls_auth, pki, module_upstream):
+    data, _ = tls_get(mtls_auth.port, with_client_cert(pki, pki.spiffe), "/svc/x")
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), data[:300]
+    seen = {n.lower(): v for n, v in json.loads(body)["headers"]}
+    assert seen["x-auth-user-id"] == "spiffe://test/ns/a/sa/svc-b"
+    assert seen["x-auth-org-id"] == "team-blue"
+
+
+def test_auth_mtls_without_a_certificate_is_401(mtls_auth, pki):
+    data, _ = tls_get(mtls_auth.port, client_context(pki), "/svc/x")
+    assert data.startswith(b"HTTP/1.1 401"), data[:200]
+    assert b"WWW-Authenticate: Bearer" in data
+    assert tls_get(mtls_auth.port, client_context(pki), "/pub/x")[0].startswith(b"HTTP/1.1 200")
+
+
+def test_auth_mtls_needs_a_listener_asking_for_certificates(gateway_bin, tmp_path, pki):
+    conf = tmp_path / "m.conf"
+    conf.write_text(tls_listen(pki.main) + "route /svc/** { auth mtls; respond 200 \"x\"; }\n")
+    r = run_cli(gateway_bin, "check-config", "--config", str(conf))
+    assert r.returncode != 0
+    assert "no tls listener has client_certificate" in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("block,message", [
+    ("mtls { claims user_id=subject_xx; }", "names from subject_cn"),
+    ("mtls { claims nickname=subject_cn; }", "unknown identity field \"nickname\""),
+    ("mtls { trust all; }", "unknown directive \"trust\" inside \"mtls\""),
+    ("mtls { roles ghost; }", "ghost"),
+])
+def test_bad_mtls_block_is_a_check_config_error(gateway_bin, tmp_path, pki, block, message):
+    conf = tmp_path / "m.conf"
+    conf.write_text(tls_listen(pki.main, extra=f"client_ca file:{pki.ca_cert}; client_certificate required;")
+                    + block + "\nroute /svc/** { auth mtls; respond 200 \"x\"; }\n")
+    r = run_cli(gateway_bin, "check-config", "--config", str(conf))
+    assert r.returncode != 0
+    assert message in r.stderr, r.stderr

@@ -25,16 +25,18 @@ class PKI:
              cwd=self.dir)
         self._serial = 1000
 
-    def issue(self, name: str, *, dns: tuple[str, ...] = (), ips: tuple[str, ...] = (), cn: str | None = None,
-              client: bool = False, expired: bool = False, rsa: bool = False) -> tuple[str, str]:
+    def issue(self, name: str, *, dns: tuple[str, ...] = (), ips: tuple[str, ...] = (), uris: tuple[str, ...] = (),
+              cn: str | None = None, org: str | None = None, client: bool = False, expired: bool = False,
+              rsa: bool = False) -> tuple[str, str]:
         """Issues a leaf certificate; returns (certificate path, key path)."""
         key = str(self.dir / f"{name}.key")
         csr = str(self.dir / f"{name}.csr")
         cert = str(self.dir / f"{name}.crt")
         ext = self.dir / f"{name}.ext"
         keyspec = ["-newkey", "rsa:2048"] if rsa else ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"]
-        _run("req", *keyspec, "-nodes", "-keyout", key, "-out", csr, "-subj", f"/CN={cn or name}", cwd=self.dir)
-        sans = [f"DNS:{d}" for d in dns] + [f"IP:{i}" for i in ips]
+        subject = f"/CN={cn or name}" + (f"/O={org}" if org else "")
+        _run("req", *keyspec, "-nodes", "-keyout", key, "-out", csr, "-subj", subject, cwd=self.dir)
+        sans = [f"DNS:{d}" for d in dns] + [f"IP:{i}" for i in ips] + [f"URI:{u}" for u in uris]
         lines = ["basicConstraints=critical,CA:FALSE",
                  f"extendedKeyUsage={'clientAuth' if client else 'serverAuth'}"]
         if sans:

@@ -1,3 +1,4 @@
+import GatewayTLS
 import GatewayCrypto
 package import GatewayHTTP
 
@@ -19,6 +20,7 @@ extension AccessPipeline {
     func authenticate(
         _ request: AccessRequest, route: CompiledRoute, state: inout AccessState, scratch: AccessScratch, clock: AccessClock
     ) -> AuthenticationOutcome {
+        if route.auth == .mtls { return authenticateCertificate(request.peerCertificate) }
         let bytes = request.bytes
         var authorization: HeaderField? = nil
         var keyHeader: HeaderField? = nil
@@ -97,6 +99,16 @@ extension AccessPipeline {
                 runtimeGeneration: generation, keyGeneration: scratch.keyGeneration)
         }
         return outcome
+    }
+
+    /// `auth mtls`: the certificate the TLS handshake verified is the credential (headers
+    /// are not looked at). No certificate is a missing credential (401).
+    private func authenticateCertificate(_ certificate: PeerCertificate?) -> AuthenticationOutcome {
+        guard let certificate else { return .refused(.credentialMissing) }
+        guard let identity = mtls.identity(certificate), identity.isRepresentableInHeaders else {
+            return .refused(.credentialInvalid(.certificateIdentityUnrepresentable))
+        }
+        return .authenticated(identity, renderKey: .certificate(certificate.fingerprint))
     }
 
     /// Checks an API key against the loop's in-memory index (never SQLite).

@@ -103,6 +103,9 @@ package enum CredentialFailure: Equatable, Sendable {
     case jwt(JWTFailure)
     /// The token's `jti` is revoked.
     case jwtRevoked
+    /// A verified client certificate whose names fill no `user_id` (or cannot travel in
+    /// headers exactly) under the `mtls` mapping.
+    case certificateIdentityUnrepresentable
 
     /// The stable log `reason`.
     package var reason: String {
@@ -119,6 +122,7 @@ package enum CredentialFailure: Equatable, Sendable {
         case .jwtNotConfigured: "jwt_not_configured"
         case .jwt(let failure): failure.reason
         case .jwtRevoked: "jwt_revoked"
+        case .certificateIdentityUnrepresentable: "certificate_identity_unrepresentable"
         }
     }
 }

@@ -1,3 +1,4 @@
+import GatewayTLS
 extension ConfigValidator {
     /// What the top-level directives leave behind for the checks that need all of them:
     /// which single-valued directives were seen, addresses and names already taken, and the
@@ -90,6 +91,9 @@ extension ConfigValidator {
         case "auth_failure_limit":
             guard once(directive, &state.seen), let setting = rateLimit(directive, allowOff: true) else { return }
             if case .rate(let rate) = setting { config.authFailureLimit = rate } else { config.authFailureLimit = nil }
+        case "mtls":
+            guard once(directive, &state.seen), shape(directive, arguments: 0...0, block: true) else { return }
+            config.mtls = mtlsBlock(directive, roleReferences: &state.roleReferences)
         case "registration":
             guard once(directive, &state.seen), shape(directive, arguments: 0...0, block: true) else { return }
             config.registration = registration(directive, roleReferences: &state.roleReferences)
@@ -202,6 +206,11 @@ extension ConfigValidator {
             case .required, .optional:
                 if config.apiKeys == nil && !acceptsJWT {
                     error(route.location, "route requires authentication: configure `jwt` or `api_keys`, or add `public;`")
+                }
+            case .mtls:
+                let verifies = config.listen.contains { ($0.tls?.clientCertificates ?? .off) != .off }
+                if !verifies {
+                    error(route.location, "route accepts only client certificates (auth mtls), but no tls listener has client_certificate optional or required")
                 }
             }
         }

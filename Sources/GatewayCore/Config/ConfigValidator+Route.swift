@@ -105,8 +105,9 @@ extension ConfigValidator {
             case "api_key": draft.auth = (.apiKeyOnly, child)
             case "jwt": draft.auth = (.jwtOnly, child)
             case "optional": draft.auth = (.optional, child)
+            case "mtls": draft.auth = (.mtls, child)
             default:
-                error(child.arguments[0].location, "\"auth\" takes api_key, jwt or optional")
+                error(child.arguments[0].location, "\"auth\" takes api_key, jwt, mtls or optional")
                 draft.valid = false
             }
         case "forward_credentials", "allow_query_token", "identity_token":

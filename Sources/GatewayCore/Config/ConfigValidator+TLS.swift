@@ -175,3 +175,48 @@ extension ConfigValidator {
         return valid
     }
 }
+
+extension ConfigValidator {
+    /// `mtls { claims FIELD=name[,name…]…; roles R…; permissions P…; }`.
+    mutating func mtlsBlock(_ directive: ConfigDirective, roleReferences: inout [ConfigArgument]) -> MTLSConfig {
+        var result = MTLSConfig()
+        var seen: [String: SourceLocation] = [:]
+        for child in directive.block ?? [] {
+            switch child.name {
+            case "claims":
+                guard once(child, &seen), shape(child, arguments: 1...Int.max) else { continue }
+                for argument in child.arguments { certificateClaim(argument, into: &result) }
+            case "roles":
+                guard once(child, &seen), shape(child, arguments: 1...Int.max) else { continue }
+                roleReferences += child.arguments
+                result.roles = child.arguments.map(\.text)
+            case "permissions":
+                guard once(child, &seen), shape(child, arguments: 1...Int.max),
+                      child.arguments.allSatisfy({ permission($0, wildcards: false) }) else { continue }
+                result.permissions = child.arguments.map(\.text)
+            default:
+                error(child.location, "unknown directive \"\(child.name)\" inside \"mtls\"; expected claims, roles or permissions")
+            }
+        }
+        return result
+    }
+
+    /// One `FIELD=name[,name…]` of `mtls { claims … }`.
+    private mutating func certificateClaim(_ argument: ConfigArgument, into result: inout MTLSConfig) {
+        let parts = argument.text.split(separator: "=", maxSplits: 1).map(String.init)
+        let names = parts.count == 2 ? parts[1].split(separator: ",").map { CertificateName(rawValue: String($0)) } : []
+        let expected = CertificateName.allCases.map(\.rawValue).joined(separator: ", ")
+        guard parts.count == 2, !names.isEmpty, names.allSatisfy({ $0 != nil }) else {
+            error(argument.location, "mtls claims take FIELD=name[,name...] with names from \(expected)")
+            return
+        }
+        let list = names.compactMap { $0 }
+        switch parts[0] {
+        case "user_id": result.userID = list
+        case "org_id": result.orgID = list
+        case "email": result.email = list
+        case "name": result.name = list
+        default: error(argument.location, "unknown identity field \"\(parts[0])\"; expected user_id, org_id, email or name")
+        }
+    }
+}

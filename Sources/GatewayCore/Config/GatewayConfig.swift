@@ -8,6 +8,8 @@ package struct GatewayConfig: Sendable, Equatable {
     package var listen: [ListenAddress] = []
     /// `admin_listen ADDR:PORT;` — the admin listener (`/healthz`); none by default.
     package var adminListen: ListenAddress? = nil
+    /// `mtls { ... }` — how client certificates map to identities on `auth mtls` routes.
+    package var mtls = MTLSConfig()
     /// `workers auto|N;` — event loops. Default `auto` (one per core).
     package var workers: WorkerCount = .auto
     /// `trust_proxies CIDR...;` — peers whose forwarding headers are believed. Default none.
@@ -277,6 +279,8 @@ package enum RouteAuthMode: Sendable, Equatable {
     case jwtOnly
     /// `auth optional;` — authenticate when a credential is present, else forward anonymously.
     case optional
+    /// `auth mtls;` — the client certificate verified in the TLS handshake is the credential.
+    case mtls
 }
 
 /// A route's rate limit (`rate_limit ...;` inside `route`). A route with its own rate is a

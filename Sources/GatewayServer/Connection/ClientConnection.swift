@@ -56,6 +56,9 @@ final class ClientConnection: Channel {
     var accessState = AccessState()
     /// Bytes written to the client over the connection's life (see `CurrentRequest.responseStartMark`).
     var bytesWritten = 0
+    /// The client certificate the TLS handshake verified, read once at the first request
+    /// (no renegotiation: it cannot change); nil on plain connections.
+    lazy var peerCertificate: PeerCertificate? = tls?.verifiedPeerCertificate
 
     // Forwarding state (see ClientConnection+Proxy.swift).
     var upstream: UpstreamConnection? = nil
