@@ -26,6 +26,8 @@ package final class AccessPipeline: Sendable {
     let jwt: CompiledJWT?
     /// How client certificates become identities (`auth mtls`).
     let mtls: MTLSConfig
+    /// Opaque bearer tokens' answers and queue (`introspection`).
+    let introspector: Introspector?
     package let roles: RoleTable
     let defaultRateLimit: RateLimitPolicy?
     let authFailureLimit: RateLimitPolicy?
@@ -42,6 +44,7 @@ package final class AccessPipeline: Sendable {
         apiKeys = loaded.config.apiKeys.map(CompiledAPIKeys.init)
         jwt = loaded.jwt
         mtls = loaded.config.mtls
+        introspector = loaded.introspector
         roles = loaded.roles
         defaultRateLimit = loaded.defaultRateLimit
         authFailureLimit = loaded.authFailureLimit

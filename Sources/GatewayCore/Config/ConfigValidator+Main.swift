@@ -75,6 +75,9 @@ extension ConfigValidator {
             guard once(directive, &state.seen), shape(directive, arguments: 0...0, block: true) else { return }
             config.apiKeys = apiKeys(directive.block ?? [])
             state.apiKeysLocation = directive.location
+        case "introspection":
+            guard once(directive, &state.seen), shape(directive, arguments: 0...0, block: true) else { return }
+            config.introspection = introspectionBlock(directive)
         case "tokens":
             guard once(directive, &state.seen), shape(directive, arguments: 0...0, block: true) else { return }
             config.tokens = tokensBlock(directive)
@@ -197,6 +200,7 @@ extension ConfigValidator {
     /// The gateway's own tokens (`tokens`) are JWTs it verifies.
     private mutating func checkRouteCredentials(_ config: GatewayConfig) {
         let acceptsJWT = !config.jwt.isEmpty || config.tokens != nil
+        let introspects = config.introspection != nil
         for route in config.routes where !route.isPublic && route.action != .deny {
             switch route.auth {
             case .jwtOnly:
@@ -204,9 +208,11 @@ extension ConfigValidator {
             case .apiKeyOnly:
                 if config.apiKeys == nil { error(route.location, "route accepts only API keys, but `api_keys` is not configured") }
             case .required, .optional:
-                if config.apiKeys == nil && !acceptsJWT {
-                    error(route.location, "route requires authentication: configure `jwt` or `api_keys`, or add `public;`")
+                if config.apiKeys == nil && !acceptsJWT && !introspects {
+                    error(route.location, "route requires authentication: configure `jwt`, `api_keys` or `introspection`, or add `public;`")
                 }
+            case .introspection:
+                if !introspects { error(route.location, "route accepts only introspected tokens, but `introspection` is not configured") }
             case .mtls:
                 let verifies = config.listen.contains { ($0.tls?.clientCertificates ?? .off) != .off }
                 if !verifies {

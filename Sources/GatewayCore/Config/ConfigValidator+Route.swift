@@ -106,8 +106,9 @@ extension ConfigValidator {
             case "jwt": draft.auth = (.jwtOnly, child)
             case "optional": draft.auth = (.optional, child)
             case "mtls": draft.auth = (.mtls, child)
+            case "introspection": draft.auth = (.introspection, child)
             default:
-                error(child.arguments[0].location, "\"auth\" takes api_key, jwt, mtls or optional")
+                error(child.arguments[0].location, "\"auth\" takes api_key, jwt, introspection, mtls or optional")
                 draft.valid = false
             }
         case "forward_credentials", "allow_query_token", "identity_token":

@@ -343,7 +343,7 @@ extension ConfigValidator {
 
     /// `claims FIELD=claim[,claim...]...;` — which token claims fill each identity field.
     /// - Returns: false after reporting a malformed or unknown field.
-    private mutating func identityClaims(_ directive: ConfigDirective, into claims: inout ClaimMapping) -> Bool {
+    mutating func identityClaims(_ directive: ConfigDirective, into claims: inout ClaimMapping) -> Bool {
         var valid = true
         for argument in directive.arguments {
             let parts = argument.text.split(separator: "=", maxSplits: 1).map(String.init)

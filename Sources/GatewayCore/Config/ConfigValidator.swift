@@ -40,7 +40,7 @@ package struct ConfigValidator {
             case .main:
                 ["listen", "admin_listen", "workers", "trust_proxies", "limits", "upstream", "route", "store", "access_log",
                  "api_keys", "jwt", "tokens", "identity_token", "roles", "rate_limit", "auth_failure_limit",
-                 "decision_endpoint", "resource", "registration", "mtls"]
+                 "decision_endpoint", "resource", "registration", "mtls", "introspection"]
             case .limits:
                 ["max_head", "max_headers", "max_body", "max_token", "head_timeout", "idle_timeout", "max_connections",
                  "drain_timeout", "send_timeout", "tunnel_idle_timeout"]
@@ -66,7 +66,7 @@ package struct ConfigValidator {
         var notYetSupported: Set<String> {
             switch self {
             case .main:
-                ["introspection", "rate_limit_store"]
+                ["rate_limit_store"]
             case .limits, .upstream, .apiKeys, .tokens, .jwt, .registration:
                 []
             case .route:

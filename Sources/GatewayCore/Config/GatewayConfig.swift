@@ -8,6 +8,8 @@ package struct GatewayConfig: Sendable, Equatable {
     package var listen: [ListenAddress] = []
     /// `admin_listen ADDR:PORT;` — the admin listener (`/healthz`); none by default.
     package var adminListen: ListenAddress? = nil
+    /// `introspection { ... }` — opaque tokens checked by an RFC 7662 endpoint; nil when off.
+    package var introspection: IntrospectionConfig? = nil
     /// `mtls { ... }` — how client certificates map to identities on `auth mtls` routes.
     package var mtls = MTLSConfig()
     /// `workers auto|N;` — event loops. Default `auto` (one per core).
@@ -281,6 +283,8 @@ package enum RouteAuthMode: Sendable, Equatable {
     case optional
     /// `auth mtls;` — the client certificate verified in the TLS handshake is the credential.
     case mtls
+    /// `auth introspection;` — only bearer tokens the introspection endpoint says are active.
+    case introspection
 }
 
 /// A route's rate limit (`rate_limit ...;` inside `route`). A route with its own rate is a

@@ -75,6 +75,8 @@ package struct LoadedConfig: Sendable {
     package let adminTLS: ServerTLS?
     /// Each upstream's TLS client context (nil when its servers are plain HTTP), in order.
     package let upstreamTLS: [ClientTLS?]
+    /// Token introspection's cache and queue, when `introspection` is configured.
+    package let introspector: Introspector?
 
     /// Everything `check-config` and `serve` warn about: the file's own warnings, then the
     /// keys of `jwks_file` documents that were skipped.
@@ -82,8 +84,13 @@ package struct LoadedConfig: Sendable {
 
     /// - Parameter reusing: the running configuration's `jwks_url` key sources, kept for the
     ///   URLs still configured (a reload must not forget the keys it has).
-    package init(config: GatewayConfig, reusing: [JWKSKeySource] = []) throws(ConfigError) {
+    /// - Parameter reusingIntrospector: the running configuration's, kept (with its cache) when
+    ///   the `introspection` block did not change.
+    package init(config: GatewayConfig, reusing: [JWKSKeySource] = [], reusingIntrospector: Introspector? = nil) throws(ConfigError) {
         self.config = config
+        introspector = config.introspection.map { settings in
+            reusingIntrospector.flatMap { $0.config == settings ? $0 : nil } ?? Introspector(config: settings)
+        }
         var problems: [ConfigDiagnostic] = []
         var routes: RouteTable<CompiledRoute>? = nil
         var jwt: CompiledJWT? = nil
@@ -135,9 +142,10 @@ package struct LoadedConfig: Sendable {
     /// Loads, validates and compiles the file at `path`.
     /// - Throws: `ConfigError` with every problem (`file:line:col: message`).
     package static func load(
-        path: String, environment: [String: String], reusing: [JWKSKeySource] = []
+        path: String, environment: [String: String], reusing: [JWKSKeySource] = [], reusingIntrospector: Introspector? = nil
     ) throws(ConfigError) -> LoadedConfig {
-        try LoadedConfig(config: ConfigLoader.load(path: path, environment: environment), reusing: reusing)
+        try LoadedConfig(
+            config: ConfigLoader.load(path: path, environment: environment), reusing: reusing, reusingIntrospector: reusingIntrospector)
     }
 
     /// Same, from text (tests, the demo).

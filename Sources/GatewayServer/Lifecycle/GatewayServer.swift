@@ -11,6 +11,7 @@ package final class GatewayServer {
     private let environment: [String: String]
     private var loaded: LoadedConfig
     private var fetcher: JWKSFetcher? = nil
+    private var introspection: IntrospectionWorker? = nil
     /// The public listen addresses as bound (port 0 resolved), for every runtime's own-authority check.
     private var boundListen: [ListenAddress] = []
     /// Milliseconds the JWKS fetches before serving (and for new URLs on reload) may take.
@@ -66,6 +67,11 @@ package final class GatewayServer {
         defer { shared.storeWorker?.stop() }
         watcher?.start()
         fetcher.start { shared.keysFetched() }
+        let introspection = IntrospectionWorker(logger: logger)
+        self.introspection = introspection
+        introspection.track(loaded.introspector)
+        introspection.start { shared.keysFetched() }
+        defer { introspection.stop() }
         let publicFDs = listeners.publicFDs
         let adminFD = listeners.adminFD
         let bound = listeners.descriptions
@@ -120,7 +126,8 @@ package final class GatewayServer {
         do {
             // A jwks_url still configured keeps its key source, and so its last good keys.
             let next = try LoadedConfig.load(
-                path: configPath, environment: environment, reusing: loaded.jwt?.keySources.map(\.source) ?? [])
+                path: configPath, environment: environment, reusing: loaded.jwt?.keySources.map(\.source) ?? [],
+                reusingIntrospector: loaded.introspector)
             // Certificates reload with the rest; the sockets themselves stay as bound.
             if next.config.listen.map(\.endpoint) != loaded.config.listen.map(\.endpoint)
                 || next.config.adminListen?.endpoint != loaded.config.adminListen?.endpoint
@@ -129,6 +136,7 @@ package final class GatewayServer {
             }
             loaded = next
             fetcher?.track(next.jwt)
+            introspection?.track(next.introspector)
             fetcher?.fetchNow(budget: Self.initialFetchBudget)
             shared.publish(Runtime(loaded: next, generation: generation, loopCount: loopCount, limiters: shared.limiters, listen: boundListen))
             logger.info("config reloaded", [("config.path", configPath), ("generation", "\(generation)")])

@@ -267,7 +267,8 @@ final class ServerShared: Sendable {
 
     var keysGeneration: Int { keysGenerationValue.load(ordering: .acquiring) }
 
-    /// The JWKS fetcher finished a fetch (successful or not): wake every loop.
+    /// The JWKS fetcher finished a fetch, or the introspection worker got an answer (successful
+    /// or not): wake every loop, whose waiting requests decide again.
     func keysFetched() {
         keysGenerationValue.add(1, ordering: .releasing)
         wakeups.forEach { $0.signal() }
