@@ -330,7 +330,7 @@ extension ConfigValidator {
                 result.issuer = issuer
             } else {
                 error(discovery.location, "cannot tell the issuer from this discovery URL (not …/.well-known/openid-configuration); add \"issuer\"")
-                valid = false
+                return nil
             }
         }
         valid = required(!result.issuer.isEmpty, in: directive, "an \"issuer\"") && valid

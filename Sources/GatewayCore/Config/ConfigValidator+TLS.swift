@@ -30,14 +30,21 @@ extension ConfigValidator {
         for child in directive.block ?? [] {
             switch child.name {
             case "certificate":
-                guard shape(child, arguments: 1...1), let path = filePath(child.arguments[0]) else { valid = false; continue }
+                guard shape(child, arguments: 1...1) else { valid = false; continue }
                 if let pending = pendingCertificate {
                     error(pending.location, "certificate without its key (a \"key\" line follows each certificate)")
                     valid = false
                 }
-                pendingCertificate = (path, child.location)
+                // A bad path is reported once; the pairing goes on so the key line is not blamed.
+                let path = filePath(child.arguments[0])
+                if path == nil { valid = false }
+                pendingCertificate = (path ?? "", child.location)
             case "key":
-                guard shape(child, arguments: 1...1), let path = filePath(child.arguments[0]) else { valid = false; continue }
+                guard shape(child, arguments: 1...1), let path = filePath(child.arguments[0]) else {
+                    valid = false
+                    pendingCertificate = nil
+                    continue
+                }
                 guard let certificate = pendingCertificate else {
                     error(child.location, "key without a certificate before it")
                     valid = false
