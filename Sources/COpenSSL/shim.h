@@ -55,6 +55,9 @@ static inline uint64_t gw_ssl_hardening_options(void) {
     return SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_SINGLE_ECDH_USE | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1
         | SSL_OP_NO_SSLv3 | SSL_OP_IGNORE_UNEXPECTED_EOF;
 }
+/// The server's cipher order wins (every suite on the list is strong; the order puts AES-GCM
+/// with ECDSA first and keeps a client from steering to the weakest acceptable one).
+static inline uint64_t gw_ssl_server_preference(void) { return SSL_OP_CIPHER_SERVER_PREFERENCE; }
 static inline int gw_ssl_ctx_set_groups(SSL_CTX *ctx, const char *list) { return (int)SSL_CTX_set1_groups_list(ctx, list); }
 static inline void gw_ssl_ctx_set_server_session_cache(SSL_CTX *ctx) {
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);

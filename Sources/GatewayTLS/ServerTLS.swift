@@ -86,6 +86,7 @@ package final class ServerTLS: Sendable {
 
     private static func configure(_ context: TLSContext, settings: ServerTLSSettings) throws(TLSError) {
         let pointer = context.pointer
+        SSL_CTX_set_options(pointer, gw_ssl_server_preference())
         SSL_CTX_set_alpn_select_cb(pointer, alpnCallback, nil)
         gw_ssl_ctx_set_server_session_cache(pointer)
         // Sessions resume across every context of the gateway (SNI switches contexts).

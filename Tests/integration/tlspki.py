@@ -27,7 +27,7 @@ class PKI:
 
     def issue(self, name: str, *, dns: tuple[str, ...] = (), ips: tuple[str, ...] = (), uris: tuple[str, ...] = (),
               cn: str | None = None, org: str | None = None, client: bool = False, expired: bool = False,
-              rsa: bool = False) -> tuple[str, str]:
+              rsa: bool = False, days: int = 10, revocation: bool = False) -> tuple[str, str]:
         """Issues a leaf certificate; returns (certificate path, key path)."""
         key = str(self.dir / f"{name}.key")
         csr = str(self.dir / f"{name}.csr")
@@ -41,13 +41,16 @@ class PKI:
                  f"extendedKeyUsage={'clientAuth' if client else 'serverAuth'}"]
         if sans:
             lines.append("subjectAltName=" + ",".join(sans))
+        if revocation:   # where a real CA's certificate says revocation is published
+            lines.append("crlDistributionPoints=URI:http://ca.test/test.crl")
+            lines.append("authorityInfoAccess=OCSP;URI:http://ocsp.ca.test")
         ext.write_text("\n".join(lines) + "\n")
         self._serial += 1
         if expired:
             _expired_with_ca(self, csr, cert, ext)
         else:
             _run("x509", "-req", "-in", csr, "-CA", self.ca_cert, "-CAkey", self.ca_key, "-out", cert,
-                 "-set_serial", str(self._serial), "-days", "10", "-extfile", str(ext), cwd=self.dir)
+                 "-set_serial", str(self._serial), "-days", str(days), "-extfile", str(ext), cwd=self.dir)
         return cert, key
 
 
