@@ -59,11 +59,10 @@ static inline uint64_t gw_ssl_hardening_options(void) {
 /// with ECDSA first and keeps a client from steering to the weakest acceptable one).
 static inline uint64_t gw_ssl_server_preference(void) { return SSL_OP_CIPHER_SERVER_PREFERENCE; }
 static inline int gw_ssl_ctx_set_groups(SSL_CTX *ctx, const char *list) { return (int)SSL_CTX_set1_groups_list(ctx, list); }
-static inline void gw_ssl_ctx_set_server_session_cache(SSL_CTX *ctx) {
-    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
-}
-static inline void gw_ssl_ctx_set_client_session_cache(SSL_CTX *ctx) {
-    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+/// No server-side session cache (as nginx's default `ssl_session_cache none`): resumption is by
+/// stateless tickets only, so no per-session state is kept or flushed.
+static inline void gw_ssl_ctx_disable_session_cache(SSL_CTX *ctx) {
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 }
 static inline void gw_ssl_ctx_set_servername_callback(SSL_CTX *ctx, int (*callback)(SSL *, int *, void *), void *arg) {
     SSL_CTX_set_tlsext_servername_callback(ctx, callback);
@@ -72,7 +71,6 @@ static inline void gw_ssl_ctx_set_servername_callback(SSL_CTX *ctx, int (*callba
 static inline int gw_ssl_set_host_name(SSL *ssl, const char *name) { return (int)SSL_set_tlsext_host_name(ssl, name); }
 static inline int gw_ssl_tlsext_err_ok(void) { return SSL_TLSEXT_ERR_OK; }
 static inline int gw_ssl_tlsext_err_noack(void) { return SSL_TLSEXT_ERR_NOACK; }
-static inline int gw_ssl_tlsext_err_alert_fatal(void) { return SSL_TLSEXT_ERR_ALERT_FATAL; }
 /// The OpenSSL error reason of a plain-HTTP request sent to a TLS port.
 static inline int gw_ssl_reason_is_http_request(unsigned long code) {
     return ERR_GET_LIB(code) == ERR_LIB_SSL && ERR_GET_REASON(code) == SSL_R_HTTP_REQUEST;
@@ -93,7 +91,6 @@ static inline const ASN1_STRING *gw_general_name_text(const GENERAL_NAME *name, 
 static inline int gw_gen_dns(void) { return GEN_DNS; }
 static inline int gw_gen_email(void) { return GEN_EMAIL; }
 static inline int gw_gen_uri(void) { return GEN_URI; }
-static inline void gw_x509_stack_free(STACK_OF(X509_NAME) *names) { sk_X509_NAME_pop_free(names, X509_NAME_free); }
 /// Session-ticket crypto for one key (RFC 5077 layout, as OpenSSL's own: AES-256-CBC and
 /// HMAC-SHA256): sets up the cipher and MAC contexts the ticket callback is handed.
 static inline int gw_ticket_crypto_init(EVP_CIPHER_CTX *cipher, EVP_MAC_CTX *mac, const unsigned char *aesKey,

@@ -88,8 +88,8 @@ package final class ServerTLS: Sendable {
         let pointer = context.pointer
         SSL_CTX_set_options(pointer, gw_ssl_server_preference())
         SSL_CTX_set_alpn_select_cb(pointer, alpnCallback, nil)
-        gw_ssl_ctx_set_server_session_cache(pointer)
-        // Sessions resume across every context of the gateway (SNI switches contexts).
+        gw_ssl_ctx_disable_session_cache(pointer)
+        // Tickets resume across every context of the gateway (SNI switches contexts).
         let sessionContext: [UInt8] = Array("gateway".utf8)
         _ = SSL_CTX_set_session_id_context(pointer, sessionContext, UInt32(sessionContext.count))
         TicketKeyRing.shared.install(on: pointer)
