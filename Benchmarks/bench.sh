@@ -100,7 +100,7 @@ KEEP_WORK=${KEEP_WORK:-0}
 # name to CONTENDERS.
 # ---------------------------------------------------------------------------------------
 CONTENDERS=(direct nginx_plain haproxy_plain haproxy_jwt_hs256 haproxy_jwt_rs256 nginx_auth_request
-    nginx_tls nginx_tls_reconnect)
+    nginx_tls nginx_tls_reconnect nginx_https_upstream)
 
 # The upstream alone: the ceiling for everything proxied here. It saturates both CPUs (wrk
 # as much as the upstream), so its rps is noisier than the proxied rows.
@@ -154,6 +154,28 @@ contender_nginx_tls_reconnect() {
     DESC="nginx $(tool_version nginx) ssl, Connection: close: a new connection (resumed TLS 1.2 session) per request"
     SCHEME=https EXTRA_HEADERS=("Connection: close")
     nginx_tls_server nginx_tls_reconnect
+}
+
+# nginx_plain, but to the upstream's TLS port: the reference for the cost of an HTTPS upstream.
+contender_nginx_https_upstream() {
+    DESC="nginx $(tool_version nginx) proxy_pass https (verified, keepalive $KEEPALIVE), 1 worker"
+    nginx_start nginx_https_upstream "
+    upstream backend_tls {
+        server 127.0.0.1:$UPSTREAM_TLS_PORT;
+        keepalive $KEEPALIVE;
+        keepalive_requests 1000000000;
+    }
+    server {
+        listen 127.0.0.1:$PORT;
+        location / {
+            proxy_pass https://backend_tls;
+            proxy_http_version 1.1;
+            proxy_set_header Connection \"\";
+            proxy_ssl_verify on;
+            proxy_ssl_trusted_certificate $TLS_CERT;
+            proxy_ssl_name 127.0.0.1;
+        }
+    }"
 }
 
 contender_haproxy_plain() {

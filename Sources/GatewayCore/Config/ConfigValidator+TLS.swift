@@ -1,4 +1,4 @@
-package import GatewayTLS
+import GatewayTLS
 
 /// The TLS grammar: `listen ADDR tls { ... }` (and `admin_listen`), and the file arguments
 /// certificates, keys and CA bundles are named by.

@@ -1,5 +1,5 @@
 import GatewayCrypto
-package import GatewaySupport
+import GatewaySupport
 import Dispatch
 import Synchronization
 
