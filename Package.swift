@@ -30,16 +30,17 @@ let package = Package(
             providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "CGatewayLinux", cSettings: [.define("_GNU_SOURCE")]),
 
-        // The pipeline, bottom-up: support -> system -> crypto/store -> http -> core -> server.
+        // The pipeline, bottom-up: support -> system -> crypto/tls/store -> http -> core -> server.
         .target(name: "GatewaySupport", swiftSettings: strictness + hotPath),
         .target(name: "GatewaySystem", dependencies: ["CGatewayLinux", "GatewaySupport"], swiftSettings: strictness),
         .target(name: "GatewayCrypto", dependencies: ["COpenSSL", "GatewaySupport"], swiftSettings: strictness),
+        .target(name: "GatewayTLS", dependencies: ["COpenSSL", "GatewaySupport"], swiftSettings: strictness),
         .target(name: "GatewayStore", dependencies: ["CSQLite", "GatewaySupport", "GatewayCrypto", "GatewayCore"], swiftSettings: strictness),
         .target(name: "GatewayHTTP", dependencies: ["GatewaySupport"], swiftSettings: strictness + hotPath),
-        .target(name: "GatewayCore", dependencies: ["GatewayHTTP", "GatewaySupport", "GatewayCrypto"], swiftSettings: strictness + hotPath),
+        .target(name: "GatewayCore", dependencies: ["GatewayHTTP", "GatewaySupport", "GatewayCrypto", "GatewayTLS"], swiftSettings: strictness + hotPath),
         .target(
             name: "GatewayServer",
-            dependencies: ["GatewayCore", "GatewayHTTP", "GatewaySystem", "GatewaySupport", "GatewayCrypto", "GatewayStore"],
+            dependencies: ["GatewayCore", "GatewayHTTP", "GatewaySystem", "GatewaySupport", "GatewayCrypto", "GatewayStore", "GatewayTLS"],
             swiftSettings: strictness + hotPath),
         .executableTarget(name: "gateway", dependencies: ["GatewayServer", "GatewayCore", "GatewaySupport", "GatewaySystem", "GatewayCrypto", "GatewayStore"], swiftSettings: strictness),
 

@@ -72,7 +72,8 @@ KEEP_WORK=${KEEP_WORK:-0}
 # ---------------------------------------------------------------------------------------
 # Contender interface. A contender N is a function contender_N, called with these set:
 #   PORT        the port to listen on, 127.0.0.1 only (also $1)
-#   UPSTREAM    "127.0.0.1:<port>" of the upstream (UPSTREAM_PORT: the port alone)
+#   UPSTREAM    "127.0.0.1:<port>" of the upstream (UPSTREAM_PORT: the port alone;
+#               UPSTREAM_TLS_PORT: the same upstream over TLS, with $TLS_CERT)
 #   WORK        private temporary directory (configs, logs, keys)
 #   KEEPALIVE, IDENTITY_HEADER, GATEWAY_BIN
 #   JWT_ISS JWT_AUD JWT_SUB     the claims of every valid token
@@ -91,12 +92,15 @@ KEEP_WORK=${KEEP_WORK:-0}
 #   VALID_HEADER   the credential line of valid requests (instead of AUTH's)
 #   BAD_HEADERS    refused requests, "label|header line" items (instead of AUTH's)
 #   EXTRA_HEADERS  more header lines, sent with every check request and with the load
+#   SCHEME         https: checks and load speak TLS to the contender (verifying $TLS_CERT, a
+#                  self-signed ECDSA P-256 certificate for 127.0.0.1 whose key is $TLS_KEY)
 #   TARGET_PORT    where the load goes when not to $PORT
 #   FAIL_REASON    why, when it returns non-zero
 # To add one: define it here, in Benchmarks/gateway.sh or in an EXTRA file, and append its
 # name to CONTENDERS.
 # ---------------------------------------------------------------------------------------
-CONTENDERS=(direct nginx_plain haproxy_plain haproxy_jwt_hs256 haproxy_jwt_rs256 nginx_auth_request)
+CONTENDERS=(direct nginx_plain haproxy_plain haproxy_jwt_hs256 haproxy_jwt_rs256 nginx_auth_request
+    nginx_tls nginx_tls_reconnect nginx_https_upstream)
 
 # The upstream alone: the ceiling for everything proxied here. It saturates both CPUs (wrk
 # as much as the upstream), so its rps is noisier than the proxied rows.
@@ -115,6 +119,61 @@ contender_nginx_plain() {
             proxy_pass http://backend;
             proxy_http_version 1.1;
             proxy_set_header Connection \"\";
+        }
+    }"
+}
+
+# nginx terminating TLS (the same certificate as the gateway's TLS contenders), proxying as
+# nginx_plain does. Session tickets on (nginx's default), like the gateway.
+nginx_tls_server() {
+    nginx_start "$1" "
+    $(nginx_backend_block)
+    server {
+        listen 127.0.0.1:$PORT ssl;
+        ssl_certificate $TLS_CERT;
+        ssl_certificate_key $TLS_KEY;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        location / {
+            proxy_pass http://backend;
+            proxy_http_version 1.1;
+            proxy_set_header Connection \"\";
+        }
+    }"
+}
+
+contender_nginx_tls() {
+    DESC="nginx $(tool_version nginx) ssl (ECDSA P-256, TLS 1.3) proxy_pass, keep-alive, 1 worker"
+    SCHEME=https
+    nginx_tls_server nginx_tls
+}
+
+# Every request on a new connection. wrk (4.1) speaks TLS 1.2 and resumes its previous session
+# on each new connection, so this measures abbreviated handshakes; full TLS 1.3 handshakes
+# are measured by Benchmarks/tls_handshakes.sh.
+contender_nginx_tls_reconnect() {
+    DESC="nginx $(tool_version nginx) ssl, Connection: close: a new connection (resumed TLS 1.2 session) per request"
+    SCHEME=https EXTRA_HEADERS=("Connection: close")
+    nginx_tls_server nginx_tls_reconnect
+}
+
+# nginx_plain, but to the upstream's TLS port: the reference for the cost of an HTTPS upstream.
+contender_nginx_https_upstream() {
+    DESC="nginx $(tool_version nginx) proxy_pass https (verified, keepalive $KEEPALIVE), 1 worker"
+    nginx_start nginx_https_upstream "
+    upstream backend_tls {
+        server 127.0.0.1:$UPSTREAM_TLS_PORT;
+        keepalive $KEEPALIVE;
+        keepalive_requests 1000000000;
+    }
+    server {
+        listen 127.0.0.1:$PORT;
+        location / {
+            proxy_pass https://backend_tls;
+            proxy_http_version 1.1;
+            proxy_set_header Connection \"\";
+            proxy_ssl_verify on;
+            proxy_ssl_trusted_certificate $TLS_CERT;
+            proxy_ssl_name 127.0.0.1;
         }
     }"
 }
@@ -359,10 +418,13 @@ stop_pids() {
 
 # wait_port PORT : until something answers HTTP on 127.0.0.1:PORT (10 s at most); fails
 # early when a spawned process has already exited.
+# tls_curl_args : curl's trust arguments for the current SCHEME (none for http).
+tls_curl_args() { [[ ${SCHEME:-http} == https ]] && echo "--cacert $TLS_CERT" || true; }
+
 wait_port() {
     local port=$1 pid
     for _ in $(seq 100); do
-        curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/" && return 0
+        curl -s -o /dev/null --max-time 1 $(tls_curl_args) "${SCHEME:-http}://127.0.0.1:$port/" && return 0
         for pid in "${PIDS[@]}"; do
             kill -0 "$pid" 2>/dev/null || { FAIL_REASON="process $pid exited at start"; return 1; }
         done
@@ -525,15 +587,29 @@ setup_pinning() {
     fi
 }
 
+# setup_tls : the self-signed ECDSA P-256 certificate every TLS contender serves.
+setup_tls() {
+    TLS_CERT=$WORK/tls-cert.pem TLS_KEY=$WORK/tls-key.pem
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=127.0.0.1 \
+        -addext subjectAltName=IP:127.0.0.1 -keyout "$TLS_KEY" -out "$TLS_CERT" >/dev/null 2>&1 ||
+        die "openssl could not make the benchmark certificate"
+}
+
 # The upstream: nginx, one worker, "200 ok" with keep-alive. It echoes the $IDENTITY_HEADER
 # it received as X-Seen-Identity, so that verify() sees what a proxy injected.
 start_upstream() {
     CUR=upstream PIDS=()
     UPSTREAM_PORT=$(free_port) || die "no free port"
+    UPSTREAM_TLS_PORT=$(free_port) || die "no free port"
+    while [[ $UPSTREAM_TLS_PORT == "$UPSTREAM_PORT" ]]; do UPSTREAM_TLS_PORT=$(free_port) || die "no free port"; done
     UPSTREAM=127.0.0.1:$UPSTREAM_PORT
+    # The same answer over TLS on a second port, for the HTTPS-upstream contenders.
     nginx_start upstream "
     server {
         listen 127.0.0.1:$UPSTREAM_PORT backlog=4096;
+        listen 127.0.0.1:$UPSTREAM_TLS_PORT ssl backlog=4096;
+        ssl_certificate $TLS_CERT;
+        ssl_certificate_key $TLS_KEY;
         location / {
             add_header X-Seen-Identity \$http_$(nginx_var_name "$IDENTITY_HEADER");
             return 200 \"ok\\n\";
@@ -569,7 +645,7 @@ EOF
 start_contender() {
     local name=$1 def_valid="" def_bad=()
     CUR=$name PIDS=() FAIL_REASON=""
-    DESC="" AUTH=none IDENTITY=0 TARGET_PORT="" EXTRA_HEADERS=()
+    DESC="" AUTH=none IDENTITY=0 TARGET_PORT="" EXTRA_HEADERS=() SCHEME=http
     unset VALID_HEADER BAD_HEADERS
     PORT=$(free_port) || { FAIL_REASON="no free port"; return 1; }
     "contender_$name" "$PORT" >&2 || { FAIL_REASON=${FAIL_REASON:-"contender_$name failed (see the log)"}; return 1; }
@@ -593,8 +669,8 @@ http_status() {
     local port=$1 hfile=$2 args=() h
     shift 2
     for h in "$@" "${EXTRA_HEADERS[@]}"; do [[ -n $h ]] && args+=(-H "$h"); done
-    curl -sS -o /dev/null -D "$hfile" -w '%{http_code}' --max-time 5 "${args[@]}" \
-        "http://127.0.0.1:$port/" 2>>"$WORK/$CUR.log" || echo 000
+    curl -sS -o /dev/null -D "$hfile" -w '%{http_code}' --max-time 5 $(tls_curl_args) "${args[@]}" \
+        "$SCHEME://127.0.0.1:$port/" 2>>"$WORK/$CUR.log" || echo 000
 }
 
 # verify PORT : the valid request passes (carrying the identity where the contender injects
@@ -624,8 +700,8 @@ run_wrk() {
     cmd=(wrk -t"$THREADS" -c"$CONNS" -d"$dur" --timeout "$WRK_TIMEOUT" --latency -s "$WORK/report.lua")
     for h in "$VALID_HEADER" "${EXTRA_HEADERS[@]}"; do [[ -n $h ]] && cmd+=(-H "$h") && n=$((n + 1)); done
     {
-        echo "----- run $RUN_NO $CUR, $what: wrk -t$THREADS -c$CONNS -d$dur ($n header lines) http://127.0.0.1:$port/"
-        timeout -k 5 $(( $(seconds "$dur") + 30 )) "${WRK_TASKSET[@]}" "${cmd[@]}" "http://127.0.0.1:$port/" 2>&1
+        echo "----- run $RUN_NO $CUR, $what: wrk -t$THREADS -c$CONNS -d$dur ($n header lines) $SCHEME://127.0.0.1:$port/"
+        timeout -k 5 $(( $(seconds "$dur") + 30 )) "${WRK_TASKSET[@]}" "${cmd[@]}" "$SCHEME://127.0.0.1:$port/" 2>&1
     } | tee -a "$RESULTS_LOG" | grep '^BENCH_RESULT '
 }
 
@@ -836,6 +912,7 @@ main() {
 
     log "contenders: ${selected[*]}; $RUNS run(s) of wrk -t$THREADS -c$CONNS -d$DURATION (warm-up $WARMUP); pinning: $PINNING"
     setup_tokens
+    setup_tls
     write_wrk_script
     start_upstream
     : >"$WORK/rows.tsv"

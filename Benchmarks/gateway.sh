@@ -14,13 +14,16 @@ fi
 
 # gateway_conf PORT WORKERS RULES [EXTRA_ROUTES] : a gateway.conf whose catch-all route holds
 # RULES ("public; " or the auth rules) and forwards to the upstream; EXTRA_ROUTES more routes
-# that the requests never match, to weigh the route table.
+# that the requests never match, to weigh the route table. LISTEN_TLS=1 makes the listener a
+# TLS one ($TLS_CERT); UPSTREAM_SERVER replaces the upstream's server line.
 gateway_conf() {
+    local listen="listen 127.0.0.1:$1;"
+    [[ ${LISTEN_TLS:-0} == 1 ]] && listen="listen 127.0.0.1:$1 tls { certificate file:$TLS_CERT; key file:$TLS_KEY; }"
     cat <<CONF
-listen 127.0.0.1:$1;
+$listen
 workers $2;
 access_log off;
-upstream up { server $UPSTREAM; keepalive $KEEPALIVE; }
+upstream up { ${UPSTREAM_SERVER:-server $UPSTREAM;} keepalive $KEEPALIVE; }
 route /** { $3upstream up; }
 CONF
     local n=${4:-0} i
@@ -56,6 +59,36 @@ contender_gateway_public() {
     spawn_gateway "$WORK/gateway-public.conf"
 }
 
+# --- TLS ----------------------------------------------------------------------------------
+
+contender_gateway_tls() {
+    gateway_ready || return 1
+    DESC="$GATEWAY_VERSION TLS listener (ECDSA P-256, TLS 1.3), public route, keep-alive, workers 1"
+    SCHEME=https
+    LISTEN_TLS=1 gateway_conf "$PORT" 1 "public; " >"$WORK/gateway-tls.conf"
+    spawn_gateway "$WORK/gateway-tls.conf"
+}
+
+# Every request on a new connection (wrk resumes a TLS 1.2 session each time; see
+# contender_nginx_tls_reconnect).
+contender_gateway_tls_reconnect() {
+    gateway_ready || return 1
+    DESC="$GATEWAY_VERSION TLS listener, Connection: close: a new connection (resumed TLS 1.2 session) per request"
+    SCHEME=https EXTRA_HEADERS=("Connection: close")
+    LISTEN_TLS=1 gateway_conf "$PORT" 1 "public; " >"$WORK/gateway-tls-hs.conf"
+    spawn_gateway "$WORK/gateway-tls-hs.conf"
+}
+
+# Plain listener, HTTPS upstream (the upstream nginx's TLS port), pooled: against
+# gateway_public, the cost of TLS to the upstream.
+contender_gateway_https_upstream() {
+    gateway_ready || return 1
+    DESC="$GATEWAY_VERSION public route to an HTTPS upstream (verified, pooled, keepalive $KEEPALIVE), workers 1"
+    UPSTREAM_SERVER="server https://127.0.0.1:$UPSTREAM_TLS_PORT; ca file:$TLS_CERT;" \
+        gateway_conf "$PORT" 1 "public; " >"$WORK/gateway-https-up.conf"
+    spawn_gateway "$WORK/gateway-https-up.conf"
+}
+
 contender_gateway_10k_routes() {
     gateway_ready || return 1
     DESC="$GATEWAY_VERSION public route with 10,000 more routes in the table, workers 1, access_log off"
@@ -70,7 +103,7 @@ contender_gateway_auto() {
     spawn_gateway "$WORK/gateway-auto.conf"
 }
 
-CONTENDERS+=(gateway_public gateway_10k_routes gateway_auto)
+CONTENDERS+=(gateway_public gateway_10k_routes gateway_auto gateway_tls gateway_tls_reconnect gateway_https_upstream)
 
 # --- API keys (SPEC §5) ----------------------------------------------------------------
 

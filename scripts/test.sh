@@ -42,3 +42,8 @@ fi
 
 echo "== integration tests"
 GATEWAY_BIN="$PWD/.build/release/gateway" python3 -m pytest Tests/integration -q -p no:cacheprovider
+
+echo "== integration tests again through a TLS listener (behaviour that must not differ)"
+GATEWAY_TEST_TLS=1 GATEWAY_BIN="$PWD/.build/release/gateway" python3 -m pytest -q -p no:cacheprovider \
+    Tests/integration/test_streaming.py Tests/integration/test_review_http.py \
+    Tests/integration/test_strictness.py Tests/integration/test_forwarding.py

@@ -43,6 +43,14 @@ package enum Base64URL {
 
     package static func encode(_ bytes: [UInt8]) -> String { bytes.withUnsafeBytes { encode($0) } }
 
+    /// Standard base64 with padding (RFC 4648 §4), as HTTP Basic credentials use it: the same
+    /// alphabet but `+` and `/`, padded to a multiple of 4.
+    package static func standardEncode(_ bytes: [UInt8]) -> String {
+        var text = encode(bytes).map { $0 == "-" ? "+" : $0 == "_" ? "/" : $0 }
+        while text.count % 4 != 0 { text.append("=") }
+        return String(text)
+    }
+
     /// The bytes `text` encodes, or nil when it is not strict unpadded base64url.
     package static func decode(_ text: UnsafeRawBufferPointer) -> [UInt8]? {
         let remainder = text.count % 4

@@ -1,5 +1,7 @@
 internal import Glibc
 import GatewaySupport
+import Dispatch
+import Synchronization
 
 /// What a bounded wait on one socket saw.
 package enum SocketWaitResult: Equatable {
@@ -55,6 +57,33 @@ extension SocketAddress {
             entry = current.pointee.ai_next
         }
         return addresses.isEmpty ? .failure(ResolveError(message: "resolve \(host): no address")) : .success(addresses)
+    }
+}
+
+extension SocketAddress {
+    /// `resolve(host:port:)` bounded in time: the system resolver runs on a helper thread,
+    /// and a lookup that has not finished after `timeoutMilliseconds` fails here (the helper
+    /// finishes in the background and its answer is dropped), so a dead DNS server cannot
+    /// stall the caller past its budget.
+    package static func resolve(host: String, port: UInt16, timeoutMilliseconds: Int64) -> Result<[SocketAddress], ResolveError> {
+        if let literal = SocketAddress(host: host, port: port) { return .success([literal]) }
+        let answer = ResolveAnswer()
+        OSThread.start { answer.deliver(resolve(host: host, port: port)) }.detach()
+        guard answer.done.wait(timeout: .now() + .milliseconds(Int(max(1, timeoutMilliseconds)))) == .success,
+              let result = answer.result
+        else { return .failure(ResolveError(message: "resolve \(host): timed out")) }
+        return result
+    }
+}
+
+/// The hand-over between a bounded lookup and its helper thread.
+private final class ResolveAnswer: Sendable {
+    let done = DispatchSemaphore(value: 0)
+    private let value = Mutex<Result<[SocketAddress], ResolveError>?>(nil)
+    var result: Result<[SocketAddress], ResolveError>? { value.withLock { $0 } }
+    func deliver(_ result: Result<[SocketAddress], ResolveError>) {
+        value.withLock { $0 = result }
+        done.signal()
     }
 }
 

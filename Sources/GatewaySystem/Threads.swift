@@ -28,6 +28,8 @@ package struct ThreadHandle: @unchecked Sendable {
     // pthread_t is an integer handle; joining from any thread is allowed.
     fileprivate let thread: pthread_t
     package func join() { pthread_join(thread, nil) }
+    /// Lets the thread end on its own, never joined (its resources are freed when it ends).
+    package func detach() { pthread_detach(thread) }
 }
 
 /// Process signals for the control thread: block them everywhere and wait for them here.

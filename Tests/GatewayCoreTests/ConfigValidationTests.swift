@@ -16,10 +16,10 @@ struct ConfigTopLevelValidationTests {
         ErrorCase("max_head 1k;", at: "1:1", "\"max_head\" is not allowed at top level; it belongs inside \"limits\""),
         ErrorCase("public;", at: "1:1", "\"public\" is not allowed at top level; it belongs inside \"route\""),
         ErrorCase("require a:b;", at: "1:1", "\"require\" is not allowed at top level; it belongs inside \"route\""),
-        ErrorCase("listen 0.0.0.0:8443 tls cert=file:a key=file:b;", at: "1:21", "tls is not supported yet"),
-        ErrorCase("admin_listen 127.0.0.1:9 tls;", at: "1:26", "tls is not supported yet"),
-        ErrorCase("listen 127.0.0.1:1 other;", at: "1:20", "too many arguments for \"listen\" (expected 1 argument)"),
-        ErrorCase("listen;", at: "1:1", "missing argument for \"listen\" (expected 1 argument)"),
+        ErrorCase("listen 0.0.0.0:8443 tls cert=file:a key=file:b;", at: "1:25", "too many arguments for \"listen\""),
+        ErrorCase("admin_listen 127.0.0.1:9 tls;", at: "1:1", "\"admin_listen\" needs a block"),
+        ErrorCase("listen 127.0.0.1:1 other;", at: "1:20", "expected \"tls\" after the address"),
+        ErrorCase("listen;", at: "1:1", "missing argument for \"listen\""),
         ErrorCase("listen 127.0.0.1:1 { }", at: "1:20", "\"listen\" does not take a block"),
         ErrorCase("listen 1.2.3:80;", at: "1:8", "invalid host \"1.2.3\""),
         ErrorCase("listen 127.0.0.1:65536;", at: "1:8", "invalid port \"65536\""),
@@ -55,7 +55,7 @@ struct ConfigTopLevelValidationTests {
     }
 
     @Test(arguments: [
-        "introspection", "rate_limit_store",
+        "rate_limit_store",
     ])
     func notYetSupportedTopLevel(name: String) {
         expectSingleError(ErrorCase("workers 1;\n  \(name) x;", at: "2:3", "\"\(name)\" is not supported yet"))
@@ -168,8 +168,8 @@ struct ConfigRouteValidationTests {
     }
 
     @Test(arguments: [
-        ErrorCase("route / {\n    respond 200;\n}", at: "1:1", "route requires authentication: configure `jwt` or `api_keys`, or add `public;`"),
-        ErrorCase(upstreamU + "route /api/** {\n    methods GET;\n    upstream u;\n}", at: "4:1", "route requires authentication: configure `jwt` or `api_keys`, or add `public;`"),
+        ErrorCase("route / {\n    respond 200;\n}", at: "1:1", "route requires authentication: configure `jwt`, `api_keys` or `introspection`, or add `public;`"),
+        ErrorCase(upstreamU + "route /api/** {\n    methods GET;\n    upstream u;\n}", at: "4:1", "route requires authentication: configure `jwt`, `api_keys` or `introspection`, or add `public;`"),
         ErrorCase(upstreamU + "store sqlite k.db;\napi_keys { prefix gw_; }\nroute /a {\n    auth jwt;\n    upstream u;\n}", at: "6:1",
                   "route accepts only JWTs, but no `jwt` (or `tokens`) block is configured"),
     ])
@@ -213,7 +213,7 @@ struct ConfigRouteValidationTests {
         ErrorCase("store sqlite k.db;\napi_keys { bogus x; }", at: "2:12", "unknown directive \"bogus\""),
         ErrorCase("store sqlite k.db;\napi_keys { prefix \"a b\"; }", at: "2:19", "must be 1 to 32 visible ASCII characters"),
         ErrorCase("route / {\n    public;\n    auth optional;\n    deny;\n}", at: "3:5", "\"auth\" contradicts \"public\""),
-        ErrorCase("route / {\n    deny;\n    auth maybe;\n}", at: "3:10", "\"auth\" takes api_key, jwt or optional"),
+        ErrorCase("route / {\n    deny;\n    auth maybe;\n}", at: "3:10", "\"auth\" takes api_key, jwt, introspection, mtls or optional"),
         ErrorCase("route / {\n    deny;\n    forward_credentials x;\n}", at: "3:25", "expected on or off"),
     ])
     func apiKeysErrors(item: ErrorCase) {
@@ -471,12 +471,12 @@ struct ConfigResultTests {
             "t.conf:1:1: upstream \"u\" needs at least one \"server\"",
             "t.conf:2:15: invalid number \"x\"",
             "t.conf:4:9: 0 is out of range 1...256",
-            "t.conf:5:1: route requires authentication: configure `jwt` or `api_keys`, or add `public;`",
+            "t.conf:5:1: route requires authentication: configure `jwt`, `api_keys` or `introspection`, or add `public;`",
             "t.conf:6:14: unknown upstream \"missing\"",
             "t.conf:8:1: unknown directive \"bogus\"",
             "t.conf:9:19: size must be greater than 0",
             "t.conf:9:35: duration \"5\" needs a unit: ms, s, m, h or d",
-            "t.conf:10:19: tls is not supported yet",
+            "t.conf:10:1: \"listen\" needs a block { ... }",
         ])
     }
 

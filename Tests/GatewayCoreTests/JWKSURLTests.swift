@@ -59,7 +59,6 @@ struct JWKSURLTests {
     }
 
     @Test(arguments: [
-        ErrorCase(block("jwks_url https://idp.example.com/jwks;"), at: "3:14", "TLS for jwks_url is not supported yet"),
         ErrorCase(block("jwks_url ftp://idp/jwks;"), at: "3:14", "invalid URL \"ftp://idp/jwks\""),
         ErrorCase(block("jwks_url http://idp:99999/jwks;"), at: "3:14", "port must be 1...65535"),
         ErrorCase(block("jwks_url http://idp/jwks refresh=10s;"), at: "3:30", "refresh must be at least 30s"),

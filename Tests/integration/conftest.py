@@ -21,6 +21,36 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 HOST = "127.0.0.1"
 
+# -- TLS mode --------------------------------------------------------------------------------
+# With GATEWAY_TEST_TLS=1 every gateway's public listener is a TLS listener (a test CA's
+# certificate for localhost / 127.0.0.1) and `Conn` speaks TLS to it: scripts/test.sh runs the
+# suites whose behaviour must not differ over TLS (smuggling rejections, streaming, SSE,
+# WebSocket) a second time this way.
+TLS_MODE = os.environ.get("GATEWAY_TEST_TLS") == "1"
+# Ports (public listeners) that speak TLS; `Conn` wraps its socket for these.
+TLS_PORTS: set[int] = set()
+_TLS_MATERIAL: dict[str, str] = {}
+
+
+def test_tls_material() -> dict[str, str]:
+    """The TLS mode's CA, certificate and key (made once per run)."""
+    if not _TLS_MATERIAL:
+        import tempfile
+        from tlspki import PKI
+        pki = PKI(Path(tempfile.mkdtemp(prefix="gw-tls-")))
+        cert, key = pki.issue("localhost", dns=("localhost", "gateway.test"), ips=("127.0.0.1",))
+        _TLS_MATERIAL.update(ca=pki.ca_cert, cert=cert, key=key)
+    return _TLS_MATERIAL
+
+
+test_tls_material.__test__ = False  # a helper, not a test
+
+
+def tls_client_context(ca: str | None = None):
+    import ssl
+    ctx = ssl.create_default_context(cafile=ca or test_tls_material()["ca"])
+    return ctx
+
 
 # -- the binary ------------------------------------------------------------------------------
 
@@ -133,6 +163,7 @@ class Gateway:
         self.admin_port: int | None = None
         self.wants_admin = False
         self.ready_path = self.dir / f"{name}.ready"
+        self.tls_listener = False
         self.proc: subprocess.Popen | None = None
         self.returncode: int | None = None
 
@@ -145,7 +176,11 @@ class Gateway:
         # (SPEC §7) has its own tests.
         if auth_failure_limit is not None and "auth_failure_limit" not in body:
             head.append(f"auth_failure_limit {auth_failure_limit};")
-        if listen:
+        if listen and TLS_MODE:
+            m = test_tls_material()
+            head.append(f"listen {HOST}:{self.listen_port} tls {{ certificate file:{m['cert']}; key file:{m['key']}; }}")
+            self.tls_listener = True
+        elif listen:
             head.append(f"listen {HOST}:{self.listen_port};")
         if admin:
             self.wants_admin = True
@@ -203,6 +238,8 @@ class Gateway:
             port = int(address.rsplit(":", 1)[1])
             if kind == "listen":
                 self.port = port
+                if self.tls_listener:
+                    TLS_PORTS.add(port)
             elif kind == "admin_listen":
                 self.admin_port = port
 
@@ -364,6 +401,8 @@ class Conn:
     def __init__(self, port: int, timeout: float = 5.0):
         self.sock = socket.create_connection((HOST, port), timeout=timeout)
         self.sock.settimeout(timeout)
+        if port in TLS_PORTS:
+            self.sock = tls_client_context().wrap_socket(self.sock, server_hostname="localhost")
         self.buf = bytearray()
         self.eof = False
 

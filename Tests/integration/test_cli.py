@@ -96,7 +96,7 @@ INVALID = {
     "tokens_block_without_key": ('workers 1;\ntokens {\n    issuer https://x;\n    audience a;\n}\n', {2}, 'needs a "signing_key"'),
     "roles_cycle": ('workers 1;\nroles {\n    reader @writer;\n    writer @reader;\n}\n', {3}, "includes itself"),
     "unknown_role": ('workers 1;\nroles {\n    reader @nobody;\n}\n', {3}, 'unknown role "nobody"'),
-    "introspection_block": ('workers 1;\nintrospection {\n    url http://x;\n}\n', {2}, "not supported yet"),
+    "introspection_block": ('workers 1;\nintrospection {\n    url http://x;\n}\n', {2}, 'needs a "client_id"'),
     "require_in_public_route": ('route /a {\n    public;\n    require memory:read;\n    respond 200 "x";\n}\n', {3}, "contradicts"),
     "non_public_route": ('upstream u { server 127.0.0.1:9000; }\nroute /a {\n    upstream u;\n}\n', {2, 3, 4}, None),
     "non_public_respond_route": ('route /a { respond 200 "x"; }\n', {1}, None),

@@ -1,6 +1,6 @@
 """SPEC §5 keys from a JWKS URL: a small JWKS server on 127.0.0.1 (counting its requests), tokens
 minted with PyJWT, rotation through an unknown kid, the fetch rate limit under random kids, the
-last good key set surviving an outage or garbage, reload keeping the keys, https refused."""
+last good key set surviving an outage or garbage, reload keeping the keys (HTTPS and discovery: test_oidc.py)."""
 
 import json
 import re
@@ -235,7 +235,6 @@ def test_check_config_accepts_http_and_fetches_nothing(gateway_bin, tmp_path, jw
 
 
 @pytest.mark.parametrize("line,column,message", [
-    ("jwks_url https://idp.test/jwks.json;", 14, "TLS for jwks_url is not supported yet"),
     ("jwks_url http://user:pw@idp.test/jwks.json;", 14, "user information is not allowed"),
     ("jwks_url http://idp.test/jwks.json refresh=5s;", 40, "at least 30s"),
 ])

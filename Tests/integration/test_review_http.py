@@ -21,7 +21,7 @@ import time
 
 import pytest
 
-from conftest import HOST, Conn, assert_error, build_request, echo, hdr, upstream_block
+from conftest import HOST, TLS_MODE, Conn, assert_error, build_request, echo, hdr, upstream_block
 from upstream import WS_GUID, LoopbackServer, read_chunk_size, ws_frame
 
 TCP_ESTABLISHED = 0x01
@@ -283,6 +283,7 @@ def _stream_forever(up: RawUpstream, conn: socket.socket) -> None:
 SEND_LIMITS = "limits { send_timeout 1s; idle_timeout 2s; }\n"
 
 
+@pytest.mark.skipif(TLS_MODE, reason="watches the raw TCP socket of a plain-HTTP client")
 def test_send_timeout_closes_a_client_that_never_reads(gateways, raw_upstreams):
     """Defect: a client that never reads a streamed response held both connections forever."""
     up = raw_upstreams(_stream_forever)

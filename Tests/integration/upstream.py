@@ -151,9 +151,14 @@ class LoopbackServer:
     closes whatever is left. `lock` is a Condition that subclasses also use for their state."""
 
     conn_timeout: float | None = None
+    # An `ssl.SSLContext` (server side) makes this an HTTPS server: each accepted connection
+    # does its TLS handshake in its own thread before `serve_conn`; a failed handshake (the
+    # gateway refusing the certificate) is counted in `tls_failures`.
+    tls = None
 
     def __init__(self, name: str = "up", port: int = 0):
         self.name = name
+        self.tls_failures = 0
         self.lock = threading.Condition()
         self.connections = 0
         self.stopping = threading.Event()
@@ -227,12 +232,22 @@ class LoopbackServer:
             self._threads.append(t)
             t.start()
 
-    def _run_conn(self, conn: socket.socket) -> None:
+    def _run_conn(self, raw: socket.socket) -> None:
+        conn = raw
         try:
+            if self.tls is not None:
+                try:
+                    raw.settimeout(5)
+                    conn = self.tls.wrap_socket(raw, server_side=True)
+                    conn.settimeout(self.conn_timeout)
+                except OSError:
+                    with self.lock:
+                        self.tls_failures += 1
+                    return
             self.serve_conn(conn)
         finally:
             with self.lock:
-                self._clients.discard(conn)
+                self._clients.discard(raw)
             try:
                 conn.close()
             except OSError:

@@ -1,3 +1,4 @@
+import GatewayTLS
 import GatewayCrypto
 package import GatewayHTTP
 
@@ -19,6 +20,7 @@ extension AccessPipeline {
     func authenticate(
         _ request: AccessRequest, route: CompiledRoute, state: inout AccessState, scratch: AccessScratch, clock: AccessClock
     ) -> AuthenticationOutcome {
+        if route.auth == .mtls { return authenticateCertificate(request.peerCertificate) }
         let bytes = request.bytes
         var authorization: HeaderField? = nil
         var keyHeader: HeaderField? = nil
@@ -80,7 +82,14 @@ extension AccessPipeline {
         switch route.auth {
         case .jwtOnly where credential.isAPIKey: return .refused(.credentialInvalid(.apiKeyNotAccepted))
         case .apiKeyOnly where !credential.isAPIKey: return .refused(.credentialInvalid(.jwtNotAccepted))
+        case .introspection where credential.isAPIKey: return .refused(.credentialInvalid(.apiKeyNotAccepted))
         default: break
+        }
+        // Introspection answers are cached by the introspector itself (bounded by `exp`), not
+        // by the connection's memo.
+        if !credential.isAPIKey, let introspector,
+           route.auth == .introspection || (route.auth != .jwtOnly && (jwt == nil || !Self.looksLikeJWT(presented))) {
+            return introspect(presented, introspector, state: state, now: Int64(clock.wallSecond))
         }
         let second = clock.wallSecond
         if let identity = state.memo.recall(
@@ -97,6 +106,46 @@ extension AccessPipeline {
                 runtimeGeneration: generation, keyGeneration: scratch.keyGeneration)
         }
         return outcome
+    }
+
+    /// `auth mtls`: the certificate the TLS handshake verified is the credential (headers
+    /// are not looked at). No certificate is a missing credential (401).
+    private func authenticateCertificate(_ certificate: PeerCertificate?) -> AuthenticationOutcome {
+        guard let certificate else { return .refused(.credentialMissing) }
+        guard let identity = mtls.identity(certificate), identity.isRepresentableInHeaders else {
+            return .refused(.credentialInvalid(.certificateIdentityUnrepresentable))
+        }
+        return .authenticated(identity, renderKey: .certificate(certificate.fingerprint))
+    }
+
+    /// An opaque token (or any bearer on an `auth introspection` route): the introspector's
+    /// cached answer, or a wait while the worker asks the endpoint. A second wait is not
+    /// allowed: an answer still missing then is the endpoint's failure (503), not the token's.
+    private func introspect(
+        _ token: UnsafeRawBufferPointer, _ introspector: Introspector, state: AccessState, now: Int64
+    ) -> AuthenticationOutcome {
+        let hash = TokenHash(token: token)
+        let retryAfter = Int(Introspector.failureTTL)
+        switch introspector.lookup(token, hash: hash, now: now) {
+        case .answered(.active(let identity)): return .authenticated(identity, renderKey: .token(hash))
+        case .answered(.inactive): return .refused(.credentialInvalid(.introspectionInactive))
+        case .answered(.unavailable), .overloaded: return .refused(.introspectionUnavailable(retryAfter: retryAfter))
+        case .pending: return state.keyWaitOver ? .refused(.introspectionUnavailable(retryAfter: retryAfter)) : .keysPending
+        }
+    }
+
+    /// Three non-empty dot-separated parts: a JWS compact serialization's shape (RFC 7515 §7.1).
+    static func looksLikeJWT(_ token: UnsafeRawBufferPointer) -> Bool {
+        var dots = 0
+        var previous = UInt8(ascii: ".")
+        for byte in token {
+            if byte == UInt8(ascii: ".") {
+                if previous == UInt8(ascii: ".") { return false }
+                dots += 1
+            }
+            previous = byte
+        }
+        return dots == 2 && previous != UInt8(ascii: ".")
     }
 
     /// Checks an API key against the loop's in-memory index (never SQLite).

@@ -24,6 +24,10 @@ package final class AccessPipeline: Sendable {
     package let routes: RouteTable<CompiledRoute>
     let apiKeys: CompiledAPIKeys?
     let jwt: CompiledJWT?
+    /// How client certificates become identities (`auth mtls`).
+    let mtls: MTLSConfig
+    /// Opaque bearer tokens' answers and queue (`introspection`).
+    let introspector: Introspector?
     package let roles: RoleTable
     let defaultRateLimit: RateLimitPolicy?
     let authFailureLimit: RateLimitPolicy?
@@ -39,6 +43,8 @@ package final class AccessPipeline: Sendable {
         routes = loaded.routes
         apiKeys = loaded.config.apiKeys.map(CompiledAPIKeys.init)
         jwt = loaded.jwt
+        mtls = loaded.config.mtls
+        introspector = loaded.introspector
         roles = loaded.roles
         defaultRateLimit = loaded.defaultRateLimit
         authFailureLimit = loaded.authFailureLimit

@@ -1,4 +1,5 @@
 package import GatewayHTTP
+package import GatewayTLS
 
 /// What the access pipeline looks at: a view of one request. Everything is a range into
 /// `bytes` (the parsed head), so building a view copies nothing. The path is not here: the
@@ -21,11 +22,14 @@ package struct AccessRequest {
     package var peerAddress: [UInt8]
     /// The peer is in `trust_proxies`: its `X-Forwarded-For` names the client.
     package var peerTrusted: Bool
+    /// The client certificate verified in this connection's TLS handshake (`auth mtls`).
+    package var peerCertificate: PeerCertificate?
 
     package init(
         method: HTTPMethod, query: ByteRange?, headers: [HeaderField], bytes: UnsafeRawBufferPointer,
-        peerAddress: [UInt8], peerTrusted: Bool
+        peerAddress: [UInt8], peerTrusted: Bool, peerCertificate: PeerCertificate? = nil
     ) {
+        self.peerCertificate = peerCertificate
         self.method = method
         self.query = query
         self.headers = headers

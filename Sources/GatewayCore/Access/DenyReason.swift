@@ -32,6 +32,9 @@ package enum DenyReason: Equatable, Sendable {
     /// 503 with `Retry-After`, not 401 (the IdP is down; the token may be fine). Not counted
     /// as a failed authentication.
     case keysUnavailable(retryAfter: Int)
+    /// The introspection endpoint cannot be asked now (down, slow, answering garbage, or
+    /// too many tokens already waiting): 503 with `Retry-After`; the token may be fine.
+    case introspectionUnavailable(retryAfter: Int)
 
     /// The error answered to the client.
     package var error: GatewayError {
@@ -44,7 +47,8 @@ package enum DenyReason: Equatable, Sendable {
         case .credentialMissing: .unauthorized
         case .credentialInvalid: .invalidToken
         case .insufficientScope(let scope): .insufficientScope(scope: scope)
-        case .keysUnavailable(let retryAfter): .temporarilyUnavailable(retryAfter: retryAfter)
+        case .keysUnavailable(let retryAfter), .introspectionUnavailable(let retryAfter):
+            .temporarilyUnavailable(retryAfter: retryAfter)
         }
     }
 
@@ -64,6 +68,7 @@ package enum DenyReason: Equatable, Sendable {
         case .claimMismatch: "claim_mismatch"
         case .rateLimited: "rate_limited"
         case .keysUnavailable: "jwt_keys_unavailable"
+        case .introspectionUnavailable: "introspection_unavailable"
         }
     }
 }
@@ -103,6 +108,12 @@ package enum CredentialFailure: Equatable, Sendable {
     case jwt(JWTFailure)
     /// The token's `jti` is revoked.
     case jwtRevoked
+    /// A verified client certificate whose names fill no `user_id` (or cannot travel in
+    /// headers exactly) under the `mtls` mapping.
+    case certificateIdentityUnrepresentable
+    /// The introspection endpoint says the token is not active (or expired, or for another
+    /// audience).
+    case introspectionInactive
 
     /// The stable log `reason`.
     package var reason: String {
@@ -119,6 +130,8 @@ package enum CredentialFailure: Equatable, Sendable {
         case .jwtNotConfigured: "jwt_not_configured"
         case .jwt(let failure): failure.reason
         case .jwtRevoked: "jwt_revoked"
+        case .certificateIdentityUnrepresentable: "certificate_identity_unrepresentable"
+        case .introspectionInactive: "introspection_inactive"
         }
     }
 }

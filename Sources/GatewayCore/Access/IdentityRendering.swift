@@ -7,6 +7,8 @@ package enum IdentityRenderKey: Hashable, Sendable {
     case none
     case apiKey(String)
     case token(TokenHash)
+    /// A client certificate, by its SHA-256 fingerprint.
+    case certificate(String)
 }
 
 /// An identity as the loop caches it: the header block sent upstream, what the identity may

@@ -6,6 +6,8 @@ package enum AuthMethod: String, Sendable, Hashable {
     case apiKey = "api_key"
     /// An opaque token validated by OAuth 2 introspection (RFC 7662).
     case introspection
+    /// A client certificate verified in the TLS handshake (`auth mtls`).
+    case mtls
 }
 
 /// The authenticated principal of a request, produced by an authenticator and consumed by

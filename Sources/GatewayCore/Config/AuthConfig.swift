@@ -38,7 +38,8 @@ package struct APIKeysConfig: Sendable, Equatable {
 /// `jwt { issuer ...; audience ...; key KID ALG MATERIAL; jwks_file PATH; jwks_url URL;
 /// leeway D; require exp|none; require_typ T; claims ...; cache N; }` (SPEC §5).
 package struct JWTBlockConfig: Sendable, Equatable {
-    /// `issuer URL;` — required; the token's `iss` must equal it.
+    /// `issuer URL;` — the token's `iss` must equal it. Required, unless `discovery` names a
+    /// `…/.well-known/openid-configuration` URL, whose prefix is then the issuer.
     package var issuer: String
     /// `audience A...;` — the token's `aud` must contain one of them.
     package var audiences: [String] = []
@@ -46,8 +47,8 @@ package struct JWTBlockConfig: Sendable, Equatable {
     package var keys: [JWTKeyConfig] = []
     /// `jwks_file PATH;` (repeatable) — a JWKS document read at load and on every reload.
     package var jwksFiles: [JWKSFileConfig] = []
-    /// `jwks_url URL [refresh=DURATION];` (repeatable) — a JWKS fetched over HTTP in the
-    /// background, never at load.
+    /// `jwks_url URL [refresh=DURATION];` (repeatable) and `discovery URL [refresh=DURATION];`
+    /// — a JWKS fetched over HTTP(S) in the background, never at load.
     package var jwksURLs: [JWKSURLConfig] = []
     /// `leeway DURATION;` — clock skew allowed on exp/nbf/iat. Default 30s.
     package var leeway: Duration = .seconds(30)
@@ -110,6 +111,9 @@ package struct JWKSURLConfig: Sendable, Equatable {
     package var url: JWKSURL
     /// `refresh=DURATION` — time between successful fetches. Default 10m, at least 30s.
     package var refresh: Duration
+    /// `discovery URL;`: `url` is an OIDC discovery (RFC 8414) document whose `jwks_uri`
+    /// names the JWKS, and whose `issuer` must be the block's.
+    package var discovery = false
     package var location: SourceLocation
 
     /// The default `refresh=`.

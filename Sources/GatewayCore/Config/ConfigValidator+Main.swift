@@ -1,3 +1,4 @@
+import GatewayTLS
 extension ConfigValidator {
     /// What the top-level directives leave behind for the checks that need all of them:
     /// which single-valued directives were seen, addresses and names already taken, and the
@@ -74,6 +75,9 @@ extension ConfigValidator {
             guard once(directive, &state.seen), shape(directive, arguments: 0...0, block: true) else { return }
             config.apiKeys = apiKeys(directive.block ?? [])
             state.apiKeysLocation = directive.location
+        case "introspection":
+            guard once(directive, &state.seen), shape(directive, arguments: 0...0, block: true) else { return }
+            config.introspection = introspectionBlock(directive)
         case "tokens":
             guard once(directive, &state.seen), shape(directive, arguments: 0...0, block: true) else { return }
             config.tokens = tokensBlock(directive)
@@ -90,6 +94,9 @@ extension ConfigValidator {
         case "auth_failure_limit":
             guard once(directive, &state.seen), let setting = rateLimit(directive, allowOff: true) else { return }
             if case .rate(let rate) = setting { config.authFailureLimit = rate } else { config.authFailureLimit = nil }
+        case "mtls":
+            guard once(directive, &state.seen), shape(directive, arguments: 0...0, block: true) else { return }
+            config.mtls = mtlsBlock(directive, roleReferences: &state.roleReferences)
         case "registration":
             guard once(directive, &state.seen), shape(directive, arguments: 0...0, block: true) else { return }
             config.registration = registration(directive, roleReferences: &state.roleReferences)
@@ -193,6 +200,7 @@ extension ConfigValidator {
     /// The gateway's own tokens (`tokens`) are JWTs it verifies.
     private mutating func checkRouteCredentials(_ config: GatewayConfig) {
         let acceptsJWT = !config.jwt.isEmpty || config.tokens != nil
+        let introspects = config.introspection != nil
         for route in config.routes where !route.isPublic && route.action != .deny {
             switch route.auth {
             case .jwtOnly:
@@ -200,8 +208,15 @@ extension ConfigValidator {
             case .apiKeyOnly:
                 if config.apiKeys == nil { error(route.location, "route accepts only API keys, but `api_keys` is not configured") }
             case .required, .optional:
-                if config.apiKeys == nil && !acceptsJWT {
-                    error(route.location, "route requires authentication: configure `jwt` or `api_keys`, or add `public;`")
+                if config.apiKeys == nil && !acceptsJWT && !introspects {
+                    error(route.location, "route requires authentication: configure `jwt`, `api_keys` or `introspection`, or add `public;`")
+                }
+            case .introspection:
+                if !introspects { error(route.location, "route accepts only introspected tokens, but `introspection` is not configured") }
+            case .mtls:
+                let verifies = config.listen.contains { ($0.tls?.clientCertificates ?? .off) != .off }
+                if !verifies {
+                    error(route.location, "route accepts only client certificates (auth mtls), but no tls listener has client_certificate optional or required")
                 }
             }
         }

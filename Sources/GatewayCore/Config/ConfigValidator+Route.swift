@@ -105,8 +105,10 @@ extension ConfigValidator {
             case "api_key": draft.auth = (.apiKeyOnly, child)
             case "jwt": draft.auth = (.jwtOnly, child)
             case "optional": draft.auth = (.optional, child)
+            case "mtls": draft.auth = (.mtls, child)
+            case "introspection": draft.auth = (.introspection, child)
             default:
-                error(child.arguments[0].location, "\"auth\" takes api_key, jwt or optional")
+                error(child.arguments[0].location, "\"auth\" takes api_key, jwt, introspection, mtls or optional")
                 draft.valid = false
             }
         case "forward_credentials", "allow_query_token", "identity_token":

@@ -59,8 +59,11 @@ extension ConfigValidator {
         var seen: [String: SourceLocation] = [:]
         var sawServer = false
         var servers: [String: SourceLocation] = [:]
+        var tls = UpstreamTLSLines()
         for child in directive.block ?? [] {
             switch child.name {
+            case "tls", "ca", "tls_verify", "tls_server_name", "tls_certificate", "tls_key":
+                valid = upstreamTLSLine(child, &tls, &seen) && valid
             case "server":
                 sawServer = true
                 guard shape(child, arguments: 1...3) else {
@@ -106,15 +109,20 @@ extension ConfigValidator {
             error(directive.location, "upstream \"\(name.text)\" needs at least one \"server\"")
             valid = false
         }
+        valid = finishUpstreamTLS(&upstream, tls, at: directive.location) && valid
         return valid ? upstream : nil
     }
 
-    /// `server HOST:PORT [max_fails=N] [fail_timeout=D];`
+    /// `server [http://|https://]HOST:PORT [max_fails=N] [fail_timeout=D];`
     private mutating func server(_ directive: ConfigDirective) -> UpstreamServerConfig? {
-        guard let (host, port) = parse(directive.arguments[0], { text throws(ConfigValueError) in
+        var text = directive.arguments[0].text
+        let isTLS = text.hasPrefix("https://")
+        if isTLS { text.removeFirst(8) } else if text.hasPrefix("http://") { text.removeFirst(7) }
+        guard let (host, port) = parse(ConfigArgument(text: text, location: directive.arguments[0].location), { text throws(ConfigValueError) in
             try ConfigValue.hostPort(text, allowPortZero: false)
         }) else { return nil }
         var server = UpstreamServerConfig(host: host, port: port)
+        server.tls = isTLS
         var options: Set<Substring> = []
         var valid = true
         for option in directive.arguments.dropFirst() {
@@ -278,8 +286,10 @@ extension ConfigValidator {
                     continue
                 }
                 result.jwksFiles.append(JWKSFileConfig(path: path.text, document: document, location: child.location))
-            case "jwks_url":
-                guard shape(child, arguments: 1...2), let entry = jwksURL(child, existing: result.jwksURLs) else {
+            case "jwks_url", "discovery":
+                guard child.name == "jwks_url" || once(child, &seen), shape(child, arguments: 1...2),
+                      let entry = jwksURL(child, existing: result.jwksURLs)
+                else {
                     valid = false
                     continue
                 }
@@ -315,17 +325,25 @@ extension ConfigValidator {
                 valid = false
             }
         }
+        if result.issuer.isEmpty, let discovery = result.jwksURLs.first(where: \.discovery) {
+            if let issuer = Self.issuer(fromDiscovery: discovery.url) {
+                result.issuer = issuer
+            } else {
+                error(discovery.location, "cannot tell the issuer from this discovery URL (not …/.well-known/openid-configuration); add \"issuer\"")
+                return nil
+            }
+        }
         valid = required(!result.issuer.isEmpty, in: directive, "an \"issuer\"") && valid
         if valid {
             let hasKeys = !(result.keys.isEmpty && result.jwksFiles.isEmpty && result.jwksURLs.isEmpty)
-            valid = required(hasKeys, in: directive, "at least one \"key\", \"jwks_file\" or \"jwks_url\"")
+            valid = required(hasKeys, in: directive, "at least one \"key\", \"jwks_file\", \"jwks_url\" or \"discovery\"")
         }
         return valid ? result : nil
     }
 
     /// `claims FIELD=claim[,claim...]...;` — which token claims fill each identity field.
     /// - Returns: false after reporting a malformed or unknown field.
-    private mutating func identityClaims(_ directive: ConfigDirective, into claims: inout ClaimMapping) -> Bool {
+    mutating func identityClaims(_ directive: ConfigDirective, into claims: inout ClaimMapping) -> Bool {
         var valid = true
         for argument in directive.arguments {
             let parts = argument.text.split(separator: "=", maxSplits: 1).map(String.init)

@@ -40,12 +40,13 @@ package struct ConfigValidator {
             case .main:
                 ["listen", "admin_listen", "workers", "trust_proxies", "limits", "upstream", "route", "store", "access_log",
                  "api_keys", "jwt", "tokens", "identity_token", "roles", "rate_limit", "auth_failure_limit",
-                 "decision_endpoint", "resource", "registration"]
+                 "decision_endpoint", "resource", "registration", "mtls", "introspection"]
             case .limits:
                 ["max_head", "max_headers", "max_body", "max_token", "head_timeout", "idle_timeout", "max_connections",
                  "drain_timeout", "send_timeout", "tunnel_idle_timeout"]
             case .upstream:
-                ["server", "keepalive", "connect_timeout", "read_timeout", "send_timeout", "tunnel_idle_timeout"]
+                ["server", "keepalive", "connect_timeout", "read_timeout", "send_timeout", "tunnel_idle_timeout",
+                 "tls", "ca", "tls_verify", "tls_server_name", "tls_certificate", "tls_key"]
             case .route:
                 ["methods", "upstream", "public", "respond", "deny", "strip_prefix", "auth", "forward_credentials",
                  "allow_query_token", "identity_token", "require", "require_any", "require_role", "match_claim",
@@ -53,7 +54,7 @@ package struct ConfigValidator {
             case .apiKeys:
                 ["header", "bearer", "prefix", "legacy_prefix"]
             case .jwt:
-                ["issuer", "audience", "key", "jwks_file", "jwks_url", "leeway", "require", "require_typ", "claims", "cache"]
+                ["issuer", "audience", "key", "jwks_file", "jwks_url", "discovery", "leeway", "require", "require_typ", "claims", "cache"]
             case .tokens:
                 ["signing_key", "issuer", "audience", "access_ttl", "refresh_ttl", "refresh_family_ttl"]
             case .registration:
@@ -65,7 +66,7 @@ package struct ConfigValidator {
         var notYetSupported: Set<String> {
             switch self {
             case .main:
-                ["introspection", "rate_limit_store"]
+                ["rate_limit_store"]
             case .limits, .upstream, .apiKeys, .tokens, .jwt, .registration:
                 []
             case .route:
@@ -96,14 +97,8 @@ package struct ConfigValidator {
         diagnostics.append(ConfigDiagnostic(location, message))
     }
 
-    /// `listen`/`admin_listen ADDR;` — a trailing `tls ...` is recognized and refused.
-    mutating func listenAddress(_ directive: ConfigDirective) -> ListenAddress? {
-        if let tls = directive.arguments.dropFirst().first(where: { $0.text == "tls" }) {
-            error(tls.location, "tls is not supported yet")
-            return nil
-        }
-        guard shape(directive, arguments: 1...1) else { return nil }
-        return parse(directive.arguments[0], ConfigValue.listenAddress)
+    mutating func warning(_ location: SourceLocation, _ message: String) {
+        warnings.append(ConfigDiagnostic(location, message))
     }
 
     /// Records the first occurrence of a single-valued directive; reports any later one.

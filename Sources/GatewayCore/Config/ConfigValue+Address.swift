@@ -62,6 +62,16 @@ extension ConfigValue {
     /// - Parameter allowPortZero: true for listeners (port 0 binds an ephemeral port, as
     ///   tests do); false for upstream servers, which need a real port.
     /// - Throws: `ConfigValueError` naming what is wrong.
+    /// A DNS host name (RFC 1123 labels of letters, digits and `-`, dot-separated; at most
+    /// 253 characters): what TLS sends as SNI and checks the certificate against.
+    package static func isHostName(_ text: String) -> Bool {
+        guard !text.isEmpty, text.utf8.count <= 253 else { return false }
+        return text.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { label in
+            !label.isEmpty && label.utf8.count <= 63 && label.first != "-" && label.last != "-"
+                && label.utf8.allSatisfy { $0 == UInt8(ascii: "-") || ($0 < 128 && (Character(UnicodeScalar($0)).isLetter || Character(UnicodeScalar($0)).isNumber)) }
+        }
+    }
+
     package static func hostPort(_ text: String, allowPortZero: Bool) throws(ConfigValueError) -> (host: String, port: UInt16) {
         let host: Substring
         let portText: Substring

@@ -1,4 +1,5 @@
 package import GatewayHTTP
+package import GatewayTLS
 
 /// The validated, immutable configuration the gateway runs with: one snapshot per load or
 /// reload (`SIGHUP`), shared read-only by every event loop.
@@ -7,6 +8,10 @@ package struct GatewayConfig: Sendable, Equatable {
     package var listen: [ListenAddress] = []
     /// `admin_listen ADDR:PORT;` — the admin listener (`/healthz`); none by default.
     package var adminListen: ListenAddress? = nil
+    /// `introspection { ... }` — opaque tokens checked by an RFC 7662 endpoint; nil when off.
+    package var introspection: IntrospectionConfig? = nil
+    /// `mtls { ... }` — how client certificates map to identities on `auth mtls` routes.
+    package var mtls = MTLSConfig()
     /// `workers auto|N;` — event loops. Default `auto` (one per core).
     package var workers: WorkerCount = .auto
     /// `trust_proxies CIDR...;` — peers whose forwarding headers are believed. Default none.
@@ -58,15 +63,28 @@ package struct GatewayConfig: Sendable, Equatable {
     package init() {}
 }
 
-/// A `host:port` to bind: an IPv4 or IPv6 literal (`[::1]:8080`) or `localhost`.
+/// A `host:port` to bind: an IPv4 or IPv6 literal (`[::1]:8080`) or `localhost`, and for
+/// `listen ADDR tls { ... }` its certificates.
 package struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
     /// IPv4 dotted quad or IPv6 text without brackets.
     package var host: String
     package var port: UInt16
-    package init(host: String, port: UInt16) {
+    /// The listener's TLS settings; nil for plain HTTP.
+    package var tls: ServerTLSSettings?
+    /// Where the directive stands (for errors loading its certificates); not part of equality.
+    package var location: SourceLocation?
+    package init(host: String, port: UInt16, tls: ServerTLSSettings? = nil, location: SourceLocation? = nil) {
         self.host = host
         self.port = port
+        self.tls = tls
+        self.location = location
     }
+    package static func == (lhs: ListenAddress, rhs: ListenAddress) -> Bool {
+        lhs.host == rhs.host && lhs.port == rhs.port && lhs.tls == rhs.tls
+    }
+    /// The same address without its TLS settings (what a reload compares: sockets stay,
+    /// certificates change).
+    package var endpoint: ListenAddress { ListenAddress(host: host, port: port) }
     package var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }
 
@@ -155,12 +173,25 @@ package struct UpstreamConfig: Sendable, Equatable {
     /// `tunnel_idle_timeout DURATION;` — overrides `limits { tunnel_idle_timeout }` for
     /// WebSocket tunnels to this upstream. Default: the limit's.
     package var tunnelIdleTimeout: Duration? = nil
+    /// How TLS servers of this upstream (`server https://…`, or all with `tls on;`) are
+    /// checked; nil when every server is plain HTTP.
+    package var tls: UpstreamTLSConfig? = nil
     package var location: SourceLocation
     package init(name: String, servers: [UpstreamServerConfig], location: SourceLocation) {
         self.name = name
         self.servers = servers
         self.location = location
     }
+}
+
+/// An upstream's TLS client settings: `ca`, `tls_verify`, `tls_server_name`,
+/// `tls_certificate`/`tls_key`.
+package struct UpstreamTLSConfig: Sendable, Equatable {
+    package var client = ClientTLSSettings()
+    /// The name sent as SNI and checked against the server's certificate; nil: each server's
+    /// own host (an IP address is then matched against the certificate's IP SANs).
+    package var serverName: String? = nil
+    package init() {}
 }
 
 /// One upstream server with its passive-health settings.
@@ -172,6 +203,8 @@ package struct UpstreamServerConfig: Sendable, Equatable {
     package var maxFails = 1
     /// `fail_timeout=DURATION` — how long an ejected server is skipped. Default 10s.
     package var failTimeout: Duration = .seconds(10)
+    /// `server https://…` (or the upstream's `tls on;`): spoken to over TLS.
+    package var tls = false
     package init(host: String, port: UInt16) {
         self.host = host
         self.port = port
@@ -248,6 +281,10 @@ package enum RouteAuthMode: Sendable, Equatable {
     case jwtOnly
     /// `auth optional;` — authenticate when a credential is present, else forward anonymously.
     case optional
+    /// `auth mtls;` — the client certificate verified in the TLS handshake is the credential.
+    case mtls
+    /// `auth introspection;` — only bearer tokens the introspection endpoint says are active.
+    case introspection
 }
 
 /// A route's rate limit (`rate_limit ...;` inside `route`). A route with its own rate is a

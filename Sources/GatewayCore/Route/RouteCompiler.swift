@@ -1,4 +1,5 @@
 import GatewayHTTP
+package import GatewayTLS
 
 /// A route ready for the request path: every name resolved, every response pre-rendered.
 package final class CompiledRoute: Sendable {
@@ -68,6 +69,14 @@ package struct LoadedConfig: Sendable {
     package let defaultRateLimit: RateLimitPolicy?
     /// `auth_failure_limit` (per client address); nil when `off`.
     package let authFailureLimit: RateLimitPolicy?
+    /// The loaded certificates of each `listen` address (nil for plain HTTP), in order.
+    package let listenTLS: [ServerTLS?]
+    /// The admin listener's, when it is a TLS listener.
+    package let adminTLS: ServerTLS?
+    /// Each upstream's TLS client context (nil when its servers are plain HTTP), in order.
+    package let upstreamTLS: [ClientTLS?]
+    /// Token introspection's cache and queue, when `introspection` is configured.
+    package let introspector: Introspector?
 
     /// Everything `check-config` and `serve` warn about: the file's own warnings, then the
     /// keys of `jwks_file` documents that were skipped.
@@ -75,8 +84,13 @@ package struct LoadedConfig: Sendable {
 
     /// - Parameter reusing: the running configuration's `jwks_url` key sources, kept for the
     ///   URLs still configured (a reload must not forget the keys it has).
-    package init(config: GatewayConfig, reusing: [JWKSKeySource] = []) throws(ConfigError) {
+    /// - Parameter reusingIntrospector: the running configuration's, kept (with its cache) when
+    ///   the `introspection` block did not change.
+    package init(config: GatewayConfig, reusing: [JWKSKeySource] = [], reusingIntrospector: Introspector? = nil) throws(ConfigError) {
         self.config = config
+        introspector = config.introspection.map { settings in
+            reusingIntrospector.flatMap { $0.config == settings ? $0 : nil } ?? Introspector(config: settings)
+        }
         var problems: [ConfigDiagnostic] = []
         var routes: RouteTable<CompiledRoute>? = nil
         var jwt: CompiledJWT? = nil
@@ -86,7 +100,13 @@ package struct LoadedConfig: Sendable {
             do { tokens = try TokenIssuer(tokensConfig) } catch { problems += error.diagnostics }
         }
         do { jwt = try JWTCompiler.compile(config, ownTokens: tokens, reusing: reusing) } catch { problems += error.diagnostics }
+        let listenTLS = config.listen.map { Self.loadTLS($0, &problems) }
+        let adminTLS = config.adminListen.flatMap { Self.loadTLS($0, &problems) }
+        let upstreamTLS = config.upstreams.map { Self.loadTLS($0, &problems) }
         guard problems.isEmpty, let routes else { throw ConfigError(problems) }
+        self.upstreamTLS = upstreamTLS
+        self.listenTLS = listenTLS
+        self.adminTLS = adminTLS
         self.routes = routes
         self.jwt = jwt
         self.tokens = tokens
@@ -95,12 +115,37 @@ package struct LoadedConfig: Sendable {
         self.authFailureLimit = config.authFailureLimit.map { RateLimitPolicy($0, name: "auth-failures") }
     }
 
+    /// Loads a TLS listener's certificates and keys (nil for a plain listener), reporting a
+    /// file that does not load at the `listen` line.
+    private static func loadTLS(_ address: ListenAddress, _ problems: inout [ConfigDiagnostic]) -> ServerTLS? {
+        guard let settings = address.tls else { return nil }
+        do {
+            return try ServerTLS(settings: settings)
+        } catch {
+            let location = address.location ?? SourceLocation(file: "", line: 0, column: 0)
+            problems.append(ConfigDiagnostic(location, "listen \(address): \(error.message)"))
+            return nil
+        }
+    }
+
+    /// An HTTPS upstream's client context (its CA file, its client certificate).
+    private static func loadTLS(_ upstream: UpstreamConfig, _ problems: inout [ConfigDiagnostic]) -> ClientTLS? {
+        guard let tls = upstream.tls else { return nil }
+        do {
+            return try ClientTLS(settings: tls.client)
+        } catch {
+            problems.append(ConfigDiagnostic(upstream.location, "upstream \(upstream.name): \(error.message)"))
+            return nil
+        }
+    }
+
     /// Loads, validates and compiles the file at `path`.
     /// - Throws: `ConfigError` with every problem (`file:line:col: message`).
     package static func load(
-        path: String, environment: [String: String], reusing: [JWKSKeySource] = []
+        path: String, environment: [String: String], reusing: [JWKSKeySource] = [], reusingIntrospector: Introspector? = nil
     ) throws(ConfigError) -> LoadedConfig {
-        try LoadedConfig(config: ConfigLoader.load(path: path, environment: environment), reusing: reusing)
+        try LoadedConfig(
+            config: ConfigLoader.load(path: path, environment: environment), reusing: reusing, reusingIntrospector: reusingIntrospector)
     }
 
     /// Same, from text (tests, the demo).

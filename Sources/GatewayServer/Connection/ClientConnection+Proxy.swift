@@ -29,7 +29,7 @@ extension ClientConnection {
         swap(&upstreamHead, &upstreamRequestHead)
         loop.requestHeadBuilder.build(
             head: head, bytes: input.readableBytes, path: forwardPath, peer: peerText, peerTrusted: trusted,
-            requestID: request.id, upstreamAuthority: server.authority, websocket: forward.wantsUpgrade,
+            requestID: request.id, upstreamAuthority: server.authority, websocket: forward.wantsUpgrade, secure: tls != nil,
             identityHeaders: identityHeaderBlock(), credentials: keepsCredentials ? nil : runtime.apiKeyHeaderName,
             stripQueryToken: request.access.route?.allowQueryToken == true && !keepsCredentials, into: &upstreamHead)
         swap(&upstreamHead, &upstreamRequestHead)
@@ -105,7 +105,9 @@ extension ClientConnection {
 
     func upstreamConnectFailed(_ connection: UpstreamConnection) {
         connection.server.recordFailure(now: loop.now)
-        loop.logger.warning("upstream connect failed", [("upstream.addr", connection.server.authority), ("request.id", String(decoding: request.id, as: UTF8.self))])
+        var fields = [("upstream.addr", connection.server.authority), ("request.id", String(decoding: request.id, as: UTF8.self))]
+        if !connection.failureReason.isEmpty { fields.append(("error", connection.failureReason)) }
+        loop.logger.warning("upstream connect failed", fields)
         connection.close()
         upstream = nil
         connectNextServer()   // nothing was sent: any method may go to the next server

@@ -45,7 +45,7 @@ extension ClientConnection {
 
         switch decideAccess(AccessRequest(
             method: request.method, query: head.query, headers: head.headers, bytes: bytes, peerAddress: peer.address,
-            peerTrusted: runtime.trusts(peer)))
+            peerTrusted: runtime.trusts(peer), peerCertificate: peerCertificate))
         {
         case .allow: break
         case .waitForKeys: return waitForKeys()

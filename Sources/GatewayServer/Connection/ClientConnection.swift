@@ -2,6 +2,7 @@ import GatewayCore
 import GatewayHTTP
 import GatewaySupport
 import GatewaySystem
+import GatewayTLS
 import Synchronization
 
 /// One client connection: reads request heads, answers or forwards each request in order
@@ -55,6 +56,9 @@ final class ClientConnection: Channel {
     var accessState = AccessState()
     /// Bytes written to the client over the connection's life (see `CurrentRequest.responseStartMark`).
     var bytesWritten = 0
+    /// The client certificate the TLS handshake verified, read once at the first request
+    /// (no renegotiation: it cannot change); nil on plain connections.
+    lazy var peerCertificate: PeerCertificate? = tls?.verifiedPeerCertificate
 
     // Forwarding state (see ClientConnection+Proxy.swift).
     var upstream: UpstreamConnection? = nil
@@ -63,7 +67,9 @@ final class ClientConnection: Channel {
     /// The upstream request head being built (its capacity reused across requests).
     var upstreamRequestHead: [UInt8] = []
 
-    init(loop: EventLoop, fd: Int32, peer: SocketAddress, isAdmin: Bool) {
+    /// - Parameter tls: the listener's certificates, for a TLS listener; the handshake runs
+    ///   inside the first reads, under the head deadline set here.
+    init(loop: EventLoop, fd: Int32, peer: SocketAddress, isAdmin: Bool, tls: TLSSession? = nil) {
         self.peer = peer
         peerText = Array(peer.hostText.utf8)
         self.isAdmin = isAdmin
@@ -71,6 +77,7 @@ final class ClientConnection: Channel {
         let limits = runtime.config.limits
         parser = RequestHeadParser(maxHeadBytes: limits.maxHeadBytes, maxHeaderCount: limits.maxHeaders)
         super.init(loop: loop, fd: fd)
+        self.tls = tls
         deadline = loop.now + limits.headTimeout.milliseconds
         request.start = loop.now
         sendTimeoutMilliseconds = limits.sendTimeout.milliseconds
@@ -166,10 +173,22 @@ final class ClientConnection: Channel {
                 if input.readableCount > runtime.config.limits.maxHeadBytes { return }
             case .blocked:
                 break
-            case .ended, .failed:
+            case .ended:
+                clientEnded = true
+            case .failed:
+                if let tls, tls.sawPlainHTTP { return answerPlainHTTPOnTLSPort() }
                 clientEnded = true
             }
         }
+    }
+
+    /// A plain HTTP request reached a TLS listener: a plaintext 400 (what the client can
+    /// read), then the connection closes. The TLS session is dropped, so the answer goes out
+    /// as written.
+    private func answerPlainHTTPOnTLSPort() {
+        tls = nil
+        request.logReason = "plain_http_on_tls_port"
+        respondError(.invalidRequest, close: true)
     }
 
     /// Parses and handles every complete request in `input`, in order (pipelining), then
@@ -197,7 +216,10 @@ final class ClientConnection: Channel {
                     closeWhenFlushed()
                     return false
                 }
-                deadline = loop.now + runtime.config.limits.idleTimeout.milliseconds
+                // Between requests the keep-alive idle timeout runs; a new connection keeps the
+                // head deadline set at accept (it also bounds a TLS handshake, which reads
+                // records without producing request bytes).
+                if awaitingFirstHeadByte { deadline = loop.now + runtime.config.limits.idleTimeout.milliseconds }
                 break
             }
             if output.readableCount > Self.highWater { return true }   // resume when the client reads
@@ -269,9 +291,12 @@ final class ClientConnection: Channel {
     /// Half-close and drain for a moment so the client reads our last response instead of a
     /// reset caused by unread request bytes.
     private func beginLinger() {
-        if loop.isDraining || clientEnded { return close() }
+        if loop.isDraining || clientEnded {
+            tls?.shutdown()
+            return close()
+        }
         phase = .lingering
-        Socket.shutdownWrite(fd)
+        shutdownOutput()
         deadline = loop.now + 2_000
         discardInput()
     }

@@ -33,7 +33,7 @@ package struct RequestHeadBuilder {
     // swiftlint:disable:next function_parameter_count
     package mutating func build(
         head: RequestHead, bytes: UnsafeRawBufferPointer, path: [UInt8], peer: [UInt8], peerTrusted: Bool,
-        requestID: [UInt8], upstreamAuthority: String, websocket: Bool, identityHeaders: [UInt8] = [],
+        requestID: [UInt8], upstreamAuthority: String, websocket: Bool, secure: Bool = false, identityHeaders: [UInt8] = [],
         credentials keyHeader: [UInt8]? = [], stripQueryToken: Bool = false, into out: inout [UInt8]
     ) {
         out.removeAll(keepingCapacity: true)
@@ -52,7 +52,7 @@ package struct RequestHeadBuilder {
         if let host = head.host { out.append(bytes, host) } else { out.append(contentsOf: upstreamAuthority.utf8) }
         out.append("\r\n")
         copyEndToEnd(head, bytes, peerTrusted: peerTrusted, credentials: keyHeader, into: &out)
-        appendForwarding(head, bytes, peer: peer, into: &out)
+        appendForwarding(head, bytes, peer: peer, secure: secure, into: &out)
         out.append("\r\nX-Request-Id: ")
         out.append(contentsOf: requestID)
         out.append("\r\n")
@@ -110,8 +110,11 @@ package struct RequestHeadBuilder {
     }
 
     /// `X-Forwarded-For/-Proto/-Host` and `Forwarded`: a trusted proxy's values with this hop
-    /// appended, or this hop alone. Ends without the final CRLF.
-    private func appendForwarding(_ head: RequestHead, _ bytes: UnsafeRawBufferPointer, peer: [UInt8], into out: inout [UInt8]) {
+    /// appended, or this hop alone (`https` when the client reached a TLS listener). Ends
+    /// without the final CRLF.
+    private func appendForwarding(
+        _ head: RequestHead, _ bytes: UnsafeRawBufferPointer, peer: [UInt8], secure: Bool, into out: inout [UInt8]
+    ) {
         out.append("X-Forwarded-For: ")
         for value in hints.forwardedFor where value.count > 0 {
             out.append(bytes, value)
@@ -119,7 +122,7 @@ package struct RequestHeadBuilder {
         }
         out.append(contentsOf: peer)
         out.append("\r\nX-Forwarded-Proto: ")
-        if let proto = hints.proto { out.append(bytes, proto) } else { out.append("http") }
+        if let proto = hints.proto { out.append(bytes, proto) } else { out.append(secure ? "https" : "http") }
         if let host = hints.host ?? head.host {
             out.append("\r\nX-Forwarded-Host: ")
             out.append(bytes, host)

@@ -1,6 +1,7 @@
 import GatewayHTTP
 import GatewaySupport
 import GatewaySystem
+import GatewayTLS
 
 /// A connection to one upstream server: connecting, serving one client request at a time, or
 /// idle in its loop's keep-alive pool. Loop-confined; the client connection drives it.
@@ -10,6 +11,7 @@ final class UpstreamConnection: Channel {
     let output = ByteBuffer(capacity: 4 * 1024)
     var parser = ResponseHeadParser()
     var head = ResponseHead()
+    /// Connecting, and for an HTTPS server handshaking: the connect deadline covers both.
     private(set) var isConnecting = true
     /// Served at least one response before the current one (a stale keep-alive connection may
     /// fail without the server being at fault).
@@ -34,24 +36,55 @@ final class UpstreamConnection: Channel {
     override func handle(_ events: EpollEvents) {
         noteReadiness(events)
         if isConnecting {
-            guard writable || !events.isDisjoint(with: [.hangup, .error]) else { return }
-            let error = Socket.pendingError(fd)
-            if error != 0 {
-                client?.upstreamConnectFailed(self)
-                return
-            }
-            isConnecting = false
-            deadline = 0
-            client?.upstreamConnected(self)
+            connectProgressed(events)
             return
         }
         guard let client else {
-            // Idle in the pool: any readiness means the server closed it or sent garbage.
-            if readable { retire() }
+            // Idle in the pool: any readiness means the server closed it or sent garbage
+            // (over TLS, unless it was only a protocol record such as a late session ticket).
+            if readable && !(tls != nil && idleTLSRecordOnly()) { retire() }
             return
         }
         if writable && !output.isEmpty { client.upstreamWritable(self) }
         if readable && self.client != nil { client.upstreamReadable(self) }
+    }
+
+    /// The TCP connect finished (or failed); for an HTTPS server the handshake then runs on
+    /// the following readiness events, the certificate checked against the server's name.
+    private func connectProgressed(_ events: EpollEvents) {
+        if tls == nil {
+            guard writable || !events.isDisjoint(with: [.hangup, .error]) else { return }
+            if Socket.pendingError(fd) != 0 { return connectFailed(reason: "") }
+            if let context = server.tls {
+                guard let session = context.session(fd: fd, serverName: server.tlsServerName) else {
+                    return connectFailed(reason: "cannot start TLS")
+                }
+                tls = session
+            }
+        }
+        if let tls {
+            switch tls.handshake() {
+            case .bytes:
+                break
+            case .wantRead, .wantWrite:
+                return
+            case .closed:
+                return connectFailed(reason: "TLS handshake: connection closed")
+            case .failed:
+                return connectFailed(reason: "TLS handshake: " + tls.failureReason)
+            }
+        }
+        isConnecting = false
+        deadline = 0
+        client?.upstreamConnected(self)
+    }
+
+    /// Why the last connect failed (a TLS verification error, for the log); "" for TCP.
+    private(set) var failureReason = ""
+
+    private func connectFailed(reason: String) {
+        failureReason = reason
+        client?.upstreamConnectFailed(self)
     }
 
     override func deadlinePassed() {
@@ -90,6 +123,13 @@ final class UpstreamConnection: Channel {
         }
         deadline = loop.now + idleTimeoutMilliseconds
         if readable || hangupSeen { retire() }
+    }
+
+    /// Reads what woke an idle TLS connection. - Returns: true when it carried no
+    /// application data (the connection stays usable).
+    private func idleTLSRecordOnly() -> Bool {
+        guard readAvailable(into: input) == .blocked else { return false }
+        return input.isEmpty
     }
 
     /// Closes an idle connection and forgets it.

@@ -22,7 +22,7 @@ final class JWKSFetcher: Sendable {
     private let stopping = Atomic<Bool>(false)
     private let logger: Logger
 
-    init(logger: Logger, refresher: JWKSRefresher = JWKSRefresher(transports: [.http: HTTPJWKSTransport()])) {
+    init(logger: Logger, refresher: JWKSRefresher = JWKSRefresher(transports: HTTPJWKSTransport.all())) {
         self.logger = logger
         self.refresher = refresher
     }

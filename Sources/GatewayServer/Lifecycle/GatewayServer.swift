@@ -11,6 +11,7 @@ package final class GatewayServer {
     private let environment: [String: String]
     private var loaded: LoadedConfig
     private var fetcher: JWKSFetcher? = nil
+    private var introspection: IntrospectionWorker? = nil
     /// The public listen addresses as bound (port 0 resolved), for every runtime's own-authority check.
     private var boundListen: [ListenAddress] = []
     /// Milliseconds the JWKS fetches before serving (and for new URLs on reload) may take.
@@ -66,6 +67,11 @@ package final class GatewayServer {
         defer { shared.storeWorker?.stop() }
         watcher?.start()
         fetcher.start { shared.keysFetched() }
+        let introspection = IntrospectionWorker(logger: logger)
+        self.introspection = introspection
+        introspection.track(loaded.introspector)
+        introspection.start { shared.keysFetched() }
+        defer { introspection.stop() }
         let publicFDs = listeners.publicFDs
         let adminFD = listeners.adminFD
         let bound = listeners.descriptions
@@ -120,13 +126,17 @@ package final class GatewayServer {
         do {
             // A jwks_url still configured keeps its key source, and so its last good keys.
             let next = try LoadedConfig.load(
-                path: configPath, environment: environment, reusing: loaded.jwt?.keySources.map(\.source) ?? [])
-            if next.config.listen != loaded.config.listen || next.config.adminListen != loaded.config.adminListen
+                path: configPath, environment: environment, reusing: loaded.jwt?.keySources.map(\.source) ?? [],
+                reusingIntrospector: loaded.introspector)
+            // Certificates reload with the rest; the sockets themselves stay as bound.
+            if next.config.listen.map(\.endpoint) != loaded.config.listen.map(\.endpoint)
+                || next.config.adminListen?.endpoint != loaded.config.adminListen?.endpoint
                 || next.config.workers != loaded.config.workers || next.config.accessLog != loaded.config.accessLog {
                 logger.warning("reload: listen, admin_listen, workers and access_log changes take effect on restart")
             }
             loaded = next
             fetcher?.track(next.jwt)
+            introspection?.track(next.introspector)
             fetcher?.fetchNow(budget: Self.initialFetchBudget)
             shared.publish(Runtime(loaded: next, generation: generation, loopCount: loopCount, limiters: shared.limiters, listen: boundListen))
             logger.info("config reloaded", [("config.path", configPath), ("generation", "\(generation)")])
@@ -167,7 +177,10 @@ package final class GatewayServer {
                 }
                 bound.publicAddresses.append(ListenAddress(host: listen.host, port: address.port))
                 bound.descriptions.append(address.description)
-                logger.info("listening", [("listener", "public"), ("addr", address.description), ("workers", "\(loopCount)")])
+                logger.info("listening", [
+                    ("listener", "public"), ("addr", address.description), ("tls", listen.tls == nil ? "off" : "on"),
+                    ("workers", "\(loopCount)"),
+                ])
             }
             if let admin = config.adminListen {
                 guard let address = SocketAddress(host: admin.host, port: admin.port) else {
@@ -177,7 +190,7 @@ package final class GatewayServer {
                 bound.adminFD = fd
                 let actual = Socket.localAddress(fd) ?? address
                 bound.descriptions.append(actual.description)
-                logger.info("listening", [("listener", "admin"), ("addr", actual.description)])
+                logger.info("listening", [("listener", "admin"), ("addr", actual.description), ("tls", admin.tls == nil ? "off" : "on")])
             }
             return bound
         } catch {
@@ -192,8 +205,8 @@ package final class GatewayServer {
         do {
             loop = try EventLoop(id: index, shared: shared, logger: logger)
             loop.accessLog.sink = accessSink
-            for fd in publicFDs {
-                let listener = Listener(loop: loop, fd: fd, isAdmin: false)
+            for (index, fd) in publicFDs.enumerated() {
+                let listener = Listener(loop: loop, fd: fd, isAdmin: false, listenIndex: index)
                 try loop.register(listener)
                 loop.listeners.append(listener)
             }

@@ -2,6 +2,7 @@ import GatewayCore
 import GatewayHTTP
 import GatewaySupport
 import GatewaySystem
+import GatewayTLS
 import Synchronization
 
 /// Everything a request needs from the configuration, resolved once per load: the unit that
@@ -27,6 +28,9 @@ final class Runtime: Sendable {
     let tokenDocuments: TokenServiceDocuments?
     /// RFC 9728 metadata documents by their path on the gateway; empty without `resource`.
     let resourceDocuments: [[UInt8]: [UInt8]]
+    /// Each `listen` address's certificates (nil for plain HTTP), and the admin listener's.
+    private let listenTLS: [ServerTLS?]
+    private let adminTLS: ServerTLS?
 
     /// - Parameter listen: the public addresses as bound (a `listen` port 0 resolved).
     init(loaded: LoadedConfig, generation: Int, loopCount: Int, limiters: AccessLimiters, listen: [ListenAddress]) {
@@ -35,8 +39,8 @@ final class Runtime: Sendable {
         routes = loaded.routes
         access = AccessPipeline(loaded: loaded, generation: generation, limiters: limiters)
         trustProxies = loaded.config.trustProxies
-        upstreams = loaded.config.upstreams.map {
-            UpstreamGroup(config: $0, limits: loaded.config.limits, generation: generation, loopCount: loopCount)
+        upstreams = zip(loaded.config.upstreams, loaded.upstreamTLS).map { config, tls in
+            UpstreamGroup(config: config, tls: tls, limits: loaded.config.limits, generation: generation, loopCount: loopCount)
         }
         var authorities: [[UInt8]] = []
         for address in listen {
@@ -48,8 +52,16 @@ final class Runtime: Sendable {
         tokens = loaded.tokens
         decisionPath = loaded.config.decisionEndpoint.map { Array($0.utf8) }
         tokenDocuments = loaded.tokens.map { TokenServiceDocuments(issuer: $0, config: loaded.config) }
+        listenTLS = loaded.listenTLS
+        adminTLS = loaded.adminTLS
         resourceDocuments = Dictionary(
             uniqueKeysWithValues: ProtectedResource.documents(loaded.config).map { (Array($0.key.utf8), $0.value) })
+    }
+
+    /// The certificates a listener's new connections use; nil for a plain-HTTP listener.
+    func serverTLS(isAdmin: Bool, listenIndex: Int) -> ServerTLS? {
+        if isAdmin { return adminTLS }
+        return listenIndex < listenTLS.count ? listenTLS[listenIndex] : nil
     }
 
     func isOwnAuthority(_ authority: UnsafeRawBufferPointer) -> Bool {
@@ -75,10 +87,12 @@ final class UpstreamGroup: Sendable {
     /// The upstream's own `tunnel_idle_timeout`, else the limit's.
     let tunnelIdleMilliseconds: Int64
 
-    init(config: UpstreamConfig, limits: LimitsConfig, generation: Int, loopCount: Int) {
+    init(config: UpstreamConfig, tls: ClientTLS?, limits: LimitsConfig, generation: Int, loopCount: Int) {
         self.config = config
         servers = config.servers.enumerated().map { index, server in
-            UpstreamServer(config: server, index: index, generation: generation, keepalive: config.keepalive, loopCount: loopCount)
+            UpstreamServer(
+                config: server, index: index, generation: generation, keepalive: config.keepalive, loopCount: loopCount,
+                tls: server.tls ? tls : nil, tlsServerName: config.tls?.serverName)
         }
         connectTimeoutMilliseconds = config.connectTimeout.milliseconds
         readTimeoutMilliseconds = config.readTimeout.milliseconds
@@ -126,9 +140,18 @@ final class UpstreamServer: @unchecked Sendable {
     /// The runtime generation this server belongs to: a connection finishing after a reload
     /// is closed instead of pooled in a runtime no request will use again.
     let generation: Int
+    /// For an HTTPS server: the client context, and the name its certificate must cover
+    /// (`tls_server_name`, else the configured host).
+    let tls: ClientTLS?
+    let tlsServerName: String
 
-    init(config: UpstreamServerConfig, index: Int, generation: Int, keepalive: Int, loopCount: Int) {
+    init(
+        config: UpstreamServerConfig, index: Int, generation: Int, keepalive: Int, loopCount: Int,
+        tls: ClientTLS? = nil, tlsServerName: String? = nil
+    ) {
         self.generation = generation
+        self.tls = tls
+        self.tlsServerName = tlsServerName ?? config.host
         address = SocketAddress(host: config.host, port: config.port) ?? SocketAddress(address: [127, 0, 0, 1], port: config.port)
         authority = address.description
         self.index = index
@@ -244,7 +267,8 @@ final class ServerShared: Sendable {
 
     var keysGeneration: Int { keysGenerationValue.load(ordering: .acquiring) }
 
-    /// The JWKS fetcher finished a fetch (successful or not): wake every loop.
+    /// The JWKS fetcher finished a fetch, or the introspection worker got an answer (successful
+    /// or not): wake every loop, whose waiting requests decide again.
     func keysFetched() {
         keysGenerationValue.add(1, ordering: .releasing)
         wakeups.forEach { $0.signal() }

@@ -1,5 +1,6 @@
 import GatewaySupport
 import GatewaySystem
+import GatewayTLS
 
 /// Something registered with an event loop: a listener, a client connection, an upstream
 /// connection or the wake-up descriptor. Loop-confined for its whole life.
@@ -26,6 +27,14 @@ class Channel {
     /// epoll reported a hang-up: the end of stream may sit right behind the data, and no new
     /// edge will announce it, so reads go on until `wouldBlock` or the end.
     var hangupSeen = false
+    /// The TLS session over `fd`, for a TLS listener's client or an HTTPS upstream; all I/O
+    /// goes through it (the handshake runs inside the first reads and writes).
+    var tls: TLSSession?
+    /// TLS: the last read wanted the socket writable (a handshake or key-update record to
+    /// send), so a writable edge makes the connection readable again.
+    private var readWaitsForWritable = false
+    /// TLS: the last write wanted the socket readable (handshake records to receive first).
+    private var writeWaitsForReadable = false
 
     init(loop: EventLoop, fd: Int32) {
         self.loop = loop
@@ -42,6 +51,14 @@ class Channel {
         if bits & EpollEvents.writable.rawValue != 0 { writable = true }
         if bits & Self.readableMask != 0 { readable = true }
         if bits & Self.hangupMask != 0 { hangupSeen = true }
+        if readWaitsForWritable && writable {
+            readWaitsForWritable = false
+            readable = true
+        }
+        if writeWaitsForReadable && readable {
+            writeWaitsForReadable = false
+            writable = true
+        }
     }
 
     private static let hangupMask = EpollEvents.readHangup.rawValue | EpollEvents.hangup.rawValue | EpollEvents.error.rawValue
@@ -61,6 +78,7 @@ class Channel {
     final func readAvailable(into buffer: ByteBuffer) -> ReadOutcome {
         let tail = buffer.reserveTail(Self.readChunk)
         let want = min(tail.count, Self.readChunk)
+        if let tls { return readTLS(tls, into: buffer, UnsafeMutableRawBufferPointer(rebasing: tail[0..<want])) }
         switch Socket.read(fd, into: UnsafeMutableRawBufferPointer(rebasing: tail[0..<want])) {
         case .bytes(let n):
             buffer.commit(n)
@@ -78,6 +96,35 @@ class Channel {
         }
     }
 
+    /// `readAvailable` through TLS: decrypts until `space` is full or the session needs the
+    /// socket. Decrypted bytes may wait inside OpenSSL with no new epoll edge to announce
+    /// them, so `readable` stays set until OpenSSL itself asks for more from the socket.
+    private func readTLS(_ tls: TLSSession, into buffer: ByteBuffer, _ space: UnsafeMutableRawBufferPointer) -> ReadOutcome {
+        var filled = 0
+        while filled < space.count {
+            switch tls.read(into: UnsafeMutableRawBufferPointer(rebasing: space[filled...])) {
+            case .bytes(let n):
+                filled += n
+            case .wantRead:
+                readable = false
+            case .wantWrite:
+                readable = false
+                readWaitsForWritable = true
+            case .closed:
+                readable = false
+                buffer.commit(filled)
+                return filled > 0 ? .progress : .ended
+            case .failed:
+                readable = false
+                buffer.commit(filled)
+                return filled > 0 ? .progress : .failed
+            }
+            if !readable { break }
+        }
+        buffer.commit(filled)
+        return filled > 0 ? .progress : .blocked
+    }
+
     /// Writes `buffer` while the socket takes it (edge-triggered: `writable` is cleared on
     /// a short write or `wouldBlock`). The send deadline starts when output is left pending,
     /// moves with every write that takes bytes, and is cleared once the buffer is empty.
@@ -86,6 +133,22 @@ class Channel {
         var progressed = false
         while !buffer.isEmpty && writable {
             let pending = buffer.readableBytes
+            if let tls {
+                // OpenSSL writes a record at a time (partial writes on): loop until it blocks.
+                switch tls.write(pending) {
+                case .bytes(let n):
+                    buffer.consume(n)
+                    progressed = true
+                case .wantWrite:
+                    writable = false
+                case .wantRead:
+                    writable = false
+                    writeWaitsForReadable = true
+                case .closed, .failed:
+                    return false
+                }
+                continue
+            }
             switch Socket.write(fd, pending) {
             case .bytes(let n):
                 buffer.consume(n)
@@ -103,6 +166,14 @@ class Channel {
             sendDeadline = loop.now + sendTimeoutMilliseconds
         }
         return true
+    }
+
+    /// Ends the sending side cleanly: TLS close_notify (so the peer can tell a complete
+    /// close-delimited response from a truncated one), then a TCP half-close. Never used for
+    /// an abort: a cut-off response must not look finished.
+    final func shutdownOutput() {
+        tls?.shutdown()
+        Socket.shutdownWrite(fd)
     }
 
     /// Deregisters and closes the descriptor (once); the object is released after the current

@@ -74,7 +74,9 @@ package enum ResponseWriter {
             append(contentType, to: &head)
             head.append(contentsOf: "\r\nContent-Length: ".utf8)
             Decimal.append(body.count, to: &head)
-            head.append(contentsOf: "\r\n".utf8)
+            // The gateway's own bodies are exactly their declared type (JSON errors, fixed
+            // texts): browsers must not sniff them into something executable.
+            head.append(contentsOf: "\r\nX-Content-Type-Options: nosniff\r\n".utf8)
         }
         head.append(contentsOf: "X-Request-Id: ".utf8)
         head.append(contentsOf: requestID)

@@ -10,8 +10,10 @@ import Synchronization
 /// immutable set) and, only for a `kid` nobody has, calls `unknownKid`. The fetcher calls
 /// `beginFetch`/`finishFetch`; the two locks are separate so a refresh never delays a reader.
 package final class JWKSKeySource: Sendable {
-    /// Where the keys come from.
+    /// Where the keys come from: the JWKS, or the discovery document naming it.
     package let url: JWKSURL
+    /// `url` is an OIDC discovery document (`discovery URL;`): its `jwks_uri` is fetched next.
+    package let isDiscovery: Bool
     /// The `iss` of the `jwt` block; these keys verify only that issuer's tokens.
     package let issuer: String
     private let keySet = Mutex(JWKSKeySet.empty)
@@ -25,8 +27,12 @@ package final class JWKSKeySource: Sendable {
 
     /// - Parameters:
     ///   - clock: monotonic milliseconds (injected so tests drive time).
-    package init(url: JWKSURL, issuer: String, settings: JWKSRefreshPolicy.Settings, clock: @escaping @Sendable () -> Int64) {
+    package init(
+        url: JWKSURL, issuer: String, isDiscovery: Bool = false, settings: JWKSRefreshPolicy.Settings,
+        clock: @escaping @Sendable () -> Int64
+    ) {
         self.url = url
+        self.isDiscovery = isDiscovery
         self.issuer = issuer
         self.clock = clock
         policy = Mutex(JWKSRefreshPolicy(settings: settings))

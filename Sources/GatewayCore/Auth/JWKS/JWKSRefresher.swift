@@ -31,13 +31,49 @@ package struct JWKSRefresher: Sendable {
                 fetchLimits = limits.fitting(budget: left)
             }
             guard source.beginFetch() else { continue }
-            let result: Result<[UInt8], JWKSFetchError>
-            if let transport = transports[source.url.scheme] {
-                result = transport.fetch(source.url, limits: fetchLimits)
-            } else {
-                result = .failure(JWKSFetchError("no transport for \(source.url.scheme.rawValue) URLs"))
+            var result = fetch(source.url, limits: fetchLimits)
+            if source.isDiscovery {
+                result = result.flatMap { document in
+                    Self.jwksURL(discovery: document, of: source).flatMap { fetch($0, limits: fetchLimits) }
+                }
             }
             report(source, source.finishFetch(result))
         }
+    }
+
+    private func fetch(_ url: JWKSURL, limits: JWKSFetchLimits) -> Result<[UInt8], JWKSFetchError> {
+        guard let transport = transports[url.scheme] else {
+            return .failure(JWKSFetchError("no transport for \(url.scheme.rawValue) URLs"))
+        }
+        return transport.fetch(url, limits: limits)
+    }
+
+    /// The `jwks_uri` of a discovery document (OIDC Discovery §3, RFC 8414 §2), after checking
+    /// that its `issuer` is exactly the one configured (§4.3: otherwise the document may be
+    /// another issuer's, and its keys must not verify this issuer's tokens) and that a
+    /// document fetched over HTTPS does not send the key fetch over plain HTTP.
+    static func jwksURL(discovery document: [UInt8], of source: JWKSKeySource) -> Result<JWKSURL, JWKSFetchError> {
+        guard case .success(let json) = JSONParser.parse(document, maxBytes: 1 << 20), json.isObject else {
+            return .failure(JWKSFetchError("discovery document is not a JSON object"))
+        }
+        guard let issuer = json["issuer"]?.stringValue else {
+            return .failure(JWKSFetchError("discovery document has no issuer"))
+        }
+        guard issuer == source.issuer else {
+            return .failure(JWKSFetchError("discovery issuer \"\(issuer)\" is not the configured \"\(source.issuer)\""))
+        }
+        guard let text = json["jwks_uri"]?.stringValue else {
+            return .failure(JWKSFetchError("discovery document has no jwks_uri"))
+        }
+        let url: JWKSURL
+        do {
+            url = try JWKSURL.parse(text)
+        } catch {
+            return .failure(JWKSFetchError("discovery jwks_uri: \(error.message)"))
+        }
+        if source.url.scheme == .https && url.scheme != .https {
+            return .failure(JWKSFetchError("discovery jwks_uri \(url) is not https"))
+        }
+        return .success(url)
     }
 }

@@ -72,9 +72,9 @@ package enum JWTCompiler {
                 }
             }
             for entry in block.jwksURLs {
-                let source = reusing.first { $0.issuer == block.issuer && $0.url == entry.url }
+                let source = reusing.first { $0.issuer == block.issuer && $0.url == entry.url && $0.isDiscovery == entry.discovery }
                     ?? JWKSKeySource(
-                        url: entry.url, issuer: block.issuer,
+                        url: entry.url, issuer: block.issuer, isDiscovery: entry.discovery,
                         settings: JWKSRefreshPolicy.Settings(refreshInterval: entry.refresh.milliseconds), clock: clock)
                 sources.append((source, entry.refresh))
             }

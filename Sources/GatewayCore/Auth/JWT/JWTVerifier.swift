@@ -256,7 +256,7 @@ package final class JWTVerifier: Sendable {
             issuedAt = iat
         }
 
-        try checkAudience(payload["aud"], config: config)
+        try Self.checkAudience(payload["aud"], audiences: config.audiences)
 
         if let required = config.requiredTyp {
             guard case .string(let typ)? = header["typ"], Self.typMatches(typ, required) else { throw .badTyp }
@@ -288,17 +288,19 @@ package final class JWTVerifier: Sendable {
         return VerifiedToken(identity: identity, issuer: config.issuer, validUntil: validUntil)
     }
 
-    private func checkAudience(_ aud: JSONValue?, config: JWTIssuerConfig) throws(JWTFailure) {
+    /// `aud` (a string or an array of strings) names one of `audiences`; absent only when
+    /// none is configured.
+    static func checkAudience(_ aud: JSONValue?, audiences: [String]) throws(JWTFailure) {
         switch aud {
         case nil:
-            guard config.audiences.isEmpty else { throw .badAudience }
+            guard audiences.isEmpty else { throw .badAudience }
         case .string(let value)?:
-            guard config.audiences.contains(value) else { throw .badAudience }
+            guard audiences.contains(value) else { throw .badAudience }
         case .array(let values)?:
             var matched = false
             for value in values {
                 guard case .string(let text) = value else { throw .badClaims }
-                if config.audiences.contains(text) { matched = true }
+                if audiences.contains(text) { matched = true }
             }
             guard matched else { throw .badAudience }
         default:
@@ -313,7 +315,7 @@ package final class JWTVerifier: Sendable {
 
     /// A NumericDate (RFC 7519 §2): a JSON number in `0...2^53`; strings, negatives and
     /// anything else are `jwt_bad_claims`.
-    private static func numericDate(_ value: JSONValue, roundingUp: Bool) throws(JWTFailure) -> Int64 {
+    static func numericDate(_ value: JSONValue, roundingUp: Bool) throws(JWTFailure) -> Int64 {
         guard case .number(let number, let exact) = value else { throw .badClaims }
         if let exact {
             guard exact >= 0, exact <= 9_007_199_254_740_992 else { throw .badClaims }
@@ -329,7 +331,7 @@ package final class JWTVerifier: Sendable {
     }
 
     /// The first present, non-null claim of `names` as a string; `nil` when none is present.
-    private static func stringClaim(_ payload: JSONValue, _ names: [String]) throws(JWTFailure) -> String? {
+    static func stringClaim(_ payload: JSONValue, _ names: [String]) throws(JWTFailure) -> String? {
         for name in names {
             switch payload[name] {
             case nil, .null?: continue
@@ -342,7 +344,7 @@ package final class JWTVerifier: Sendable {
 
     /// The first present, non-null claim of `names` as a list: an array of strings, or one
     /// space-separated string (OAuth `scope`, RFC 8693 §4.2).
-    private static func listClaim(_ payload: JSONValue, _ names: [String]) throws(JWTFailure) -> [String] {
+    static func listClaim(_ payload: JSONValue, _ names: [String]) throws(JWTFailure) -> [String] {
         for name in names {
             switch payload[name] {
             case nil, .null?:

@@ -1,0 +1,92 @@
+private import COpenSSL
+
+/// The names of a client certificate that verified against the listener's `client_ca`, read
+/// once per connection: what `auth mtls` maps to an identity (SPEC §5 mTLS). Plain values,
+/// so the access pipeline never touches OpenSSL.
+package struct PeerCertificate: Sendable, Equatable {
+    /// Subject attributes (the first of each; nil when absent or not valid UTF-8).
+    package var commonName: String?
+    package var organization: String?
+    package var organizationalUnit: String?
+    /// Subject alternative names by kind, in certificate order.
+    package var dnsNames: [String] = []
+    package var emails: [String] = []
+    package var uris: [String] = []
+    /// SHA-256 of the DER certificate, lower-case hex: names the certificate in logs and
+    /// `X-Auth-Key-Id`, and keys the rendered-identity cache.
+    package var fingerprint: String
+
+    package init(
+        commonName: String? = nil, organization: String? = nil, organizationalUnit: String? = nil,
+        dnsNames: [String] = [], emails: [String] = [], uris: [String] = [], fingerprint: String
+    ) {
+        self.commonName = commonName
+        self.organization = organization
+        self.organizationalUnit = organizationalUnit
+        self.dnsNames = dnsNames
+        self.emails = emails
+        self.uris = uris
+        self.fingerprint = fingerprint
+    }
+
+    /// Reads `certificate` (borrowed: owned by the `SSL`).
+    init?(_ certificate: OpaquePointer) {
+        var digest = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 0
+        guard X509_digest(certificate, EVP_sha256(), &digest, &length) == 1 else { return nil }
+        fingerprint = digest.prefix(Int(length)).map { byte in
+            let hex = Array("0123456789abcdef")
+            return String([hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+        }.joined()
+        if let subject = X509_get_subject_name(certificate) {
+            commonName = Self.attribute(subject, NID_commonName)
+            organization = Self.attribute(subject, NID_organizationName)
+            organizationalUnit = Self.attribute(subject, NID_organizationalUnitName)
+        }
+        guard let raw = X509_get_ext_d2i(certificate, NID_subject_alt_name, nil, nil) else { return }
+        let names = OpaquePointer(raw)
+        defer { gw_general_names_free(names) }
+        for index in 0..<gw_general_names_count(names) {
+            var type: Int32 = 0
+            guard let name = gw_general_names_at(names, index), let text = gw_general_name_text(name, &type),
+                  let value = Self.text(text)
+            else { continue }
+            switch type {
+            case gw_gen_dns(): dnsNames.append(value)
+            case gw_gen_email(): emails.append(value)
+            case gw_gen_uri(): uris.append(value)
+            default: break
+            }
+        }
+    }
+
+    /// The first `nid` entry of `name` as UTF-8.
+    private static func attribute(_ name: OpaquePointer, _ nid: Int32) -> String? {
+        let index = X509_NAME_get_index_by_NID(name, nid, -1)
+        guard index >= 0, let entry = X509_NAME_get_entry(name, index), let data = X509_NAME_ENTRY_get_data(entry) else {
+            return nil
+        }
+        var utf8: UnsafeMutablePointer<UInt8>? = nil
+        let count = ASN1_STRING_to_UTF8(&utf8, data)
+        guard count >= 0, let utf8 else { return nil }
+        defer { gw_openssl_free(utf8) }
+        return String(validating: UnsafeBufferPointer(start: utf8, count: Int(count)), as: UTF8.self)
+    }
+
+    /// An IA5String's bytes as text (ASCII by definition; anything else is refused).
+    private static func text(_ string: UnsafePointer<ASN1_STRING>) -> String? {
+        guard let data = ASN1_STRING_get0_data(string) else { return nil }
+        let bytes = UnsafeBufferPointer(start: data, count: Int(ASN1_STRING_length(string)))
+        guard bytes.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) else { return nil }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+extension TLSSession {
+    /// The client's certificate when it presented one and it verified (nil otherwise: none
+    /// asked for, none sent under `optional`).
+    package var verifiedPeerCertificate: PeerCertificate? {
+        guard let certificate = SSL_get0_peer_certificate(handle), SSL_get_verify_result(handle) == X509_V_OK else { return nil }
+        return PeerCertificate(certificate)
+    }
+}
