@@ -354,26 +354,28 @@ def test_bad_tls_listener_is_a_check_config_error(gateway_bin, tmp_path, pki, li
 
 # -- HTTPS upstreams -----------------------------------------------------------------------------
 
-class TLSUpstream(Upstream):
-    conn_timeout = 0.25
+def https_upstream(name: str, cert_key: tuple[str, str], client_ca: str | None = None) -> Upstream:
+    """A started test upstream speaking TLS with `cert_key`; with `client_ca` it requires a
+    client certificate from that CA."""
+    up = Upstream(name)
+    up.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    up.tls.load_cert_chain(*cert_key)
+    if client_ca:
+        up.tls.load_verify_locations(client_ca)
+        up.tls.verify_mode = ssl.CERT_REQUIRED
+    return up.start()
 
 
 @pytest.fixture(scope="module")
 def tls_upstream(pki):
-    up = TLSUpstream("tls-up")
-    up.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    up.tls.load_cert_chain(*pki.main)
-    up.start()
+    up = https_upstream("tls-up", pki.main)
     yield up
     up.stop()
 
 
 @pytest.fixture(scope="module")
 def expired_upstream(pki):
-    up = TLSUpstream("expired-up")
-    up.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    up.tls.load_cert_chain(*pki.expired)
-    up.start()
+    up = https_upstream("expired-up", pki.expired)
     yield up
     up.stop()
 
@@ -429,12 +431,7 @@ def test_https_upstream_with_verification_off_warns(gateway_bin, tmp_path, tls_u
 
 
 def test_upstream_client_certificate(gateways, pki):
-    up = TLSUpstream("mtls-up")
-    up.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    up.tls.load_cert_chain(*pki.main)
-    up.tls.load_verify_locations(pki.ca_cert)
-    up.tls.verify_mode = ssl.CERT_REQUIRED
-    up.start()
+    up = https_upstream("mtls-up", pki.main, client_ca=pki.ca_cert)
     try:
         g = upstream_gateway(gateways, "up-mtls", f"    ca file:{pki.ca_cert};\n", up.port)
         assert_error(g.request("GET", "/api/x"), 502, "upstream_unavailable")
