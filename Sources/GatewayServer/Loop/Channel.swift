@@ -108,7 +108,9 @@ class Channel {
             case .wantRead:
                 readable = false
             case .wantWrite:
+                // OpenSSL's own write (a handshake or key-update record) met a full socket.
                 readable = false
+                writable = false
                 readWaitsForWritable = true
             case .closed:
                 readable = false
@@ -142,7 +144,9 @@ class Channel {
                 case .wantWrite:
                     writable = false
                 case .wantRead:
+                    // OpenSSL must read a handshake record first, and the socket had none.
                     writable = false
+                    readable = false
                     writeWaitsForReadable = true
                 case .closed, .failed:
                     return false
