@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -423,6 +425,45 @@ class Conn:
 
     def send(self, data: bytes) -> None:
         self.sock.sendall(data)
+
+    def send_until_answered(self, data: bytes, within: float = 8.0) -> None:
+        """Sends `data` until all of it is taken or the peer answers or closes first, from
+        this one thread: a TLS socket must never be written and read by two threads at once
+        (OpenSSL sessions are not thread-safe), so the answer is watched between writes."""
+        view = memoryview(data)
+        deadline = time.monotonic() + within
+        timeout = self.sock.gettimeout()
+        self.sock.setblocking(False)
+        try:
+            while view and time.monotonic() < deadline:
+                readable, writable, _ = select.select([self.sock], [self.sock], [], 0.1)
+                if readable and self._take_nonblocking():
+                    return
+                if not writable:
+                    continue
+                try:
+                    view = view[self.sock.send(view[:65536]):]
+                except (ssl.SSLWantWriteError, ssl.SSLWantReadError, BlockingIOError):
+                    continue
+                except OSError:
+                    return
+        finally:
+            self.sock.settimeout(timeout)
+
+    def _take_nonblocking(self) -> bool:
+        """One non-blocking read into the buffer. True when the peer sent data or closed;
+        false when nothing arrived (with TLS: only handshake records such as tickets)."""
+        try:
+            data = self.sock.recv(262144)
+        except (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError):
+            return False
+        except OSError:
+            data = b""
+        if not data:
+            self.eof = True
+            return True
+        self.buf += data
+        return True
 
     def _fill(self) -> bool:
         if self.eof:
