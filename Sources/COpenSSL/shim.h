@@ -20,6 +20,9 @@
 #include <openssl/x509v3.h>
 #include <openssl/ssl.h>
 #include <openssl/tls1.h>
+#include <openssl/ocsp.h>
+#include <time.h>
+#include <errno.h>
 
 /// OPENSSL_free is a function-like macro (it passes __FILE__/__LINE__).
 static inline void gw_openssl_free(void *pointer) { OPENSSL_free(pointer); }
@@ -101,5 +104,148 @@ static inline int gw_ticket_crypto_init(EVP_CIPHER_CTX *cipher, EVP_MAC_CTX *mac
     params[2] = OSSL_PARAM_construct_end();
     if (EVP_MAC_CTX_set_params(mac, params) != 1) return 0;
     return EVP_CipherInit_ex(cipher, EVP_aes_256_cbc(), NULL, aesKey, iv, encrypt);
+}
+// OCSP stapling (`ocsp_response file:…`): the response is checked once at load, then handed
+// to every handshake that asks for certificate status until its nextUpdate passes.
+/// A loaded OCSP response: DER bytes (OPENSSL_malloc'd) and when it stops being fresh (0: no
+/// nextUpdate, fresh until replaced). Owned by the Swift `OCSPStaple` that made it.
+typedef struct {
+    unsigned char *der;
+    int length;
+    time_t next_update;
+} gw_ocsp_staple;
+
+/// What loading an OCSP response found.
+enum {
+    GW_OCSP_GOOD = 0,
+    GW_OCSP_UNREADABLE = 1,
+    GW_OCSP_NOT_A_RESPONSE = 2,
+    GW_OCSP_UNSUCCESSFUL = 3,
+    GW_OCSP_NO_ISSUER = 4,
+    GW_OCSP_NOT_FOR_CERTIFICATE = 5,
+    GW_OCSP_BAD_SIGNATURE = 6,
+    GW_OCSP_REVOKED = 7,
+    GW_OCSP_UNKNOWN = 8,
+    GW_OCSP_EXPIRED = 9,
+    GW_OCSP_NOT_YET_VALID = 10,
+};
+
+static inline time_t gw_asn1_time_to_epoch(const ASN1_GENERALIZEDTIME *value) {
+    struct tm parts;
+    if (value == NULL || ASN1_TIME_to_tm(value, &parts) != 1) return 0;
+    return timegm(&parts);
+}
+
+/// Checks an OCSP response against the context's leaf certificate: a successful basic
+/// response, signed by the leaf's issuer (found in the loaded chain) or a responder it
+/// delegated to, with a `good` status for the leaf, current now. Sets `next_update`.
+static inline int gw_ocsp_check(SSL_CTX *ctx, OCSP_RESPONSE *response, time_t *next_update) {
+    *next_update = 0;
+    int result = GW_OCSP_UNSUCCESSFUL;
+    OCSP_BASICRESP *basic = NULL;
+    OCSP_CERTID *id = NULL;
+    X509_STORE *store = NULL;
+    STACK_OF(X509) *chain = NULL;
+    X509 *leaf = SSL_CTX_get0_certificate(ctx);
+    X509 *issuer = NULL;
+    int status = 0, reason = 0;
+    ASN1_GENERALIZEDTIME *revoked_at = NULL, *this_update = NULL, *next = NULL;
+    if (OCSP_response_status(response) != OCSP_RESPONSE_STATUS_SUCCESSFUL) goto done;
+    result = GW_OCSP_NOT_A_RESPONSE;
+    if ((basic = OCSP_response_get1_basic(response)) == NULL) goto done;
+    result = GW_OCSP_NO_ISSUER;
+    if (leaf == NULL || SSL_CTX_get0_chain_certs(ctx, &chain) != 1 || chain == NULL) goto done;
+    for (int i = 0; i < sk_X509_num(chain); i++) {
+        X509 *candidate = sk_X509_value(chain, i);
+        if (X509_check_issued(candidate, leaf) == X509_V_OK) { issuer = candidate; break; }
+    }
+    if (issuer == NULL) goto done;
+    result = GW_OCSP_NOT_FOR_CERTIFICATE;
+    if ((id = OCSP_cert_to_id(NULL, leaf, issuer)) == NULL) goto done;
+    if (OCSP_resp_find_status(basic, id, &status, &reason, &revoked_at, &this_update, &next) != 1) goto done;
+    result = GW_OCSP_BAD_SIGNATURE;
+    if ((store = X509_STORE_new()) == NULL || X509_STORE_add_cert(store, issuer) != 1) goto done;
+    X509_STORE_set_flags(store, X509_V_FLAG_PARTIAL_CHAIN);
+    if (OCSP_basic_verify(basic, chain, store, 0) != 1) goto done;
+    if (status == V_OCSP_CERTSTATUS_REVOKED) { result = GW_OCSP_REVOKED; goto done; }
+    if (status != V_OCSP_CERTSTATUS_GOOD) { result = GW_OCSP_UNKNOWN; goto done; }
+    *next_update = gw_asn1_time_to_epoch(next);
+    result = GW_OCSP_GOOD;
+    if (OCSP_check_validity(this_update, next, 300, -1) != 1) {
+        result = (next != NULL && X509_cmp_current_time(next) < 0) ? GW_OCSP_EXPIRED : GW_OCSP_NOT_YET_VALID;
+    }
+done:
+    ERR_clear_error();
+    X509_STORE_free(store);
+    OCSP_CERTID_free(id);
+    OCSP_BASICRESP_free(basic);
+    return result;
+}
+
+/// Reads a DER OCSP response file (one response, nothing after it, at most 1 MiB) and
+/// checks it for the context's certificate. Returns the staple when the response is good
+/// (also when it has expired: it is then never sent); `result` says what was found,
+/// `os_error` the errno of an unreadable file.
+static inline gw_ocsp_staple *gw_ocsp_staple_load(SSL_CTX *ctx, const char *path, int *result, int *os_error) {
+    enum { limit = 1 << 20 };
+    *os_error = 0;
+    BIO *file = BIO_new_file(path, "rb");
+    if (file == NULL) {
+        *os_error = errno;
+        *result = GW_OCSP_UNREADABLE;
+        ERR_clear_error();
+        return NULL;
+    }
+    unsigned char *der = OPENSSL_malloc(limit + 1);
+    int length = 0, count = 0;
+    while (der != NULL && length <= limit && (count = BIO_read(file, der + length, limit + 1 - length)) > 0) length += count;
+    BIO_free(file);
+    OCSP_RESPONSE *response = NULL;
+    const unsigned char *cursor = der;
+    if (der != NULL && length > 0 && length <= limit) response = d2i_OCSP_RESPONSE(NULL, &cursor, length);
+    if (response == NULL || cursor != der + length) {
+        *result = GW_OCSP_NOT_A_RESPONSE;
+        OCSP_RESPONSE_free(response);
+        OPENSSL_free(der);
+        ERR_clear_error();
+        return NULL;
+    }
+    time_t next_update = 0;
+    *result = gw_ocsp_check(ctx, response, &next_update);
+    OCSP_RESPONSE_free(response);
+    gw_ocsp_staple *staple = NULL;
+    if ((*result == GW_OCSP_GOOD || *result == GW_OCSP_EXPIRED) && (staple = OPENSSL_zalloc(sizeof *staple)) != NULL) {
+        staple->der = der;
+        staple->length = length;
+        staple->next_update = *result == GW_OCSP_EXPIRED ? 1 : next_update;
+        return staple;
+    }
+    OPENSSL_free(der);
+    return NULL;
+}
+
+/// The status callback: staples a copy (OpenSSL frees it) while the response is fresh;
+/// otherwise the handshake goes on without one (a stale staple is worse than none).
+static inline int gw_ocsp_status_callback(SSL *ssl, void *argument) {
+    const gw_ocsp_staple *staple = (const gw_ocsp_staple *)argument;
+    if (staple == NULL || (staple->next_update != 0 && time(NULL) >= staple->next_update)) return SSL_TLSEXT_ERR_NOACK;
+    unsigned char *copy = OPENSSL_memdup(staple->der, (size_t)staple->length);
+    if (copy == NULL) return SSL_TLSEXT_ERR_NOACK;
+    if (SSL_set_tlsext_status_ocsp_resp(ssl, copy, staple->length) != 1) {
+        OPENSSL_free(copy);
+        return SSL_TLSEXT_ERR_NOACK;
+    }
+    return SSL_TLSEXT_ERR_OK;
+}
+
+static inline void gw_ssl_ctx_set_ocsp_staple(SSL_CTX *ctx, gw_ocsp_staple *staple) {
+    SSL_CTX_set_tlsext_status_cb(ctx, gw_ocsp_status_callback);
+    SSL_CTX_set_tlsext_status_arg(ctx, staple);
+}
+
+static inline void gw_ocsp_staple_free(gw_ocsp_staple *staple) {
+    if (staple == NULL) return;
+    OPENSSL_free(staple->der);
+    OPENSSL_free(staple);
 }
 #endif

@@ -7,9 +7,12 @@ package struct ServerTLSSettings: Sendable, Equatable {
     package struct Certificate: Sendable, Equatable {
         package var chainFile: String
         package var keyFile: String
-        package init(chainFile: String, keyFile: String) {
+        /// A DER OCSP response for this certificate, stapled while fresh (`ocsp_response`).
+        package var ocspResponseFile: String?
+        package init(chainFile: String, keyFile: String, ocspResponseFile: String? = nil) {
             self.chainFile = chainFile
             self.keyFile = keyFile
+            self.ocspResponseFile = ocspResponseFile
         }
     }
 
@@ -46,7 +49,11 @@ package struct ServerTLSSettings: Sendable, Equatable {
 /// replaced as a whole on `SIGHUP`; connections keep the one they started with.
 package final class ServerTLS: Sendable {
     private let contexts: [TLSContext]
+    /// The OCSP responses the contexts' status callbacks read (kept as long as the contexts).
+    private let staples: [OCSPStaple]
     package let settings: ServerTLSSettings
+    /// What loads but deserves the operator's attention (an OCSP response already expired).
+    package let warnings: [String]
 
     /// Loads every certificate and key, and the client CA file.
     /// - Throws: `TLSError` naming the file that does not load.
@@ -54,13 +61,22 @@ package final class ServerTLS: Sendable {
         guard !settings.certificates.isEmpty else { throw TLSError("a TLS listener needs a certificate") }
         self.settings = settings
         var contexts: [TLSContext] = []
+        var staples: [OCSPStaple] = []
+        var warnings: [String] = []
         for certificate in settings.certificates {
             let context = try TLSContext(server: true)
             try context.useCertificate(chainFile: certificate.chainFile, keyFile: certificate.keyFile)
             try Self.configure(context, settings: settings)
+            if let file = certificate.ocspResponseFile {
+                let staple = try OCSPStaple(path: file, for: context)
+                if staple.expired { warnings.append("ocsp_response \(file) has expired: it is not stapled until a fresh one is loaded") }
+                staples.append(staple)
+            }
             contexts.append(context)
         }
         self.contexts = contexts
+        self.staples = staples
+        self.warnings = warnings
         if contexts.count > 1 {
             gw_ssl_ctx_set_servername_callback(
                 contexts[0].pointer, serverNameCallback, Unmanaged.passUnretained(self).toOpaque())

@@ -25,6 +25,18 @@ struct TLSConfigTests {
         #expect(config.listen[0].endpoint == ListenAddress(host: "127.0.0.1", port: 8443))
     }
 
+    @Test func ocspResponseBelongsToTheCertificateBeforeIt() throws {
+        let config = try loadConfig("""
+            listen 127.0.0.1:8443 tls {
+                certificate a.crt; key a.key;
+                certificate b.crt; key b.key; ocsp_response file:b.ocsp;
+            }
+            route /x { public; respond 200 "x"; }
+            """)
+        let certificates = try #require(config.listen.first?.tls?.certificates)
+        #expect(certificates.map(\.ocspResponseFile) == [nil, "b.ocsp"])
+    }
+
     @Test func relativeFilesResolveAgainstTheConfigDirectory() throws {
         let config = try loadConfig("listen 127.0.0.1:1 tls { certificate tls/a.crt; key tls/a.key; }\nroute /x { public; respond 200 \"x\"; }")
         #expect(config.listen[0].tls?.certificates.first?.chainFile == "tls/a.crt")
@@ -39,6 +51,10 @@ struct TLSConfigTests {
         ErrorCase("listen 127.0.0.1:1 tls { certificate a; key b; client_certificate yes; }", at: "1:67", "off, optional or required"),
         ErrorCase("listen 127.0.0.1:1 tls { certificate a; key b; protocols TLSv1; }", at: "1:48", "unknown directive \"protocols\" inside \"tls\""),
         ErrorCase("listen 127.0.0.1:1 tls { certificate file:; key b; }", at: "1:38", "file: needs a path"),
+        ErrorCase("listen 127.0.0.1:1 tls { ocsp_response o; certificate a; key b; }", at: "1:26", "ocsp_response belongs after a certificate and its key"),
+        ErrorCase("listen 127.0.0.1:1 tls { certificate a; ocsp_response o; key b; }", at: "1:41", "ocsp_response belongs after a certificate and its key"),
+        ErrorCase("listen 127.0.0.1:1 tls { certificate a; key b; ocsp_response o; ocsp_response p; }", at: "1:65", "already has an ocsp_response"),
+        ErrorCase("listen 127.0.0.1:1 tls { certificate a; key b; ocsp_response; }", at: "1:48", "ocsp_response"),
     ])
     func badListenerBlock(_ item: ErrorCase) {
         expectSingleError(ErrorCase(item.text + "\nroute /x { public; respond 200 \"x\"; }", at: item.at, item.message))

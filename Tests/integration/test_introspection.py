@@ -7,17 +7,15 @@ failure as 503, the JWT / opaque split and secrets kept out of logs."""
 from __future__ import annotations
 
 import base64
-import json
 import shutil
-import ssl
 import threading
 import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from conftest import HOST, assert_error, echo, hdr, run_cli, upstream_block, wait_until
+from conftest import HOST, assert_error, echo, hdr, run_cli, upstream_block
+from jsonserver import JSONHandler, loopback_server, serve_in_background
 from tlspki import PKI
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
@@ -35,9 +33,7 @@ class IntrospectionEndpoint:
         self.lock = threading.Lock()
         owner = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
+        class Handler(JSONHandler):
             def do_POST(self):  # noqa: N802
                 length = int(self.headers.get("Content-Length", "0"))
                 form = urllib.parse.parse_qs(self.rfile.read(length).decode(), strict_parsing=True)
@@ -57,27 +53,10 @@ class IntrospectionEndpoint:
                     doc = owner.tokens.get(token)
                 self.reply(200, dict(doc, active=True) if doc else {"active": False})
 
-            def reply(self, status, doc, raw=None):
-                body = raw if raw is not None else json.dumps(doc).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer((HOST, 0), Handler)
-        self.server.daemon_threads = True
-        if pki is not None:
-            cert, key = pki.issue(f"introspect-{id(self)}", dns=("localhost",), ips=("127.0.0.1",))
-            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            ctx.load_cert_chain(cert, key)
-            self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
+        self.server = loopback_server(Handler, pki, name="introspect")
         self.scheme = "https" if pki else "http"
         self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        serve_in_background(self.server)
 
     @property
     def url(self) -> str:

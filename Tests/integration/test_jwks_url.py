@@ -3,12 +3,9 @@ minted with PyJWT, rotation through an unknown kid, the fetch rate limit under r
 last good key set surviving an outage or garbage, reload keeping the keys (HTTPS and discovery: test_oidc.py)."""
 
 import json
-import re
-import signal
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -17,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
 from jwt.algorithms import ECAlgorithm  # noqa: E402
 
 from conftest import HOST, assert_error, echo, run_cli, upstream_block, wait_until  # noqa: E402
+from jsonserver import JSONHandler, loopback_server, serve_in_background  # noqa: E402
 
 ISS, AUD = "https://idp.test", "agent-api"
 
@@ -33,9 +31,7 @@ class JWKSServer:
         self.lock = threading.Lock()
         owner = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
+        class Handler(JSONHandler):
             def do_GET(self):  # noqa: N802
                 with owner.lock:
                     owner.requests += 1
@@ -68,22 +64,16 @@ class JWKSServer:
                     self.end_headers()
                     self.wfile.write(body)
 
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer((HOST, 0), Handler)
-        self.server.daemon_threads = True
-        self.server.block_on_close = False  # a "hang" handler must not hold up stop()
+        self.server = loopback_server(Handler)
         self.stopped = False
         self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
     def url(self) -> str:
         return f"http://{HOST}:{self.port}/.well-known/jwks.json"
 
     def start(self) -> "JWKSServer":
-        self.thread.start()
+        serve_in_background(self.server)
         return self
 
     def stop(self) -> None:

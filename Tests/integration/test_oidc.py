@@ -10,10 +10,8 @@ import base64
 import datetime
 import json
 import shutil
-import ssl
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -24,7 +22,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa  # noqa: E402
 from cryptography.x509.oid import NameOID  # noqa: E402
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm  # noqa: E402
 
-from conftest import HOST, assert_error, echo, run_cli, upstream_block, wait_until  # noqa: E402
+from conftest import assert_error, echo, run_cli, upstream_block, wait_until  # noqa: E402
+from jsonserver import JSONHandler, loopback_server, serve_in_background  # noqa: E402
 from tlspki import PKI  # noqa: E402
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
@@ -44,38 +43,21 @@ class IdP:
         self.jwks_uri_override: str | None = None
         owner = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
+        class Handler(JSONHandler):
             def do_GET(self):  # noqa: N802
                 with owner.lock:
                     owner.requests.append(self.path)
                 if self.path == owner.issuer_path + "/.well-known/openid-configuration":
-                    doc = owner.discovery()
+                    self.reply(200, owner.discovery())
                 elif self.path == owner.issuer_path + "/protocol/openid-connect/certs":
-                    doc = owner.jwks()
+                    self.reply(200, owner.jwks())
                 else:
                     self.send_error(404)
-                    return
-                body = json.dumps(doc).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
 
         self.issuer_path = issuer_path
-        self.server = ThreadingHTTPServer((HOST, 0), Handler)
-        self.server.daemon_threads = True
-        cert, key = pki.issue(f"idp-{id(self)}", dns=("localhost",), ips=("127.0.0.1",))
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(cert, key)
-        self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
+        self.server = loopback_server(Handler, pki, name="idp")
         self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        serve_in_background(self.server)
 
     @property
     def issuer(self) -> str:

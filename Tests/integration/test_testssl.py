@@ -1,7 +1,8 @@
 """A third-party TLS scanner against a TLS listener: `testssl.sh` (Debian package `testssl.sh`)
 must report no finding of severity MEDIUM or higher. The certificate is an ECDSA P-256 leaf of a
 test CA that the scanner is told to trust (`--add-ca`), valid for a year, naming where its
-revocation data would be published (as a public CA's certificate does)."""
+revocation data would be published (as a public CA's certificate does), with an OCSP response
+from the test CA's responder stapled."""
 
 from __future__ import annotations
 
@@ -23,8 +24,9 @@ SEVERE = {"MEDIUM", "HIGH", "CRITICAL"}
 def test_testssl_finds_nothing_medium_or_higher(gateways, tmp_path):
     pki = PKI(tmp_path / "pki")
     cert, key = pki.issue("scan", dns=("localhost",), ips=("127.0.0.1",), days=365, revocation=True)
+    ocsp = pki.ocsp_response(cert, tmp_path / "scan.ocsp")
     gw = gateways.new("testssl").start(
-        f"listen 127.0.0.1:0 tls {{ certificate file:{cert}; key file:{key}; }}\n"
+        f"listen 127.0.0.1:0 tls {{ certificate file:{pki.chain(cert)}; key file:{key}; ocsp_response file:{ocsp}; }}\n"
         'route /** { public; respond 200 "scanned"; }\n', listen=False)
     report = tmp_path / "testssl.json"
     r = subprocess.run([TESTSSL, "--quiet", "--color", "0", "--warnings", "off", "--add-ca", pki.ca_cert,
@@ -39,3 +41,4 @@ def test_testssl_finds_nothing_medium_or_higher(gateways, tmp_path):
     ids = {f["id"]: f for f in findings}
     assert ids["TLS1_3"]["finding"].startswith("offered"), ids["TLS1_3"]
     assert ids["TLS1"]["finding"] == "not offered" and ids["TLS1_1"]["finding"] == "not offered"
+    assert ids["OCSP_stapling"]["finding"].startswith("offered"), ids["OCSP_stapling"]

@@ -4,6 +4,7 @@ certificates for mTLS. Everything lands in one directory; paths are returned as 
 
 from __future__ import annotations
 
+import datetime
 import subprocess
 from pathlib import Path
 
@@ -52,6 +53,28 @@ class PKI:
             _run("x509", "-req", "-in", csr, "-CA", self.ca_cert, "-CAkey", self.ca_key, "-out", cert,
                  "-set_serial", str(self._serial), "-days", str(days), "-extfile", str(ext), cwd=self.dir)
         return cert, key
+
+    def chain(self, cert: str) -> str:
+        """The leaf followed by this CA's certificate, as a CA delivers a chain file."""
+        path = Path(cert).with_suffix(".chain.crt")
+        path.write_text(Path(cert).read_text() + Path(self.ca_cert).read_text())
+        return str(path)
+
+    def ocsp_response(self, cert: str, out: Path, *, status: str = "V", signer: "PKI | None" = None) -> str:
+        """A DER OCSP response from `signer`'s responder (this CA by default), made by
+        `openssl ocsp` over an index where `cert` has `status` (V valid, R revoked); valid a day."""
+        serial = subprocess.run(["openssl", "x509", "-noout", "-serial", "-in", cert], capture_output=True,
+                                text=True, check=True, timeout=60).stdout.strip().split("=", 1)[1]
+        signer = signer or self
+        expiry = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=10)).strftime("%y%m%d%H%M%SZ")
+        revoked = "200101000000Z" if status == "R" else ""
+        index = out.with_suffix(".index")
+        index.write_text(f"{status}\t{expiry}\t{revoked}\t{serial}\tunknown\t/CN=x\n")
+        request = out.with_suffix(".req")
+        _run("ocsp", "-issuer", self.ca_cert, "-cert", cert, "-no_nonce", "-reqout", str(request), cwd=out.parent)
+        _run("ocsp", "-index", str(index), "-rsigner", signer.ca_cert, "-rkey", signer.ca_key, "-CA", signer.ca_cert,
+             "-reqin", str(request), "-respout", str(out), "-ndays", "1", cwd=out.parent)
+        return str(out)
 
 
 def _expired_with_ca(pki: PKI, csr: str, cert: str, ext: Path) -> None:

@@ -52,6 +52,19 @@ extension ConfigValidator {
                 }
                 settings.certificates.append(.init(chainFile: certificate.path, keyFile: path))
                 pendingCertificate = nil
+            case "ocsp_response":
+                guard shape(child, arguments: 1...1), let path = filePath(child.arguments[0]) else { valid = false; continue }
+                guard pendingCertificate == nil, let last = settings.certificates.indices.last else {
+                    error(child.location, "ocsp_response belongs after a certificate and its key")
+                    valid = false
+                    continue
+                }
+                guard settings.certificates[last].ocspResponseFile == nil else {
+                    error(child.location, "this certificate already has an ocsp_response")
+                    valid = false
+                    continue
+                }
+                settings.certificates[last].ocspResponseFile = path
             case "client_ca":
                 guard once(child, &seen), shape(child, arguments: 1...1), let path = filePath(child.arguments[0]) else {
                     valid = false

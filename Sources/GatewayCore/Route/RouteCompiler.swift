@@ -80,7 +80,20 @@ package struct LoadedConfig: Sendable {
 
     /// Everything `check-config` and `serve` warn about: the file's own warnings, then the
     /// keys of `jwks_file` documents that were skipped.
-    package var warnings: [ConfigDiagnostic] { config.warnings + (jwt?.warnings ?? []) }
+    package var warnings: [ConfigDiagnostic] { config.warnings + (jwt?.warnings ?? []) + tlsWarnings }
+
+    /// TLS files that load but need attention, at their `listen` line.
+    private var tlsWarnings: [ConfigDiagnostic] {
+        var listeners = Array(zip(config.listen, listenTLS))
+        if let admin = config.adminListen { listeners.append((admin, adminTLS)) }
+        return listeners.flatMap { address, tls in
+            (tls?.warnings ?? []).map { ConfigDiagnostic(Self.location(of: address), "listen \(address): \($0)") }
+        }
+    }
+
+    private static func location(of address: ListenAddress) -> SourceLocation {
+        address.location ?? SourceLocation(file: "", line: 0, column: 0)
+    }
 
     /// - Parameter reusing: the running configuration's `jwks_url` key sources, kept for the
     ///   URLs still configured (a reload must not forget the keys it has).
@@ -122,8 +135,7 @@ package struct LoadedConfig: Sendable {
         do {
             return try ServerTLS(settings: settings)
         } catch {
-            let location = address.location ?? SourceLocation(file: "", line: 0, column: 0)
-            problems.append(ConfigDiagnostic(location, "listen \(address): \(error.message)"))
+            problems.append(ConfigDiagnostic(location(of: address), "listen \(address): \(error.message)"))
             return nil
         }
     }

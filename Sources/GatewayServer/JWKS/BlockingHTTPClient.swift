@@ -150,6 +150,7 @@ private struct BlockingStream {
     /// Writes all of `bytes`. - Returns: the failure, or nil.
     func send(_ bytes: [UInt8]) -> JWKSFetchError? {
         var sent = 0
+        var code: Int32 = 0
         while sent < bytes.count {
             let step: TLSStep = bytes.withUnsafeBytes { raw in
                 let rest = UnsafeRawBufferPointer(rebasing: raw[sent...])
@@ -157,14 +158,15 @@ private struct BlockingStream {
                 switch Socket.write(fd, rest) {
                 case .bytes(let n): return .bytes(n)
                 case .wouldBlock: return .wantWrite
-                case .failed: return .failed
+                case .failed(let errno): code = errno; return .failed
                 }
             }
             switch step {
             case .bytes(let n): sent += n
             case .wantRead: guard wait(writable: false) else { return JWKSFetchError("request write timed out") }
             case .wantWrite: guard wait(writable: true) else { return JWKSFetchError("request write timed out") }
-            case .closed, .failed: return JWKSFetchError("request write failed")
+            case .closed: return JWKSFetchError("request write: connection closed")
+            case .failed: return JWKSFetchError(failure("request write", code: code))
             }
         }
         return nil
@@ -172,6 +174,7 @@ private struct BlockingStream {
 
     /// Reads some bytes into `buffer`. - Returns: the count, 0 at the end of the stream.
     func read(into buffer: inout [UInt8]) -> Result<Int, JWKSFetchError> {
+        var code: Int32 = 0
         while true {
             let step: TLSStep = buffer.withUnsafeMutableBytes { raw in
                 if let tls { return tls.read(into: raw) }
@@ -179,7 +182,7 @@ private struct BlockingStream {
                 case .bytes(let n): return .bytes(n)
                 case .wouldBlock: return .wantRead
                 case .end: return .closed
-                case .failed: return .failed
+                case .failed(let errno): code = errno; return .failed
                 }
             }
             switch step {
@@ -188,9 +191,15 @@ private struct BlockingStream {
             case .wantRead: guard wait(writable: false) else { return .failure(JWKSFetchError("response timed out")) }
             case .wantWrite: guard wait(writable: true) else { return .failure(JWKSFetchError("response timed out")) }
             case .failed:
-                return .failure(JWKSFetchError(tls.map { "response read: " + $0.failureReason } ?? "response read failed"))
+                return .failure(JWKSFetchError(failure("response read", code: code)))
             }
         }
+    }
+
+    /// Why a read or write failed: OpenSSL's reason through TLS, the socket's errno without.
+    private func failure(_ operation: String, code: Int32) -> String {
+        if let tls { return operation + ": " + tls.failureReason }
+        return SystemError(operation, code: code).description
     }
 
     private func wait(writable: Bool) -> Bool {

@@ -66,11 +66,11 @@ package final class GatewayServer {
         shared.storeWorker?.start()
         defer { shared.storeWorker?.stop() }
         watcher?.start()
-        fetcher.start { shared.keysFetched() }
+        fetcher.start { shared.fetchFinished() }
         let introspection = IntrospectionWorker(logger: logger)
         self.introspection = introspection
         introspection.track(loaded.introspector)
-        introspection.start { shared.keysFetched() }
+        introspection.start { shared.fetchFinished() }
         defer { introspection.stop() }
         let publicFDs = listeners.publicFDs
         let adminFD = listeners.adminFD

@@ -269,7 +269,7 @@ final class ServerShared: Sendable {
 
     /// The JWKS fetcher finished a fetch, or the introspection worker got an answer (successful
     /// or not): wake every loop, whose waiting requests decide again.
-    func keysFetched() {
+    func fetchFinished() {
         keysGenerationValue.add(1, ordering: .releasing)
         wakeups.forEach { $0.signal() }
     }

@@ -134,19 +134,7 @@ package final class Introspector: Sendable {
 
     /// The form body of a request for `token` (RFC 7662 §2.1): the token percent-encoded.
     package static func requestBody(for token: [UInt8]) -> [UInt8] {
-        var body = Array("token=".utf8)
-        for byte in token {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
-                body.append(byte)
-            default:
-                let hex = Array("0123456789ABCDEF".utf8)
-                body += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
-            }
-        }
-        body += Array("&token_type_hint=access_token".utf8)
-        return body
+        Array("token=".utf8) + formEncoded(token) + Array("&token_type_hint=access_token".utf8)
     }
 
     /// `Authorization: Basic …` for the gateway's client credentials (RFC 6749 §2.3.1: each
@@ -157,7 +145,21 @@ package final class Introspector: Sendable {
         return "Authorization: Basic " + Base64URL.standardEncode(id + [UInt8(ascii: ":")] + secret) + "\r\n"
     }
 
-    private static func formEncoded(_ bytes: [UInt8]) -> [UInt8] {
-        Array(requestBody(for: bytes).dropFirst(6).dropLast(29))
+    /// `application/x-www-form-urlencoded` bytes: unreserved characters as they are, every
+    /// other byte as `%XX` (so `+`, `&`, `=` and spaces never change the meaning).
+    static func formEncoded(_ bytes: [UInt8]) -> [UInt8] {
+        let hex = Array("0123456789ABCDEF".utf8)
+        var encoded: [UInt8] = []
+        encoded.reserveCapacity(bytes.count)
+        for byte in bytes {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                encoded.append(byte)
+            default:
+                encoded += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
+            }
+        }
+        return encoded
     }
 }
