@@ -58,6 +58,34 @@ static inline void gw_ssl_ctx_set_nonblocking_modes(SSL_CTX *ctx) {
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     SSL_CTX_set_read_ahead(ctx, 1);
 }
+/// The last raw read() OpenSSL made on a session's socket: how much it asked for and got. A
+/// short read means the socket was drained then (as for a plain socket), so the event loop can
+/// wait for the next epoll edge instead of spending one more read() on EAGAIN.
+typedef struct {
+    size_t requested;
+    size_t received;
+} gw_read_probe;
+
+static inline long gw_read_probe_callback(BIO *bio, int operation, const char *argp, size_t length, int argi, long argl,
+                                          int ret, size_t *processed) {
+    (void)argp; (void)argi; (void)argl;
+    if (operation == (BIO_CB_READ | BIO_CB_RETURN)) {
+        gw_read_probe *probe = (gw_read_probe *)BIO_get_callback_arg(bio);
+        if (probe != NULL) {
+            probe->requested = length;
+            probe->received = ret > 0 && processed != NULL ? *processed : 0;
+        }
+    }
+    return ret;
+}
+
+/// Watches the reads of the socket BIO `SSL_set_fd` made for `ssl`.
+static inline void gw_ssl_install_read_probe(SSL *ssl, gw_read_probe *probe) {
+    BIO *bio = SSL_get_rbio(ssl);
+    if (bio == NULL) return;
+    BIO_set_callback_arg(bio, (char *)probe);
+    BIO_set_callback_ex(bio, gw_read_probe_callback);
+}
 /// No renegotiation, no compression, nothing older than TLS 1.2; a peer closing without
 /// close_notify reads as an ordinary end of stream (HTTP framing decides completeness).
 static inline uint64_t gw_ssl_hardening_options(void) {

@@ -31,9 +31,14 @@ package final class TLSSession {
     /// Why the last `.failed` happened (OpenSSL's reasons; for logs, never secrets).
     package private(set) var failureReason = ""
 
+    /// The socket BIO's last read (see `socketDrained`); freed after the `SSL` that writes it.
+    private let readProbe = UnsafeMutablePointer<gw_read_probe>.allocate(capacity: 1)
+
     init?(context: TLSContext, fd: Int32, owner: AnyObject, accept: Bool) {
+        readProbe.initialize(to: gw_read_probe(requested: 0, received: 0))
         guard let ssl = SSL_new(context.pointer) else {
             _ = OpenSSLErrors.drain()
+            readProbe.deallocate()
             return nil
         }
         self.ssl = ssl
@@ -42,10 +47,22 @@ package final class TLSSession {
             _ = OpenSSLErrors.drain()
             return nil
         }
+        gw_ssl_install_read_probe(ssl, readProbe)
         if accept { SSL_set_accept_state(ssl) } else { SSL_set_connect_state(ssl) }
     }
 
-    deinit { SSL_free(ssl) }
+    deinit {
+        SSL_free(ssl)
+        readProbe.deallocate()
+    }
+
+    /// After a read that returned bytes: OpenSSL holds nothing more (no decrypted bytes, no
+    /// undecrypted record) and its last read() from the socket came back short, so the socket
+    /// was empty then. Any later arrival raises a new epoll edge, so the caller may stop
+    /// reading without the extra read() that would only say EAGAIN.
+    package var socketDrained: Bool {
+        readProbe.pointee.received < readProbe.pointee.requested && SSL_has_pending(ssl) == 0
+    }
 
     /// The raw `SSL *`, for the session's own module (client name checks, peer certificate).
     var handle: OpaquePointer { ssl }

@@ -205,6 +205,25 @@ def test_keep_alive_and_pipelining_over_tls(gw, pki):
     assert data.count(b"hello over tls") == 4
 
 
+def test_requests_in_separate_records_of_one_segment_are_all_answered(gw, pki):
+    """Several TLS records arriving together: OpenSSL decrypts one per read, and the ones still
+    buffered inside it raise no epoll edge, so the gateway must not wait for one. Nagle is on
+    and the records are written back to back, so they travel in as few segments as possible."""
+    ctx = client_context(pki)
+    with socket.create_connection((HOST, gw.port), timeout=5) as raw, ctx.wrap_socket(raw, server_hostname="localhost") as s:
+        s.recv(0)   # the handshake is done (TLS 1.3 tickets may still be in flight)
+        for i in range(20):
+            last = i == 19
+            s.send(f"GET /pub/{i} HTTP/1.1\r\nHost: localhost\r\n{'Connection: close' + chr(13) + chr(10) if last else ''}\r\n".encode())
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    assert data.count(b"HTTP/1.1 200") == 20
+
+
 def test_large_upload_and_download_through_tls(gw, pki, module_upstream):
     module_upstream.reset()
     body = os.urandom(3 * 1024 * 1024)

@@ -98,13 +98,15 @@ class Channel {
 
     /// `readAvailable` through TLS: decrypts until `space` is full or the session needs the
     /// socket. Decrypted bytes may wait inside OpenSSL with no new epoll edge to announce
-    /// them, so `readable` stays set until OpenSSL itself asks for more from the socket.
+    /// them, so `readable` stays set until OpenSSL holds nothing and the socket is known to be
+    /// empty (its last read was short, as on the plain path) or OpenSSL asks for more.
     private func readTLS(_ tls: TLSSession, into buffer: ByteBuffer, _ space: UnsafeMutableRawBufferPointer) -> ReadOutcome {
         var filled = 0
         while filled < space.count {
             switch tls.read(into: UnsafeMutableRawBufferPointer(rebasing: space[filled...])) {
             case .bytes(let n):
                 filled += n
+                if !hangupSeen && tls.socketDrained { readable = false }
             case .wantRead:
                 readable = false
             case .wantWrite:
