@@ -60,18 +60,21 @@ def client_context(pki, **kw) -> ssl.SSLContext:
     return ctx
 
 
+def read_all(s) -> bytes:
+    data = bytearray()
+    while True:
+        chunk = s.recv(262144)
+        if not chunk:
+            return bytes(data)
+        data += chunk
+
+
 def tls_get(port: int, ctx: ssl.SSLContext, path: str = "/pub/x", server_name: str | None = "localhost",
             session=None, extra_headers: str = "") -> tuple[bytes, ssl.SSLSocket]:
     raw = socket.create_connection((HOST, port), timeout=5)
     s = ctx.wrap_socket(raw, server_hostname=server_name, session=session)
     s.sendall(f"GET {path} HTTP/1.1\r\nHost: localhost\r\n{extra_headers}Connection: close\r\n\r\n".encode())
-    data = b""
-    while True:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    return data, s
+    return read_all(s), s
 
 
 def s_client(port: int, *args: str, stdin: bytes = b"") -> str:
@@ -195,12 +198,7 @@ def test_keep_alive_and_pipelining_over_tls(gw, pki):
     ctx = client_context(pki)
     with socket.create_connection((HOST, gw.port), timeout=5) as raw, ctx.wrap_socket(raw, server_hostname="localhost") as s:
         s.sendall(b"GET /pub/a HTTP/1.1\r\nHost: localhost\r\n\r\n" * 3 + b"GET /pub/b HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
+        data = read_all(s)
     assert data.count(b"HTTP/1.1 200") == 4
     assert data.count(b"hello over tls") == 4
 
@@ -215,12 +213,7 @@ def test_requests_in_separate_records_of_one_segment_are_all_answered(gw, pki):
         for i in range(20):
             last = i == 19
             s.send(f"GET /pub/{i} HTTP/1.1\r\nHost: localhost\r\n{'Connection: close' + chr(13) + chr(10) if last else ''}\r\n".encode())
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
+        data = read_all(s)
     assert data.count(b"HTTP/1.1 200") == 20
 
 
@@ -251,15 +244,6 @@ class Conn_tls:  # noqa: N801 - a context manager that reads like a constructor
 
     def __exit__(self, *exc):
         self.s.close()
-
-
-def read_all(s) -> bytes:
-    data = bytearray()
-    while True:
-        chunk = s.recv(262144)
-        if not chunk:
-            return bytes(data)
-        data += chunk
 
 
 def test_close_delimited_end_sends_close_notify(gw, pki):
@@ -481,8 +465,7 @@ def test_bad_upstream_tls_is_a_check_config_error(gateway_bin, tmp_path, lines, 
 # -- auth mtls ---------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def mtls_auth(module_gateways, pki, module_upstream, tmp_path_factory):
-    d = tmp_path_factory.mktemp("mtls-auth")
+def mtls_auth(module_gateways, pki, module_upstream):
     pki.spiffe = pki.issue("spiffe", client=True, cn="svc-b", org="team-blue", uris=("spiffe://test/ns/a/sa/svc-b",))
     body = (tls_listen(pki.main, extra=f"client_ca file:{pki.ca_cert}; client_certificate optional;")
             + upstream_block("u", module_upstream.port)
