@@ -217,9 +217,8 @@ done:
 }
 
 /// Reads a DER OCSP response file (one response, nothing after it, at most 1 MiB) and
-/// checks it for the context's certificate. Returns the staple when the response is good
-/// (also when it has expired: it is then never sent); `result` says what was found,
-/// `os_error` the errno of an unreadable file.
+/// checks it for the context's certificate. Returns the staple when the response is good and
+/// current, else NULL; `result` says what was found, `os_error` the errno of an unreadable file.
 static inline gw_ocsp_staple *gw_ocsp_staple_load(SSL_CTX *ctx, const char *path, int *result, int *os_error) {
     enum { limit = 1 << 20 };
     *os_error = 0;
@@ -248,10 +247,10 @@ static inline gw_ocsp_staple *gw_ocsp_staple_load(SSL_CTX *ctx, const char *path
     *result = gw_ocsp_check(ctx, response, &next_update);
     OCSP_RESPONSE_free(response);
     gw_ocsp_staple *staple = NULL;
-    if ((*result == GW_OCSP_GOOD || *result == GW_OCSP_EXPIRED) && (staple = OPENSSL_zalloc(sizeof *staple)) != NULL) {
+    if (*result == GW_OCSP_GOOD && (staple = OPENSSL_zalloc(sizeof *staple)) != NULL) {
         staple->der = der;
         staple->length = length;
-        staple->next_update = *result == GW_OCSP_EXPIRED ? 1 : next_update;
+        staple->next_update = next_update;
         return staple;
     }
     OPENSSL_free(der);

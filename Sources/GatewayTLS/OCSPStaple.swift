@@ -11,24 +11,26 @@ internal import Glibc
 /// by the same `ServerTLS`, so the pointer never outlives this value.
 final class OCSPStaple: @unchecked Sendable {
     private let pointer: UnsafeMutablePointer<gw_ocsp_staple>
-    /// The response had already passed its nextUpdate at load: kept (a reload may bring a
-    /// fresh one) but never sent.
-    let expired: Bool
 
-    /// Loads and checks `path` against `context`'s certificate (issuer in the chain file,
-    /// signature, status `good`).
-    /// - Throws: `TLSError` for a file that cannot be stapled.
-    init(path: String, for context: TLSContext) throws(TLSError) {
-        var result: Int32 = 0
-        var osError: Int32 = 0
-        let loaded = gw_ocsp_staple_load(context.pointer, path, &result, &osError)
-        guard let loaded else { throw TLSError("ocsp_response \(path): " + Self.problem(Int(result), osError: osError)) }
-        pointer = loaded
-        expired = Int(result) == Int(GW_OCSP_EXPIRED)
-        gw_ssl_ctx_set_ocsp_staple(context.pointer, loaded)
-    }
+    private init(_ pointer: UnsafeMutablePointer<gw_ocsp_staple>) { self.pointer = pointer }
 
     deinit { gw_ocsp_staple_free(pointer) }
+
+    /// Loads and checks `path` against `context`'s certificate (issuer in the chain file,
+    /// signature, status `good`) and installs it on `context`.
+    /// - Returns: nil when the response has already passed its nextUpdate (nothing to staple;
+    ///   the caller warns).
+    /// - Throws: `TLSError` for a file that cannot be stapled.
+    static func load(path: String, for context: TLSContext) throws(TLSError) -> OCSPStaple? {
+        var result: Int32 = 0
+        var osError: Int32 = 0
+        guard let loaded = gw_ocsp_staple_load(context.pointer, path, &result, &osError) else {
+            if Int(result) == Int(GW_OCSP_EXPIRED) { return nil }
+            throw TLSError("ocsp_response \(path): " + problem(Int(result), osError: osError))
+        }
+        gw_ssl_ctx_set_ocsp_staple(context.pointer, loaded)
+        return OCSPStaple(loaded)
+    }
 
     private static func problem(_ result: Int, osError: Int32) -> String {
         switch result {

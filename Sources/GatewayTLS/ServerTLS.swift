@@ -68,9 +68,11 @@ package final class ServerTLS: Sendable {
             try context.useCertificate(chainFile: certificate.chainFile, keyFile: certificate.keyFile)
             try Self.configure(context, settings: settings)
             if let file = certificate.ocspResponseFile {
-                let staple = try OCSPStaple(path: file, for: context)
-                if staple.expired { warnings.append("ocsp_response \(file) has expired: it is not stapled until a fresh one is loaded") }
-                staples.append(staple)
+                if let staple = try OCSPStaple.load(path: file, for: context) {
+                    staples.append(staple)
+                } else {
+                    warnings.append("ocsp_response \(file) has expired: it is not stapled until a fresh one is loaded")
+                }
             }
             contexts.append(context)
         }
