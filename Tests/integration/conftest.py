@@ -79,6 +79,13 @@ def run_cli(bin_path: Path, *args: str, cwd=None, env=None, timeout: float = 20)
                           text=True, timeout=timeout)
 
 
+def check_config(bin_path: Path, tmp_path: Path, text: str, name: str = "t.conf") -> subprocess.CompletedProcess:
+    """Writes `text` to `tmp_path/name` and runs `gateway check-config` on it."""
+    conf = tmp_path / name
+    conf.write_text(text)
+    return run_cli(bin_path, "check-config", "--config", str(conf))
+
+
 # -- ports -----------------------------------------------------------------------------------
 
 def free_port() -> int:

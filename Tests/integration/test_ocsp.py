@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import HOST, run_cli, wait_until
+from conftest import HOST, check_config, wait_until
 from tlspki import PKI
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
@@ -113,17 +113,13 @@ def test_a_response_that_cannot_be_stapled_is_a_check_config_error(gateway_bin, 
         "before_key": f"listen {HOST}:0 tls {{ certificate file:{pki.chain}; ocsp_response file:{pki.good}; key file:{pki.key}; }}\n",
         "twice": listen(pki.chain, pki.key, pki.good, extra=f"ocsp_response file:{pki.good};"),
     }
-    conf = tmp_path / "t.conf"
-    conf.write_text(lines[case] + PUBLIC)
-    r = run_cli(gateway_bin, "check-config", "--config", str(conf))
+    r = check_config(gateway_bin, tmp_path, lines[case] + PUBLIC)
     assert r.returncode != 0, r.stdout
     assert message in r.stderr, r.stderr
     assert "t.conf:1:" in r.stderr
 
 
 def test_a_good_response_passes_check_config(gateway_bin, tmp_path, pki):
-    conf = tmp_path / "t.conf"
-    conf.write_text(listen(pki.chain, pki.key, pki.good) + PUBLIC)
-    r = run_cli(gateway_bin, "check-config", "--config", str(conf))
+    r = check_config(gateway_bin, tmp_path, listen(pki.chain, pki.key, pki.good) + PUBLIC)
     assert r.returncode == 0, r.stderr
     assert "ocsp" not in r.stderr.lower(), r.stderr

@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from conftest import HOST, Conn, assert_error, build_request, echo, run_cli, upstream_block, wait_until
+from conftest import HOST, Conn, assert_error, build_request, check_config, echo, upstream_block, wait_until
 from tlspki import PKI
 from upstream import Upstream
 
@@ -347,9 +347,7 @@ def test_sighup_reloads_the_certificate_without_dropping_connections(gateways, p
 ])
 def test_bad_tls_listener_is_a_check_config_error(gateway_bin, tmp_path, pki, listen, message):
     text = listen.replace("{main_crt}", pki.main[0]).replace("{main_key}", pki.main[1]).replace("{other_key}", pki.other[1])
-    conf = tmp_path / "t.conf"
-    conf.write_text(text + "\n" + PUBLIC)
-    r = run_cli(gateway_bin, "check-config", "--config", str(conf))
+    r = check_config(gateway_bin, tmp_path, text + "\n" + PUBLIC)
     assert r.returncode != 0
     assert message in r.stderr, r.stderr
     assert "t.conf:1:" in r.stderr, "the error names the listen line"
@@ -425,10 +423,8 @@ def test_https_upstream_uses_the_system_store_and_ssl_cert_file(gateways, pki, t
 
 
 def test_https_upstream_with_verification_off_warns(gateway_bin, tmp_path, tls_upstream):
-    conf = tmp_path / "v.conf"
-    conf.write_text(f"upstream u {{ server https://127.0.0.1:{tls_upstream.port}; tls_verify off; }}\n"
-                    "route /api/** { public; upstream u; }\n")
-    r = run_cli(gateway_bin, "check-config", "--config", str(conf))
+    r = check_config(gateway_bin, tmp_path, f"upstream u {{ server https://127.0.0.1:{tls_upstream.port}; tls_verify off; }}\n"
+                     "route /api/** { public; upstream u; }\n", name="v.conf")
     assert r.returncode == 0, r.stderr
     assert "tls_verify off" in r.stderr + r.stdout
 
@@ -455,9 +451,7 @@ def test_upstream_client_certificate(gateways, pki):
     ("server https://127.0.0.1:9; ca file:/nonexistent.pem;", "ca /nonexistent.pem does not load"),
 ])
 def test_bad_upstream_tls_is_a_check_config_error(gateway_bin, tmp_path, lines, message):
-    conf = tmp_path / "u.conf"
-    conf.write_text(f"upstream u {{ {lines} }}\nroute /api/** {{ public; upstream u; }}\n")
-    r = run_cli(gateway_bin, "check-config", "--config", str(conf))
+    r = check_config(gateway_bin, tmp_path, f"upstream u {{ {lines} }}\nroute /api/** {{ public; upstream u; }}\n", name="u.conf")
     assert r.returncode != 0
     assert message in r.stderr, r.stderr
 
@@ -510,9 +504,7 @@ def test_auth_mtls_without_a_certificate_is_401(mtls_auth, pki):
 
 
 def test_auth_mtls_needs_a_listener_asking_for_certificates(gateway_bin, tmp_path, pki):
-    conf = tmp_path / "m.conf"
-    conf.write_text(tls_listen(pki.main) + "route /svc/** { auth mtls; respond 200 \"x\"; }\n")
-    r = run_cli(gateway_bin, "check-config", "--config", str(conf))
+    r = check_config(gateway_bin, tmp_path, tls_listen(pki.main) + "route /svc/** { auth mtls; respond 200 \"x\"; }\n", name="m.conf")
     assert r.returncode != 0
     assert "no tls listener has client_certificate" in r.stderr, r.stderr
 
@@ -524,9 +516,8 @@ def test_auth_mtls_needs_a_listener_asking_for_certificates(gateway_bin, tmp_pat
     ("mtls { roles ghost; }", "ghost"),
 ])
 def test_bad_mtls_block_is_a_check_config_error(gateway_bin, tmp_path, pki, block, message):
-    conf = tmp_path / "m.conf"
-    conf.write_text(tls_listen(pki.main, extra=f"client_ca file:{pki.ca_cert}; client_certificate required;")
-                    + block + "\nroute /svc/** { auth mtls; respond 200 \"x\"; }\n")
-    r = run_cli(gateway_bin, "check-config", "--config", str(conf))
+    listen = tls_listen(pki.main, extra=f"client_ca file:{pki.ca_cert}; client_certificate required;")
+    r = check_config(gateway_bin, tmp_path, listen
+                     + block + "\nroute /svc/** { auth mtls; respond 200 \"x\"; }\n", name="m.conf")
     assert r.returncode != 0
     assert message in r.stderr, r.stderr
