@@ -55,7 +55,8 @@ let package = Package(
         .testTarget(name: "GatewayCryptoTests", dependencies: ["GatewayCrypto"], swiftSettings: strictness),
         .testTarget(name: "GatewayStoreTests", dependencies: ["GatewayStore", "GatewayCore", "GatewayCrypto"], swiftSettings: strictness),
         .testTarget(
-            name: "GatewayServerTests", dependencies: ["GatewayServer", "GatewayCore", "GatewayHTTP", "GatewayStore", "GatewaySupport"],
+            name: "GatewayServerTests",
+            dependencies: ["GatewayServer", "GatewayCore", "GatewayHTTP", "GatewayStore", "GatewaySupport", "GatewaySystem"],
             swiftSettings: strictness),
     ]
 )

@@ -13,6 +13,8 @@ python3 -c 'import jwt, cryptography' 2>/dev/null || python3 -m pip install -q p
 python3 -c 'import authlib, requests' 2>/dev/null || python3 -m pip install -q authlib requests
 python3 -c 'import openapi_spec_validator' 2>/dev/null || python3 -m pip install -q openapi-spec-validator
 python3 -c 'import schemathesis' 2>/dev/null || python3 -m pip install -q schemathesis
+# The official Prometheus client's strict OpenMetrics parser reads the gateway's /metrics.
+python3 -c 'import prometheus_client' 2>/dev/null || python3 -m pip install -q prometheus_client
 
 echo "== build (release)"
 swift build -c release --product gateway 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || true

@@ -34,9 +34,9 @@ package struct ThreadHandle: @unchecked Sendable {
 
 /// Process signals for the control thread: block them everywhere and wait for them here.
 package enum ProcessSignals {
-    package enum Received: Sendable { case terminate, reload, interrupt, other(Int32) }
+    package enum Received: Sendable { case terminate, reload, interrupt, reopenLogs, other(Int32) }
 
-    /// Blocks SIGTERM, SIGINT and SIGHUP in the calling thread (and threads it starts later),
+    /// Blocks SIGTERM, SIGINT, SIGHUP and SIGUSR1 in the calling thread (and threads it starts later),
     /// and ignores SIGPIPE. Call before starting any thread.
     package static func blockControlSignals() {
         signal(SIGPIPE, SIG_IGN)
@@ -45,6 +45,7 @@ package enum ProcessSignals {
         sigaddset(&set, SIGTERM)
         sigaddset(&set, SIGINT)
         sigaddset(&set, SIGHUP)
+        sigaddset(&set, SIGUSR1)
         pthread_sigmask(SIG_BLOCK, &set, nil)
     }
 
@@ -56,12 +57,14 @@ package enum ProcessSignals {
         sigaddset(&set, SIGTERM)
         sigaddset(&set, SIGINT)
         sigaddset(&set, SIGHUP)
+        sigaddset(&set, SIGUSR1)
         var ts = timespec(tv_sec: timeoutMilliseconds / 1000, tv_nsec: (timeoutMilliseconds % 1000) * 1_000_000)
         let signo = sigtimedwait(&set, nil, &ts)
         switch signo {
         case SIGTERM: return .terminate
         case SIGINT: return .interrupt
         case SIGHUP: return .reload
+        case SIGUSR1: return .reopenLogs
         case -1: return nil
         default: return .other(signo)
         }

@@ -15,7 +15,7 @@ enum ExitCode {
 
 /// Dispatches `gateway <command> [options]`.
 enum CommandLineInterface {
-    static let version = "0.1.0"
+    static let version = BuildInfo.version
 
     static let usage = """
         usage: gateway <command> [options]

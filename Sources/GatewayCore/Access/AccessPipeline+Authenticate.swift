@@ -1,4 +1,5 @@
 import GatewayTLS
+import GatewaySupport
 import GatewayCrypto
 package import GatewayHTTP
 
@@ -174,8 +175,10 @@ extension AccessPipeline {
         let hash = jwt.cache.map { _ in TokenHash(token: token) }
         let identity: Identity
         if let cache = jwt.cache, let hash, let cached = cache.lookup(hash, now: now) {
+            scratch.jwtCache.add(AccessScratch.jwtCacheHit)
             identity = cached
         } else {
+            if jwt.cache != nil { scratch.jwtCache.add(AccessScratch.jwtCacheMiss) }
             switch jwt.verifier.verify(token, now: now) {
             case .success(let verified):
                 if let cache = jwt.cache, let hash { cache.insert(hash, token: verified, now: now) }

@@ -1,4 +1,5 @@
 package import GatewayHTTP
+package import GatewaySupport
 
 /// Per-loop space the pipeline reuses for every request (loop-confined, never shared):
 /// the normalized path, the captured path parameters, the current API-key index and the
@@ -17,8 +18,15 @@ package final class AccessScratch {
     private var renderCache: [IdentityRenderKey: RenderedIdentity] = [:]
     private var renderGeneration = -1
     private static let renderCacheLimit = 10_000
+    /// JWT cache lookups on this loop: `jwtCacheHit` and `jwtCacheMiss` (the loop's metrics
+    /// read them; a lookup adds one relaxed increment).
+    package let jwtCache: CounterBlock
+    package static let jwtCacheHit = 0
+    package static let jwtCacheMiss = 1
 
-    package init() {
+    /// - Parameter jwtCache: where JWT cache lookups are counted (2 counters), e.g. the loop's metrics.
+    package init(jwtCache: CounterBlock = CounterBlock(count: 2)) {
+        self.jwtCache = jwtCache
         path.reserveCapacity(1024)
         routeParameters.reserveCapacity(8)
     }

@@ -5,6 +5,9 @@ package import GatewayTLS
 package final class CompiledRoute: Sendable {
     /// The pattern as written, for logs and errors.
     package let pattern: String
+    /// The route's position among the configuration's routes (metrics label slots are
+    /// looked up by it); -1 for a route the gateway made itself (the admin API's).
+    package let index: Int
     package let action: CompiledAction
     /// Bytes removed from the front of the normalized path before forwarding (`strip_prefix`).
     package let stripPrefix: [UInt8]?
@@ -27,12 +30,13 @@ package final class CompiledRoute: Sendable {
     /// the top-level one; RFC 9728 §5.1); empty without either.
     package let resourceChallenge: [UInt8]
 
-    package init(pattern: String, action: CompiledAction, stripPrefix: [UInt8]?, isPublic: Bool,
+    package init(pattern: String, index: Int = -1, action: CompiledAction, stripPrefix: [UInt8]?, isPublic: Bool,
                  auth: RouteAuthMode = .required, forwardCredentials: Bool = false, allowQueryToken: Bool = false,
                  identityTokenAudience: String? = nil,
                  authorization: RouteAuthorization = RouteAuthorization(require: [], requireAny: [], requireRole: [], matchClaims: []),
                  rateLimit: CompiledRateLimit = .inherit, resourceChallenge: [UInt8] = []) {
         self.pattern = pattern
+        self.index = index
         self.action = action
         self.stripPrefix = stripPrefix
         self.isPublic = isPublic
@@ -206,7 +210,7 @@ package enum RouteCompiler {
                 action = .deny
             }
             let compiled = CompiledRoute(
-                pattern: route.pattern, action: action,
+                pattern: route.pattern, index: entries.count, action: action,
                 stripPrefix: route.stripPrefix.map { Array($0.utf8) }, isPublic: route.isPublic,
                 auth: route.auth, forwardCredentials: route.forwardCredentials, allowQueryToken: route.allowQueryToken,
                 identityTokenAudience: identityTokenAudience,

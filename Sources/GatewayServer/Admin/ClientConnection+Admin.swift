@@ -3,21 +3,23 @@ import GatewayHTTP
 import GatewayStore
 import GatewaySupport
 import GatewaySystem
+import Synchronization
 
 extension ClientConnection {
-    /// The admin listener (SPEC §11): health, the OpenAPI document, and the admin API, which
-    /// needs a credential with `admin:read` (GET, HEAD) or `admin:write` (every other method).
+    /// The admin listener (SPEC §11, §15): health, readiness, metrics, the OpenAPI document,
+    /// and the admin API, which needs a credential with `admin:read` (GET, HEAD) or
+    /// `admin:write` (every other method). Health, readiness and metrics need none, like
+    /// nginx's `stub_status` or Envoy's admin `/stats`: bind the admin listener privately.
     func answerAdminListener() {
         let path = loop.access.path
-        if path.elementsEqual("/healthz".utf8) || path.elementsEqual("/readyz".utf8) {
+        let probe: AdminProbe? =
+            path.elementsEqual("/healthz".utf8) ? .health : path.elementsEqual("/readyz".utf8) ? .readiness
+            : path.elementsEqual("/metrics".utf8) ? .metrics : nil
+        if let probe {
             guard request.method == .get || request.method == .head else {
                 return reject(.methodNotAllowed(allow: [MethodSet(.get), MethodSet(.head)]), reason: "method_not_allowed")
             }
-            // Ready: accepting requests (not draining).
-            if path.elementsEqual("/readyz".utf8) && loop.isDraining {
-                return answer(.response(status: 503, contentType: "text/plain; charset=utf-8", body: Array("draining\n".utf8)), reason: "draining")
-            }
-            return answer(.response(status: 200, contentType: "text/plain; charset=utf-8", body: Array("ok\n".utf8)), reason: "")
+            return answerProbe(probe)
         }
         if path.elementsEqual(AdminOpenAPI.path.utf8) { return answerPublishedDocument(AdminOpenAPI.document) }
         guard path.starts(with: "/admin/".utf8) else { return reject(.routeNotFound, reason: "route_not_found") }
@@ -32,6 +34,26 @@ extension ClientConnection {
         }
         guard !head.isChunked else { return reject(.invalidRequest, reason: "admin_chunked_body") }
         collectBody(for: .admin, limit: AdminBody.maxBytes)
+    }
+
+    private func answerProbe(_ probe: AdminProbe) {
+        let text: StaticString = "text/plain; charset=utf-8"
+        switch probe {
+        case .health:
+            answer(.response(status: 200, contentType: text, body: Array("ok\n".utf8)), reason: "")
+        case .readiness:
+            let problems = Readiness.problems(loop: loop, runtime: runtime)
+            if problems.isEmpty { return answer(.response(status: 200, contentType: text, body: Array("ready\n".utf8)), reason: "") }
+            let body = problems.map { "not ready: \($0)\n" }.joined()
+            answer(.response(status: 503, contentType: text, body: Array(body.utf8)), reason: "not_ready", extraHeaders: Self.noStore)
+        case .metrics:
+            let format = MetricsFormat(accept: (headerText("accept") ?? "").utf8)
+            let snapshot = MetricsSnapshot(
+                openConnections: loop.shared.openConnections.load(ordering: .relaxed),
+                accessLogDropped: loop.shared.accessLog?.droppedLines.load(ordering: .relaxed) ?? 0, process: ProcessStats.current())
+            let body = MetricsPage.render(loop.shared.metrics, snapshot, format: format)
+            answer(.response(status: 200, contentType: format.contentType, body: body), reason: "", extraHeaders: Self.noStore)
+        }
     }
 
     /// The whole body of an admin request arrived: the store worker runs it.
@@ -63,4 +85,14 @@ extension ClientConnection {
         let reason = response.status >= 400 ? "admin_\(response.status)" : ""
         answer(.response(status: response.status, contentType: "application/json", body: response.body), reason: reason, extraHeaders: headers)
     }
+}
+
+/// The admin listener's unauthenticated endpoints.
+enum AdminProbe {
+    /// `/healthz`: the process answers.
+    case health
+    /// `/readyz`: it can serve (`Readiness`).
+    case readiness
+    /// `/metrics`: Prometheus exposition.
+    case metrics
 }

@@ -10,6 +10,7 @@ extension ClientConnection {
     func startForwarding(to group: UpstreamGroup) {
         // A client that already closed (or half-closed) its side is gone: nothing is forwarded.
         forward = Forwarding(group: group, wantsUpgrade: head.upgradeWebSocket && head.connectionUpgrade && request.method == .get)
+        forward.startMicros = MonotonicClock.nowMicroseconds()
         guard !clientEnded && !hangupSeen else { return clientAborted() }
         var forwardPath: [UInt8] = []
         swap(&forwardPath, &loop.forwardPath)
@@ -79,7 +80,7 @@ extension ClientConnection {
                 attach(connection)
                 return
             } catch {
-                server.recordFailure(now: loop.now)
+                upstreamFailed(server, .connectFailed)
                 loop.logger.warning("upstream connect failed", [("upstream.addr", server.authority), ("error", error.description)])
             }
         }
@@ -104,7 +105,7 @@ extension ClientConnection {
     }
 
     func upstreamConnectFailed(_ connection: UpstreamConnection) {
-        connection.server.recordFailure(now: loop.now)
+        upstreamFailed(connection.server, .connectFailed)
         var fields = [("upstream.addr", connection.server.authority), ("request.id", String(decoding: request.id, as: UTF8.self))]
         if !connection.failureReason.isEmpty { fields.append(("error", connection.failureReason)) }
         loop.logger.warning("upstream connect failed", fields)
@@ -114,7 +115,7 @@ extension ClientConnection {
     }
 
     func upstreamDeadlinePassed(_ connection: UpstreamConnection) {
-        connection.server.recordFailure(now: loop.now)
+        upstreamFailed(connection.server, connection.isConnecting ? .connectTimeout : .readTimeout)
         if connection.isConnecting {
             loop.logger.warning("upstream connect timed out", [("upstream.addr", connection.server.authority)])
             connection.close()
@@ -131,7 +132,7 @@ extension ClientConnection {
 
     /// The server took none of the pending request bytes for the upstream's `send_timeout`.
     func upstreamSendTimedOut(_ connection: UpstreamConnection) {
-        connection.server.recordFailure(now: loop.now)
+        upstreamFailed(connection.server, .sendTimeout)
         failRequest(.upstreamTimeout, reason: "upstream_send_timeout")
     }
 
@@ -156,8 +157,15 @@ extension ClientConnection {
             connectNextServer()
             return
         }
-        connection.server.recordFailure(now: loop.now)
+        upstreamFailed(connection.server, .reset)
         failRequest(.upstreamUnavailable, reason: "upstream_reset")
+    }
+
+    /// A server failed this request: it counts towards the server's ejection (passive health)
+    /// and in the upstream-error metrics.
+    private func upstreamFailed(_ server: UpstreamServer, _ kind: UpstreamErrorKind) {
+        let ejected = server.recordFailure(now: loop.now)
+        if let group = forward.group { loop.metrics.upstreamFailed(upstream: group.metricSlot, kind: kind, ejected: ejected) }
     }
 
     /// Answers the current request with an error instead of the upstream's response.
@@ -167,7 +175,7 @@ extension ClientConnection {
         if forward.responseStarted { return abort() }
         let close = forward.body.isActive || !request.keepAlive
         ResponseWriter.appendError(error, requestID: request.id, close: close, date: loop.dateHeader(), to: output)
-        finishRequest(status: error.status, decision: "error", upstreamText: "", close: close)
+        finishRequest(status: error.status, decision: .error, upstreamText: "", close: close)
     }
 
     // MARK: Request body
@@ -252,11 +260,11 @@ extension ClientConnection {
                 completeResponse(connection, reusable: reusable)
                 return false
             case .fail(let error, let reason, let upstreamAtFault):
-                if upstreamAtFault { connection.server.recordFailure(now: loop.now) }
+                if upstreamAtFault { upstreamFailed(connection.server, .invalidResponse) }
                 failRequest(error, reason: reason)
                 return false
             case .abort:
-                connection.server.recordFailure(now: loop.now)
+                upstreamFailed(connection.server, .aborted)
                 abort()
                 return false
             }
@@ -275,9 +283,12 @@ extension ClientConnection {
         let requestDone = !forward.body.isActive
         let keep = reusable && requestDone && connection.head.upstreamKeepsAlive && connection.input.isEmpty
         connection.server.recordSuccess()
+        if let group = forward.group {
+            loop.metrics.upstreamResponded(upstream: group.metricSlot, microseconds: MonotonicClock.nowMicroseconds() - forward.startMicros)
+        }
         upstream = nil
-        let upstreamText = loop.accessLog.sink == nil ? "" : connection.server.authority
+        let upstreamText = !loop.accessLog.isOn ? "" : connection.server.authority
         if keep { connection.release(idleTimeoutMilliseconds: 60_000) } else { connection.close() }
-        finishRequest(status: forward.responseStatus, decision: "allow", upstreamText: upstreamText, close: forward.relay.closeAfter || !requestDone)
+        finishRequest(status: forward.responseStatus, decision: .allow, upstreamText: upstreamText, close: forward.relay.closeAfter || !requestDone)
     }
 }

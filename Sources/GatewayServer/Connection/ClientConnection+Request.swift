@@ -73,7 +73,7 @@ extension ClientConnection {
             refusal(.badPath(problem))
             return false
         }
-        if loop.accessLog.sink != nil {
+        if loop.accessLog.isOn {
             request.loggedPath.removeAll(keepingCapacity: true)
             request.loggedPath.append(contentsOf: loop.access.path)
         }

@@ -14,7 +14,7 @@ extension ClientConnection {
         connection.deadline = 0
         forward.tunnelIdleMilliseconds = forward.group?.tunnelIdleMilliseconds ?? runtime.config.limits.tunnelIdleTimeout.milliseconds
         deadline = loop.now + forward.tunnelIdleMilliseconds
-        writeAccessLog(status: 101, decision: "allow", upstream: connection.server.authority)
+        writeAccessLog(status: 101, decision: .allow, upstream: connection.server.authority)
         if !connection.input.isEmpty {
             output.append(connection.input.readableBytes)
             connection.input.clear()

@@ -80,6 +80,7 @@ final class ClientConnection: Channel {
         self.tls = tls
         deadline = loop.now + limits.headTimeout.milliseconds
         request.start = loop.now
+        request.startMicros = MonotonicClock.nowMicroseconds()
         sendTimeoutMilliseconds = limits.sendTimeout.milliseconds
     }
 
@@ -137,7 +138,7 @@ final class ClientConnection: Channel {
     /// Writes the access-log line of a forwarded request that ends without its response.
     private func endInFlightRequest(status: Int, reason: String) {
         request.logReason = reason
-        writeAccessLog(status: status, decision: "allow", upstream: upstream.map { $0.server.authority } ?? "")
+        writeAccessLog(status: status, decision: .allow, upstream: upstream.map { $0.server.authority } ?? "")
     }
 
     private func onReadable() {
@@ -226,6 +227,7 @@ final class ClientConnection: Channel {
             if awaitingFirstHeadByte {
                 awaitingFirstHeadByte = false
                 request.start = loop.now
+                request.startMicros = MonotonicClock.nowMicroseconds()
                 deadline = loop.now + loop.runtime.config.limits.headTimeout.milliseconds
             }
             let complete: Bool

@@ -10,6 +10,8 @@ struct CurrentRequest {
     var id: [UInt8] = []
     /// When the head's first byte arrived (monotonic ms).
     var start: Int64 = 0
+    /// The same moment, precise (monotonic µs): the latency histograms.
+    var startMicros: Int64 = 0
     var method = HTTPMethod.get
     /// The method the access log names: the request's own, or at the decision endpoint the
     /// method of the request it describes.
@@ -44,6 +46,7 @@ struct CurrentRequest {
     mutating func begin(_ head: RequestHead, keepAlive: Bool, responseStartMark: Int) {
         var next = CurrentRequest()
         next.start = start
+        next.startMicros = startMicros
         next.method = head.method
         next.logMethod = head.method
         next.clientMinorVersion = head.minorVersion

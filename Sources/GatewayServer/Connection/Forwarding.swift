@@ -21,6 +21,8 @@ struct Forwarding {
     var upstreamPaused = false
     /// A WebSocket tunnel with no byte either way for this long is closed (`tunnel_idle_timeout`).
     var tunnelIdleMilliseconds: Int64 = 0
+    /// When forwarding started (monotonic µs): the upstream latency histogram.
+    var startMicros: Int64 = 0
 
     init() {}
 

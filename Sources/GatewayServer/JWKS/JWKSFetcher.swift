@@ -21,9 +21,12 @@ final class JWKSFetcher: Sendable {
     private let tracked = Mutex<[JWKSKeySource]>([])
     private let stopping = Atomic<Bool>(false)
     private let logger: Logger
+    /// Counts fetches by outcome.
+    private let metrics: MetricsRegistry
 
-    init(logger: Logger, refresher: JWKSRefresher = JWKSRefresher(transports: HTTPJWKSTransport.all())) {
+    init(logger: Logger, metrics: MetricsRegistry, refresher: JWKSRefresher = JWKSRefresher(transports: HTTPJWKSTransport.all())) {
         self.logger = logger
+        self.metrics = metrics
         self.refresher = refresher
     }
 
@@ -74,6 +77,7 @@ final class JWKSFetcher: Sendable {
     private func log(_ source: JWKSKeySource, _ outcome: JWKSRefreshOutcome) {
         switch outcome {
         case .updated(let count, let generation, let skipped):
+            metrics.jwksRefreshesUpdated.add(1, ordering: .relaxed)
             logger.info("jwks refreshed", [
                 ("jwks.url", source.url.description), ("jwt.issuer", source.issuer), ("keys", "\(count)"),
                 ("generation", "\(generation)"),
@@ -83,6 +87,7 @@ final class JWKSFetcher: Sendable {
                 logger.info("jwks key skipped", [("jwks.url", source.url.description), ("jwt.issuer", source.issuer), ("key", key)])
             }
         case .failed(let reason, let retry, let kept):
+            metrics.jwksRefreshesFailed.add(1, ordering: .relaxed)
             logger.warning("jwks fetch failed; keeping the last good keys", [
                 ("jwks.url", source.url.description), ("jwt.issuer", source.issuer), ("reason", reason),
                 ("retry_in_ms", "\(retry)"), ("keys", "\(kept)"),

@@ -48,8 +48,9 @@ package final class GatewayServer {
             watcher = try KeyStoreWatcher(path: storePath, logger: logger)
         }
         defer { watcher?.stop() }
+        let metrics = MetricsRegistry(loopCount: loopCount)
         // JWKS URLs are fetched once before serving (bounded); failures are logged, not fatal.
-        let fetcher = JWKSFetcher(logger: logger)
+        let fetcher = JWKSFetcher(logger: logger, metrics: metrics)
         self.fetcher = fetcher
         fetcher.track(loaded.jwt)
         fetcher.fetchNow(budget: Self.initialFetchBudget)
@@ -59,10 +60,13 @@ package final class GatewayServer {
         let listeners = try Self.bindListeners(config, loopCount: loopCount, logger: logger)
         boundListen = listeners.publicAddresses
         let limiters = AccessLimiters()
+        let accessLog = Self.startAccessLog(config.accessLog, logger: logger)
+        defer { accessLog?.stop() }
         let shared = try ServerShared(
-            runtime: Runtime(loaded: loaded, generation: generation, loopCount: loopCount, limiters: limiters, listen: boundListen),
-            limiters: limiters, loopCount: loopCount,
-            keys: watcher?.center, keyWaitMilliseconds: fetcher.maxWaitMilliseconds, storePath: config.storePath, logger: logger)
+            runtime: Runtime(
+                loaded: loaded, generation: generation, loopCount: loopCount, limiters: limiters, listen: boundListen, metrics: metrics),
+            limiters: limiters, loopCount: loopCount, keys: watcher?.center, metrics: metrics, accessLog: accessLog,
+            keyWaitMilliseconds: fetcher.maxWaitMilliseconds, storePath: config.storePath, logger: logger)
         shared.storeWorker?.start()
         defer { shared.storeWorker?.stop() }
         watcher?.start()
@@ -76,14 +80,13 @@ package final class GatewayServer {
         let adminFD = listeners.adminFD
         let bound = listeners.descriptions
 
-        let accessSink = Self.accessLogSink(config.accessLog, logger: logger)
         var threads: [ThreadHandle] = []
         let logger = self.logger
         for index in 0..<loopCount {
             let fds = publicFDs[index]
             let admin = index == 0 ? adminFD : nil
             threads.append(OSThread.start {
-                Self.runLoop(index: index, shared: shared, publicFDs: fds, adminFD: admin, accessSink: accessSink, logger: logger)
+                Self.runLoop(index: index, shared: shared, publicFDs: fds, adminFD: admin, logger: logger)
                 shared.finishedLoops.add(1, ordering: .releasing)
             })
         }
@@ -97,6 +100,8 @@ package final class GatewayServer {
                 guard !stopping else { break }
                 generation += 1
                 reload(shared: shared, generation: generation, loopCount: loopCount)
+            case .reopenLogs?:
+                accessLog?.reopen()
             case .terminate?, .interrupt?:
                 if stopping {
                     // A terminal's Ctrl-C can arrive twice (to the process group and forwarded
@@ -138,9 +143,13 @@ package final class GatewayServer {
             fetcher?.track(next.jwt)
             introspection?.track(next.introspector)
             fetcher?.fetchNow(budget: Self.initialFetchBudget)
-            shared.publish(Runtime(loaded: next, generation: generation, loopCount: loopCount, limiters: shared.limiters, listen: boundListen))
+            shared.publish(Runtime(
+                loaded: next, generation: generation, loopCount: loopCount, limiters: shared.limiters, listen: boundListen,
+                metrics: shared.metrics))
+            shared.metrics.reloadsSucceeded.add(1, ordering: .relaxed)
             logger.info("config reloaded", [("config.path", configPath), ("generation", "\(generation)")])
         } catch {
+            shared.metrics.reloadsFailed.add(1, ordering: .relaxed)
             for diagnostic in error.diagnostics {
                 logger.error("config reload failed; keeping the running configuration", [("error", diagnostic.description)])
             }
@@ -200,11 +209,10 @@ package final class GatewayServer {
         }
     }
 
-    private static func runLoop(index: Int, shared: ServerShared, publicFDs: [Int32], adminFD: Int32?, accessSink: LogSink?, logger: Logger) {
+    private static func runLoop(index: Int, shared: ServerShared, publicFDs: [Int32], adminFD: Int32?, logger: Logger) {
         let loop: EventLoop
         do {
             loop = try EventLoop(id: index, shared: shared, logger: logger)
-            loop.accessLog.sink = accessSink
             for (index, fd) in publicFDs.enumerated() {
                 let listener = Listener(loop: loop, fd: fd, isAdmin: false, listenIndex: index)
                 try loop.register(listener)
@@ -223,16 +231,16 @@ package final class GatewayServer {
         loop.run()
     }
 
-    private static func accessLogSink(_ target: AccessLogTarget, logger: Logger) -> LogSink? {
+    /// The access log's writer thread (nil when `access_log off;`). A file that cannot be
+    /// opened falls back to standard output, as before the first reopen.
+    private static func startAccessLog(_ target: AccessLogTarget, logger: Logger) -> AccessLogQueue? {
         switch target {
         case .off: return nil
-        case .stdout: return LogSink.standardOutput
+        case .stdout: return AccessLogQueue(path: nil, logger: logger)
         case .file(let path):
-            guard let sink = LogSink(appendingTo: path) else {
-                logger.error("cannot open access log; writing it to stdout", [("path", path)])
-                return LogSink.standardOutput
-            }
-            return sink
+            if let queue = AccessLogQueue(path: path, logger: logger) { return queue }
+            logger.error("cannot open access log; writing it to stdout", [("path", path)])
+            return AccessLogQueue(path: nil, logger: logger)
         }
     }
 }

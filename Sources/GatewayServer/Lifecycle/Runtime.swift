@@ -11,6 +11,10 @@ final class Runtime: Sendable {
     let generation: Int
     let config: GatewayConfig
     let routes: RouteTable<CompiledRoute>
+    /// Each configured route's metrics label slot, by `CompiledRoute.index`.
+    let routeMetricSlots: [Int]
+    /// The `jwks_url` key sources `/readyz` waits for (each must have fetched keys once).
+    let keySources: [JWKSKeySource]
     let upstreams: [UpstreamGroup]
     let trustProxies: [CIDR]
     /// `host:port` of every listen address (and `localhost:port` for 127.0.0.1), lower-case:
@@ -33,14 +37,20 @@ final class Runtime: Sendable {
     private let adminTLS: ServerTLS?
 
     /// - Parameter listen: the public addresses as bound (a `listen` port 0 resolved).
-    init(loaded: LoadedConfig, generation: Int, loopCount: Int, limiters: AccessLimiters, listen: [ListenAddress]) {
+    init(
+        loaded: LoadedConfig, generation: Int, loopCount: Int, limiters: AccessLimiters, listen: [ListenAddress], metrics: MetricsRegistry
+    ) {
         self.generation = generation
         config = loaded.config
         routes = loaded.routes
+        routeMetricSlots = loaded.config.routes.map { metrics.routes.slot(for: $0.pattern) }
+        keySources = loaded.jwt?.keySources.map(\.source) ?? []
         access = AccessPipeline(loaded: loaded, generation: generation, limiters: limiters)
         trustProxies = loaded.config.trustProxies
         upstreams = zip(loaded.config.upstreams, loaded.upstreamTLS).map { config, tls in
-            UpstreamGroup(config: config, tls: tls, limits: loaded.config.limits, generation: generation, loopCount: loopCount)
+            UpstreamGroup(
+                config: config, tls: tls, limits: loaded.config.limits, generation: generation, loopCount: loopCount,
+                metricSlot: metrics.upstreams.slot(for: config.name))
         }
         var authorities: [[UInt8]] = []
         for address in listen {
@@ -81,14 +91,17 @@ final class UpstreamGroup: Sendable {
     let config: UpstreamConfig
     let servers: [UpstreamServer]
     private let cursor = Atomic<Int>(0)
+    /// The upstream's metrics label slot.
+    let metricSlot: Int
     let connectTimeoutMilliseconds: Int64
     let readTimeoutMilliseconds: Int64
     let sendTimeoutMilliseconds: Int64
     /// The upstream's own `tunnel_idle_timeout`, else the limit's.
     let tunnelIdleMilliseconds: Int64
 
-    init(config: UpstreamConfig, tls: ClientTLS?, limits: LimitsConfig, generation: Int, loopCount: Int) {
+    init(config: UpstreamConfig, tls: ClientTLS?, limits: LimitsConfig, generation: Int, loopCount: Int, metricSlot: Int) {
         self.config = config
+        self.metricSlot = metricSlot
         servers = config.servers.enumerated().map { index, server in
             UpstreamServer(
                 config: server, index: index, generation: generation, keepalive: config.keepalive, loopCount: loopCount,
@@ -163,13 +176,13 @@ final class UpstreamServer: @unchecked Sendable {
     func isAvailable(now: Int64) -> Bool { ejectedUntil.load(ordering: .relaxed) <= now }
 
     /// A connect error, reset or timeout: after `maxFails` in a row the server is skipped
-    /// for `fail_timeout`.
-    func recordFailure(now: Int64) {
+    /// for `fail_timeout`. - Returns: whether this failure took the server out of rotation.
+    func recordFailure(now: Int64) -> Bool {
         let count = failures.add(1, ordering: .relaxed).newValue
-        if count >= maxFails {
-            ejectedUntil.store(now + failTimeoutMilliseconds, ordering: .relaxed)
-            failures.store(0, ordering: .relaxed)
-        }
+        guard count >= maxFails else { return false }
+        ejectedUntil.store(now + failTimeoutMilliseconds, ordering: .relaxed)
+        failures.store(0, ordering: .relaxed)
+        return true
     }
 
     func recordSuccess() {
@@ -237,12 +250,18 @@ final class ServerShared: Sendable {
     /// The token service's writes (refresh tokens, revocations, audit), when a store is
     /// configured; started and stopped by `GatewayServer.run`.
     let storeWorker: StoreWorker?
+    /// Every loop's counters and the label registries (`/metrics`).
+    let metrics: MetricsRegistry
+    /// The access log's writer thread; nil when the access log is off.
+    let accessLog: AccessLogQueue?
 
     init(
-        runtime: Runtime, limiters: AccessLimiters, loopCount: Int, keys: KeyIndexCenter?, keyWaitMilliseconds: Int64 = 8_000,
-        storePath: String? = nil, logger: Logger? = nil
+        runtime: Runtime, limiters: AccessLimiters, loopCount: Int, keys: KeyIndexCenter?, metrics: MetricsRegistry,
+        accessLog: AccessLogQueue?, keyWaitMilliseconds: Int64 = 8_000, storePath: String? = nil, logger: Logger? = nil
     ) throws(SystemError) {
         self.keys = keys
+        self.metrics = metrics
+        self.accessLog = accessLog
         self.limiters = limiters
         self.keyWaitMilliseconds = keyWaitMilliseconds
         var wakeups: [WakeupFD] = []

@@ -30,7 +30,12 @@ final class EventLoop {
     // Scratch space reused by every request on this loop (loop-confined, so never shared).
     /// The access pipeline's per-loop space: the normalized path, route parameters, the key
     /// index and the rendered-identity cache.
-    let access = AccessScratch()
+    let access: AccessScratch
+    /// This loop's counters (`/metrics` sums every loop's).
+    let metrics: LoopMetrics
+    /// Deny reason -> the registry's label slot, so a failed authentication is counted
+    /// without taking the registry's lock (loop-confined).
+    private var reasonSlots: [String: Int] = [:]
     var forwardPath: [UInt8] = []
     var requestHeadBuilder = RequestHeadBuilder()
     var responseHeadBuilder = ResponseHeadBuilder()
@@ -112,7 +117,10 @@ final class EventLoop {
         epoll = try Epoll()
         wakeChannelFD = shared.wakeups[id]
         runtime = shared.currentRuntime()
+        metrics = shared.metrics.loops[id]
+        access = AccessScratch(jwtCache: metrics.jwtCache)
         accessLog = AccessLogWriter()
+        accessLog.queue = shared.accessLog
         forwardPath.reserveCapacity(1024)
         try epoll.add(wakeChannelFD.fd, [.readable], token: 0)
     }
@@ -232,9 +240,17 @@ final class EventLoop {
         shared.storeWorker?.submit(.audit(events), loop: id, ticket: StoreWorker.noAnswer)
     }
 
-    /// Counts a failed authentication for the audit trail (SPEC §15). At most
-    /// `maxAuthFailureKeys` pairs per interval; the rest are counted under client `other`.
+    /// Counts a failed authentication for the metrics and the audit trail (SPEC §15). At most
+    /// `maxAuthFailureKeys` pairs per audit interval; the rest are counted under client `other`.
     func noteAuthFailure(reason: String, client: [UInt8]) {
+        let slot: Int
+        if let known = reasonSlots[reason] {
+            slot = known
+        } else {
+            slot = shared.metrics.reasons.slot(for: reason)
+            reasonSlots[reason] = slot
+        }
+        metrics.authFailures.add(slot)
         guard shared.storeWorker != nil else { return }
         var key = AuthFailureKey(reason: reason, client: client)
         if authFailures[key] == nil && authFailures.count >= Self.maxAuthFailureKeys { key.client = Array("other".utf8) }

@@ -45,7 +45,7 @@ extension ClientConnection {
                 status: code, contentType: contentType, body: body, requestID: request.id, close: close,
                 date: loop.dateHeader(), extraHeaders: headers, headOnly: request.method == .head, to: output)
         }
-        writeAccessLog(status: status, decision: status < 400 ? "allow" : "deny", upstream: "")
+        writeAccessLog(status: status, decision: status < 400 ? .allow : .deny, upstream: "")
         head.reset()
         if close { closeWhenFlushed() }
     }
@@ -79,12 +79,12 @@ extension ClientConnection {
         }
         ResponseWriter.appendError(
             error, requestID: request.id, close: close, date: loop.dateHeader(), extraHeaders: accessState.rateLimitHeaders, to: output)
-        writeAccessLog(status: error.status, decision: "deny", upstream: "")
+        writeAccessLog(status: error.status, decision: .deny, upstream: "")
         closeWhenFlushed()
     }
 
     /// The response to the current request is complete: log it and move on to the next one.
-    func finishRequest(status: Int, decision: StaticString, upstreamText: String, close: Bool) {
+    func finishRequest(status: Int, decision: RequestDecision, upstreamText: String, close: Bool) {
         writeAccessLog(status: status, decision: decision, upstream: upstreamText)
         head.reset()
         parser.reset()
@@ -99,20 +99,36 @@ extension ClientConnection {
         processInput()
     }
 
-    func writeAccessLog(status: Int, decision: StaticString, upstream: String) {
+    /// The request ended: count it (metrics) and write its access-log line.
+    func writeAccessLog(status: Int, decision: RequestDecision, upstream: String) {
+        let route = metricRoute
+        loop.metrics.requestFinished(
+            route: route, status: status, decision: decision, microseconds: MonotonicClock.nowMicroseconds() - request.startMicros)
         if status == 401 || request.logReason == DenyReason.authFailuresExceeded(retryAfter: 0).reason {
             loop.noteAuthFailure(reason: request.logReason, client: peerText)
+        } else if status == 429 {
+            loop.metrics.rateLimited.add(route)
         }
-        guard loop.accessLog.sink != nil else { return }
+        guard loop.accessLog.isOn else { return }
         loop.accessLog.record(AccessLogEntry(
             requestID: String(decoding: request.id, as: UTF8.self),
             client: String(decoding: peerText, as: UTF8.self),
             method: request.logMethod.name,
             path: String(decoding: request.loggedPath, as: UTF8.self),
             route: request.access.route?.pattern ?? "",
-            status: status, decision: "\(decision)", reason: request.logReason,
+            status: status, decision: decision.name, reason: request.logReason,
             principal: request.access.identity?.userID ?? "", keyID: request.access.identity?.keyID ?? "", upstream: upstream,
             bytes: bytesWritten + output.readableCount - request.responseStartMark, durationMilliseconds: loop.now - request.start))
+    }
+
+    /// The request's route label slot: its route's pattern, `admin` on the admin listener,
+    /// `unmatched` when no route matched.
+    private var metricRoute: Int {
+        if isAdmin { return loop.shared.metrics.adminRoute }
+        guard let index = request.access.route?.index, index >= 0, index < runtime.routeMetricSlots.count else {
+            return loop.shared.metrics.unmatchedRoute
+        }
+        return runtime.routeMetricSlots[index]
     }
 }
 

@@ -231,7 +231,7 @@ extension ClientConnection {
     }
 
     /// The value of the header `lowerName` (first occurrence), as text; nil when absent.
-    private func headerText(_ lowerName: String) -> String? { headerText(Array(lowerName.utf8)) }
+    func headerText(_ lowerName: String) -> String? { headerText(Array(lowerName.utf8)) }
 
     private func headerText(_ lowerName: [UInt8]) -> String? {
         guard !lowerName.isEmpty else { return nil }
