@@ -46,7 +46,8 @@ struct ConfigTopLevelValidationTests {
         ErrorCase("store sqlite a b;", at: "1:16", "too many arguments for \"store\""),
         ErrorCase("store sqlite \"\";", at: "1:14", "\"store\" needs a file path"),
         ErrorCase("store sqlite a.db;\nstore sqlite b.db;", at: "2:1", "duplicate \"store\""),
-        ErrorCase("access_log \"\";", at: "1:12", "\"access_log\" needs off, stdout or a file path"),
+        ErrorCase("access_log \"\";", at: "1:12", "\"access_log\" needs off, stdout or file:PATH"),
+        ErrorCase("access_log file:;", at: "1:12", "\"access_log\" needs off, stdout or file:PATH"),
         ErrorCase("access_log off;\naccess_log stdout;", at: "2:1", "duplicate \"access_log\""),
         ErrorCase("access_log a b;", at: "1:14", "too many arguments for \"access_log\""),
     ])
@@ -436,6 +437,7 @@ struct ConfigResultTests {
         #expect(try loadConfig("access_log off;").accessLog == .off)
         #expect(try loadConfig("access_log stdout;").accessLog == .stdout)
         #expect(try loadConfig("access_log \"logs/access.json\";").accessLog == .file("logs/access.json"))
+        #expect(try loadConfig("access_log file:/var/log/gateway/access.log;").accessLog == .file("/var/log/gateway/access.log"))
     }
 
     @Test func workersAuto() throws {

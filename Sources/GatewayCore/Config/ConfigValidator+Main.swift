@@ -164,10 +164,12 @@ extension ConfigValidator {
         switch target.text {
         case "off": return .off
         case "stdout": return .stdout
-        case "":
-            error(target.location, "\"access_log\" needs off, stdout or a file path")
+        case "", "file:":
+            error(target.location, "\"access_log\" needs off, stdout or file:PATH")
             return nil
-        default: return .file(target.text)
+        default:
+            // `file:PATH` as SPEC §15 writes it; a bare path is accepted as the same thing.
+            return .file(target.text.hasPrefix("file:") ? String(target.text.dropFirst(5)) : target.text)
         }
     }
 
