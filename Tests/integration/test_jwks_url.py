@@ -13,7 +13,7 @@ jwt = pytest.importorskip("jwt", reason="PyJWT is installed by scripts/test.sh")
 from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
 from jwt.algorithms import ECAlgorithm  # noqa: E402
 
-from conftest import HOST, assert_error, echo, run_cli, upstream_block, wait_until  # noqa: E402
+from conftest import HOST, assert_error, echo, request, run_cli, upstream_block, wait_until  # noqa: E402
 from jsonserver import JSONHandler, loopback_server, serve_in_background  # noqa: E402
 
 ISS, AUD = "https://idp.test", "agent-api"
@@ -234,3 +234,16 @@ def test_bad_jwks_url_is_a_check_config_error(gateway_bin, tmp_path, line, colum
     r = run_cli(gateway_bin, "check-config", "--config", str(conf))
     assert r.returncode == 2, r.stdout + r.stderr
     assert f"{conf}:3:{column}: " in r.stderr and message in r.stderr, r.stderr
+
+
+def test_readyz_waits_for_the_first_key_fetch(gateways, upstream, keys, jwks):
+    jwks.mode = "status500"
+    gw = gateways.start(jwks_config(upstream.port, jwks.url), admin=True)
+    r = request(gw.admin_port, "GET", "/readyz")
+    assert r.status == 503, r
+    assert r.body.decode() == f"not ready: no keys fetched yet from {jwks.url} (issuer {ISS})\n"
+    assert request(gw.admin_port, "GET", "/healthz").status == 200   # alive, just not ready
+    jwks.mode = "ok"
+    assert echo(call(gw, keys.token("k1")))   # its unknown kid asks for a fetch
+    wait_until(lambda: request(gw.admin_port, "GET", "/readyz").status == 200, 10, message="ready once keys arrived")
+    assert request(gw.admin_port, "GET", "/readyz").body == b"ready\n"
