@@ -48,6 +48,7 @@ struct ConfigTopLevelValidationTests {
         ErrorCase("store sqlite a.db;\nstore sqlite b.db;", at: "2:1", "duplicate \"store\""),
         ErrorCase("access_log \"\";", at: "1:12", "\"access_log\" needs off, stdout or file:PATH"),
         ErrorCase("access_log file:;", at: "1:12", "\"access_log\" needs off, stdout or file:PATH"),
+        ErrorCase("metrics maybe;", at: "1:9", "expected on or off, got \"maybe\""),
         ErrorCase("access_log off;\naccess_log stdout;", at: "2:1", "duplicate \"access_log\""),
         ErrorCase("access_log a b;", at: "1:14", "too many arguments for \"access_log\""),
     ])
@@ -435,6 +436,8 @@ struct ConfigResultTests {
 
     @Test func accessLogModes() throws {
         #expect(try loadConfig("access_log off;").accessLog == .off)
+        #expect(try loadConfig("metrics off;").metrics == false)
+        #expect(try loadConfig("").metrics == true)
         #expect(try loadConfig("access_log stdout;").accessLog == .stdout)
         #expect(try loadConfig("access_log \"logs/access.json\";").accessLog == .file("logs/access.json"))
         #expect(try loadConfig("access_log file:/var/log/gateway/access.log;").accessLog == .file("/var/log/gateway/access.log"))

@@ -3,12 +3,14 @@ real tools operators use (`promtool check metrics`, the official Python client's
 OpenMetrics parser, and a real Prometheus server that scrapes the gateway and answers PromQL)."""
 
 import json
+import re
 import shutil
 import signal
 import subprocess
 import time
 import urllib.parse
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +18,7 @@ jwt = pytest.importorskip("jwt", reason="PyJWT is installed by scripts/test.sh")
 
 from conftest import HOST, closed_port, free_port, request, upstream_block, wait_until  # noqa: E402
 
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 SECRET = "metrics-secret-0123456789abcdef012345"
 ISS, AUD = "https://idp.test", "agent-api"
 
@@ -146,6 +149,14 @@ def test_metrics_only_answers_get_and_head(gw):
     assert gw.request("GET", "/metrics").status == 404
 
 
+def test_metrics_off_counts_nothing_and_hides_the_page(gateways, upstream):
+    gw = gateways.start("metrics off;\n" + upstream_block("u", upstream.port) + "route /pub/** { public; upstream u; }\n",
+                        admin=True)
+    assert gw.request("GET", "/pub/x").status == 200
+    assert request(gw.admin_port, "GET", "/metrics").status == 404
+    assert request(gw.admin_port, "GET", "/healthz").status == 200
+
+
 def test_route_label_cardinality_stays_bounded_by_the_config(gw):
     for i in range(200):
         gw.request("GET", f"/pub/{i}")
@@ -203,6 +214,37 @@ def test_a_real_prometheus_scrapes_and_answers_promql(gw, tmp_path):
         with urllib.request.urlopen(f"http://{HOST}:{port}/api/v1/targets", timeout=2) as response:
             targets = json.load(response)["data"]["activeTargets"]
         assert targets[0]["health"] == "up", targets
+        # Every query of the shipped dashboard runs on this Prometheus (a typo is a 400).
+        for expr in dashboard_queries():
+            query = expr.replace("$instance", ".*").replace("$__rate_interval", "1m")
+            url = f"http://{HOST}:{port}/api/v1/query?" + urllib.parse.urlencode({"query": query})
+            with urllib.request.urlopen(url, timeout=5) as response:
+                assert json.load(response)["status"] == "success", query
     finally:
         proc.terminate()
         proc.wait(15)
+
+
+def dashboard_queries() -> list[str]:
+    dashboard = json.loads((DEPLOY / "grafana/gateway-dashboard.json").read_text())
+    return [t["expr"] for p in dashboard["panels"] for t in p.get("targets", [])]
+
+
+def test_the_dashboard_names_only_metrics_the_gateway_exports(gw):
+    mixed_traffic(gw)
+    exported = {line.split()[2] for line in scrape(gw).body.decode().splitlines() if line.startswith("# TYPE")}
+    names = exported | {n + s for n in exported for s in ("_bucket", "_sum", "_count")}
+    queries = dashboard_queries()
+    assert len(queries) >= 15
+    for query in queries:
+        for metric in re.findall(r"\b((?:gateway|process)_[a-z_]+)", query):
+            assert metric in names, (metric, query)
+
+
+def test_the_shipped_alert_rules_pass_promtool():
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.skip("promtool (Debian prometheus) is installed by .ci/run")
+    checked = subprocess.run([promtool, "check", "rules", str(DEPLOY / "prometheus/gateway-alerts.yml")],
+                             capture_output=True, text=True, timeout=30)
+    assert checked.returncode == 0 and "SUCCESS" in checked.stdout, checked.stdout + checked.stderr

@@ -112,6 +112,9 @@ extension ConfigValidator {
             } else if let path = parse(argument, ConfigValue.endpointPath) {
                 config.decisionEndpoint = path
             }
+        case "metrics":
+            guard once(directive, &state.seen), shape(directive, arguments: 1...1), let flag = onOff(directive.arguments[0]) else { return }
+            config.metrics = flag
         case "access_log":
             guard once(directive, &state.seen), shape(directive, arguments: 1...1) else { return }
             if let target = accessLogTarget(directive.arguments[0]) { config.accessLog = target }

@@ -45,7 +45,10 @@ package struct GatewayConfig: Sendable, Equatable {
     /// `registration { require_token SECRET; roles R...; permissions P...; }` — agent
     /// self-registration at `POST /_gateway/register` (SPEC §10); nil when absent.
     package var registration: RegistrationConfig? = nil
-    /// `access_log off|stdout|PATH;` — one JSON line per request. Default `stdout`.
+    /// `metrics on|off;` — count requests for the admin listener's `/metrics` (SPEC §15).
+    /// Default on; off leaves the request path without the counting and `/metrics` answers 404.
+    package var metrics = true
+    /// `access_log off|stdout|file:PATH;` — one JSON line per request. Default `stdout`.
     package var accessLog: AccessLogTarget = .stdout
     /// `rate_limit RATE [burst=N];` — the default limit per principal (SPEC §7) for routes
     /// without a `rate_limit` of their own; an API key's stored limit replaces it for that key.

@@ -14,7 +14,7 @@ extension ClientConnection {
         let path = loop.access.path
         let probe: AdminProbe? =
             path.elementsEqual("/healthz".utf8) ? .health : path.elementsEqual("/readyz".utf8) ? .readiness
-            : path.elementsEqual("/metrics".utf8) ? .metrics : nil
+            : path.elementsEqual("/metrics".utf8) && runtime.config.metrics ? .metrics : nil
         if let probe {
             guard request.method == .get || request.method == .head else {
                 return reject(.methodNotAllowed(allow: [MethodSet(.get), MethodSet(.head)]), reason: "method_not_allowed")

@@ -243,14 +243,16 @@ final class EventLoop {
     /// Counts a failed authentication for the metrics and the audit trail (SPEC §15). At most
     /// `maxAuthFailureKeys` pairs per audit interval; the rest are counted under client `other`.
     func noteAuthFailure(reason: String, client: [UInt8]) {
-        let slot: Int
-        if let known = reasonSlots[reason] {
-            slot = known
-        } else {
-            slot = shared.metrics.reasons.slot(for: reason)
-            reasonSlots[reason] = slot
+        if runtime.config.metrics {
+            let slot: Int
+            if let known = reasonSlots[reason] {
+                slot = known
+            } else {
+                slot = shared.metrics.reasons.slot(for: reason)
+                reasonSlots[reason] = slot
+            }
+            metrics.authFailures.add(slot)
         }
-        metrics.authFailures.add(slot)
         guard shared.storeWorker != nil else { return }
         var key = AuthFailureKey(reason: reason, client: client)
         if authFailures[key] == nil && authFailures.count >= Self.maxAuthFailureKeys { key.client = Array("other".utf8) }

@@ -101,13 +101,14 @@ extension ClientConnection {
 
     /// The request ended: count it (metrics) and write its access-log line.
     func writeAccessLog(status: Int, decision: RequestDecision, upstream: String) {
-        let route = metricRoute
-        loop.metrics.requestFinished(
-            route: route, status: status, decision: decision, microseconds: MonotonicClock.nowMicroseconds() - request.startMicros)
+        if runtime.config.metrics {
+            let route = metricRoute
+            loop.metrics.requestFinished(
+                route: route, status: status, decision: decision, microseconds: MonotonicClock.nowMicroseconds() - request.startMicros)
+            if status == 429 && request.logReason == DenyReason.rateLimited(retryAfter: 0).reason { loop.metrics.rateLimited.add(route) }
+        }
         if status == 401 || request.logReason == DenyReason.authFailuresExceeded(retryAfter: 0).reason {
             loop.noteAuthFailure(reason: request.logReason, client: peerText)
-        } else if status == 429 {
-            loop.metrics.rateLimited.add(route)
         }
         guard loop.accessLog.isOn else { return }
         loop.accessLog.record(AccessLogEntry(
