@@ -60,3 +60,14 @@ let package = Package(
             swiftSettings: strictness),
     ]
 )
+
+// Fuzzing (scripts/fuzz.sh): with GATEWAY_FUZZ=1, one more executable, `gateway-fuzz`, whose
+// libFuzzer entry points drive the parsers. It exists only then, because it links only with
+// -sanitize=fuzzer (libFuzzer supplies `main`); the script builds it into .build-fuzz.
+if Context.environment["GATEWAY_FUZZ"] == "1" {
+    package.targets.append(.target(name: "CGatewayFuzzDriver", path: "Tests/Fuzz/Driver"))
+    package.targets.append(.executableTarget(
+        name: "gateway-fuzz", dependencies: ["CGatewayFuzzDriver", "GatewayCore", "GatewayHTTP", "GatewayCrypto", "GatewaySupport"],
+        path: "Tests/Fuzz/Harness", swiftSettings: strictness + [.unsafeFlags(["-parse-as-library"])]))
+    package.products.append(.executable(name: "gateway-fuzz", targets: ["gateway-fuzz"]))
+}

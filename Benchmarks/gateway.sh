@@ -15,7 +15,8 @@ fi
 # gateway_conf PORT WORKERS RULES [EXTRA_ROUTES] : a gateway.conf whose catch-all route holds
 # RULES ("public; " or the auth rules) and forwards to the upstream; EXTRA_ROUTES more routes
 # that the requests never match, to weigh the route table. LISTEN_TLS=1 makes the listener a
-# TLS one ($TLS_CERT); UPSTREAM_SERVER replaces the upstream's server line.
+# TLS one ($TLS_CERT); UPSTREAM_SERVER replaces the upstream's server line; METRICS=off
+# leaves request counting out (metrics are on by default, as in production).
 gateway_conf() {
     local listen="listen 127.0.0.1:$1;"
     [[ ${LISTEN_TLS:-0} == 1 ]] && listen="listen 127.0.0.1:$1 tls { certificate file:$TLS_CERT; key file:$TLS_KEY; }"
@@ -23,6 +24,7 @@ gateway_conf() {
 $listen
 workers $2;
 access_log off;
+metrics ${METRICS:-on};
 upstream up { ${UPSTREAM_SERVER:-server $UPSTREAM;} keepalive $KEEPALIVE; }
 route /** { $3upstream up; }
 CONF
@@ -58,6 +60,25 @@ contender_gateway_public() {
     gateway_conf "$PORT" 1 "public; " >"$WORK/gateway-public.conf"
     spawn_gateway "$WORK/gateway-public.conf"
 }
+
+# The same two with `metrics off;`: against gateway_public and gateway_jwt_hs256 in the same
+# run, the cost of counting requests for /metrics.
+contender_gateway_public_nometrics() {
+    gateway_ready || return 1
+    DESC="$GATEWAY_VERSION public route, metrics off, workers 1, access_log off"
+    METRICS=off gateway_conf "$PORT" 1 "public; " >"$WORK/gateway-public-nometrics.conf"
+    spawn_gateway "$WORK/gateway-public-nometrics.conf"
+}
+
+contender_gateway_jwt_hs256_nometrics() {
+    gateway_ready || return 1
+    AUTH=hs256 IDENTITY=1
+    DESC="$GATEWAY_VERSION JWT HS256 protected route, metrics off, workers 1, access_log off"
+    METRICS=off gateway_jwt_conf "$PORT" "key hs HS256 env:GATEWAY_JWT_SECRET;" >"$WORK/gateway-jwt-nometrics.conf"
+    spawn_gateway "$WORK/gateway-jwt-nometrics.conf"
+}
+
+CONTENDERS+=(gateway_public_nometrics gateway_jwt_hs256_nometrics)
 
 # --- TLS ----------------------------------------------------------------------------------
 

@@ -1,5 +1,5 @@
 private import Glibc
-package import Synchronization
+import Synchronization
 
 /// A fixed array of 64-bit counters written by one thread (an event loop) and read by any
 /// (a metrics scrape). The writer adds with a relaxed load and store, which compiles to one

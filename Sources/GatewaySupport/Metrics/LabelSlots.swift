@@ -1,4 +1,4 @@
-package import Synchronization
+import Synchronization
 
 /// Assigns each distinct label value (a route pattern, an upstream name, a deny reason) a
 /// counter slot, for the life of the process: a counter keeps its slot across reloads, so
