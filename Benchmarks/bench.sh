@@ -462,6 +462,21 @@ cpu_ticks() {
     echo "$t"
 }
 
+# peak_rss_mb PID... : the peak resident memory (VmHWM) of these processes and their children,
+# summed, in MB: what the proxy needed at most under this load.
+peak_rss_mb() {
+    local pid all=() kb=0
+    for pid in "$@"; do
+        # shellcheck disable=SC2207
+        all+=("$pid" $(ps -o pid= --ppid "$pid"))
+    done
+    for pid in "${all[@]}"; do
+        [[ -r /proc/$pid/status ]] || continue
+        kb=$(( kb + $(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status") ))
+    done
+    awk -v kb="$kb" 'BEGIN { printf "%.1f", kb / 1024 }'
+}
+
 # ---------------------------------------------------------------------------------------
 # Setup: tools, tokens, pinning, upstream
 # ---------------------------------------------------------------------------------------
@@ -713,6 +728,7 @@ measure() {
     (( ${#PIDS[@]} )) && ticks0=$(cpu_ticks "${PIDS[@]}")
     line=$(run_wrk "$TARGET_PORT" "$DURATION" measured)
     (( ${#PIDS[@]} )) && ticks1=$(cpu_ticks "${PIDS[@]}")
+    (( ${#PIDS[@]} )) && R[rss_mb]=$(peak_rss_mb "${PIDS[@]}")
     R[cpu]=$(cpu_busy "$cpu0" "$(cpu_snapshot)")
     [[ -n $line ]] || { FAIL_REASON="wrk gave no result (see the .log)"; return 1; }
     for kv in ${line#BENCH_RESULT }; do R[${kv%%=*}]=${kv#*=}; done
@@ -733,15 +749,15 @@ run_one() {
         status="CHECK: ${R[non2xx]} non-2xx, ${R[sock_errors]} socket errors"
     fi
     stop_pids
-    for k in rps p50_ms p99_ms non2xx sock_errors requests proxy_us cpu; do R[$k]=${R[$k]:-}; done
+    for k in rps p50_ms p99_ms non2xx sock_errors requests proxy_us cpu rss_mb; do R[$k]=${R[$k]:-}; done
     if [[ $status == ok ]]; then
-        log "run $RUN_NO  $(printf '%-27s' "$CUR") ${R[rps]} rps  p50 ${R[p50_ms]} ms  p99 ${R[p99_ms]} ms  proxy ${R[proxy_us]:--} us/req  cpu% ${R[cpu]}"
+        log "run $RUN_NO  $(printf '%-27s' "$CUR") ${R[rps]} rps  p50 ${R[p50_ms]} ms  p99 ${R[p99_ms]} ms  proxy ${R[proxy_us]:--} us/req  cpu% ${R[cpu]}  peak RSS ${R[rss_mb]:--} MB"
     else
         warn "run $RUN_NO  $CUR: $status"
         [[ -s $WORK/$CUR.log ]] && tail -n 5 "$WORK/$CUR.log" | sed 's/^/    | /' >&2
     fi
     printf '%s\t' "$RUN_NO" "$CUR" "${R[rps]}" "${R[p50_ms]}" "${R[p99_ms]}" "${R[non2xx]}" \
-        "${R[sock_errors]}" "${R[requests]}" "${R[proxy_us]}" "${R[cpu]}" "$AUTH" "$status" >>"$WORK/rows.tsv"
+        "${R[sock_errors]}" "${R[requests]}" "${R[proxy_us]}" "${R[cpu]}" "${R[rss_mb]}" "$AUTH" "$status" >>"$WORK/rows.tsv"
     printf '%s\n' "${DESC//$'\t'/ }" >>"$WORK/rows.tsv"
     sleep "$COOLDOWN"
 }
@@ -774,13 +790,13 @@ import csv, json, statistics, sys
 rows_path, meta_path, base = sys.argv[1:4]
 meta = dict(line.rstrip("\n").split("\t", 1) for line in open(meta_path))
 COLS = ["run", "contender", "rps", "p50_ms", "p99_ms", "non2xx", "sock_errors", "requests",
-        "proxy_cpu_us_per_req", "cpu_busy_pct", "auth", "status", "description"]
+        "proxy_cpu_us_per_req", "cpu_busy_pct", "peak_rss_mb", "auth", "status", "description"]
 
 def parse(line):
     r = dict(zip(COLS, line.rstrip("\n").split("\t")))
     for k in ("run", "rps", "non2xx", "sock_errors", "requests"):
         r[k] = int(r[k]) if r[k] else None
-    for k in ("p50_ms", "p99_ms", "proxy_cpu_us_per_req"):
+    for k in ("p50_ms", "p99_ms", "proxy_cpu_us_per_req", "peak_rss_mb"):
         r[k] = float(r[k]) if r[k] else None
     return r
 
@@ -804,6 +820,7 @@ for name in order:
         "rps_min": min(rps, default=None), "rps_max": max(rps, default=None),
         "p50_ms": median(r["p50_ms"] for r in ok), "p99_ms": median(r["p99_ms"] for r in ok),
         "proxy_cpu_us_per_req": median(r["proxy_cpu_us_per_req"] for r in ok),
+        "peak_rss_mb": max((r["peak_rss_mb"] for r in ok if r["peak_rss_mb"] is not None), default=None),
         "non2xx": sum(r["non2xx"] or 0 for r in mine),
         "sock_errors": sum(r["sock_errors"] or 0 for r in mine),
         "status": next((r["status"] for r in mine if r["status"] != "ok"), "ok"),
@@ -831,17 +848,18 @@ out = [f"## Reverse-proxy benchmark, {meta['started_utc']}", "",
        "(runs ok); min-max: the range of their rps; "
        + "; ".join(f"vs {ref}: rps / rps of {ref}" + ("" if medians.get(ref) else " (not measured here)")
                    for ref in refs),
-       "- proxy CPU: user+system CPU time of the contender's processes per request",
+       "- proxy CPU: user+system CPU time of the contender's processes per request; peak RSS: "
+       "the highest VmHWM (summed over the contender's processes) of its runs",
        "- errors: responses with status >= 400 (wrk's count) / socket errors, over all runs", ""]
 head = ["contender", "runs ok", "rps", "rps min-max", "p50 ms", "p99 ms"] \
-    + [f"vs {ref}" for ref in refs] + ["proxy CPU us/req", "errors", "status"]
+    + [f"vs {ref}" for ref in refs] + ["proxy CPU us/req", "peak RSS MB", "errors", "status"]
 out += ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 2) + "---|"]
 for s in summary:
     cells = [f"`{s['contender']}`", f"{s['runs_ok']}/{s['runs']}", num(s["rps_median"]),
              f"{num(s['rps_min'])}-{num(s['rps_max'])}" if s["runs_ok"] else "-",
              num(s["p50_ms"], 2), num(s["p99_ms"], 2)]
     cells += [num(s["vs_" + ref], 2) for ref in refs]
-    cells += [num(s["proxy_cpu_us_per_req"], 1), f"{s['non2xx']}/{s['sock_errors']}",
+    cells += [num(s["proxy_cpu_us_per_req"], 1), num(s["peak_rss_mb"], 1), f"{s['non2xx']}/{s['sock_errors']}",
               s["status"].replace("|", "\\|")]
     out.append("| " + " | ".join(cells) + " |")
 out += ["", "Contenders:", ""]
