@@ -1,4 +1,6 @@
 private import Glibc
+private import CGatewayLinux
+import Synchronization
 
 /// Starts OS threads for event loops (the request path never suspends, so loops are threads,
 /// not tasks).
@@ -28,8 +30,40 @@ package struct ThreadHandle: @unchecked Sendable {
     // pthread_t is an integer handle; joining from any thread is allowed.
     fileprivate let thread: pthread_t
     package func join() { pthread_join(thread, nil) }
+    /// Joins if the thread ends within `milliseconds`. - Returns: whether it was joined (if
+    /// not, it is detached: it ends on its own, unjoined).
+    package func join(withinMilliseconds milliseconds: Int) -> Bool {
+        if gw_thread_join_within(thread, Int32(milliseconds)) == 0 { return true }
+        pthread_detach(thread)
+        return false
+    }
     /// Lets the thread end on its own, never joined (its resources are freed when it ends).
     package func detach() { pthread_detach(thread) }
+}
+
+/// A control-plane thread a component starts once and joins when it stops, so that no thread
+/// still runs (and uses OpenSSL, SQLite or the heap) while the process exits.
+package final class BackgroundThread: Sendable {
+    private let handle = Mutex<ThreadHandle?>(nil)
+
+    package init() {}
+
+    /// Starts `body` on a new thread (once).
+    package func start(_ body: @escaping @Sendable () -> Void) {
+        handle.withLock { handle in
+            precondition(handle == nil, "a background thread starts once")
+            handle = OSThread.start(body)
+        }
+    }
+
+    /// Waits for the thread, which the caller told to stop, at most `milliseconds` (a thread
+    /// stuck in a blocking call is left to end on its own).
+    /// - Returns: whether it ended in time (true when it never started).
+    @discardableResult
+    package func join(withinMilliseconds milliseconds: Int) -> Bool {
+        guard let started = handle.withLock({ handle in defer { handle = nil }; return handle }) else { return true }
+        return started.join(withinMilliseconds: milliseconds)
+    }
 }
 
 /// Process signals for the control thread: block them everywhere and wait for them here.

@@ -1,10 +1,12 @@
 #ifndef GW_CGATEWAYLINUX_H
 #define GW_CGATEWAYLINUX_H
-// Linux syscalls and constants Swift's Glibc module does not import (epoll, eventfd, accept4).
+// Linux syscalls and constants Swift's Glibc module does not import (epoll, eventfd, accept4,
+// pthread_timedjoin_np).
 // Thin wrappers only; every mirrored struct has a _Static_assert on its size.
 #include <stdint.h>
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <pthread.h>
 
 /// An epoll event without the packed layout of `struct epoll_event` (x86_64), which Swift
 /// cannot import faithfully. `gw_epoll_wait` converts.
@@ -23,4 +25,6 @@ int gw_epoll_del(int epfd, int fd);
 int gw_epoll_wait(int epfd, gw_epoll_event *events, int max, int timeout_ms);
 int gw_eventfd(void);
 int gw_accept4(int fd, struct sockaddr *addr, socklen_t *len);
+/// pthread_timedjoin_np with a relative timeout: 0 when joined, ETIMEDOUT when it is still running.
+int gw_thread_join_within(pthread_t thread, int timeout_ms);
 #endif

@@ -41,6 +41,7 @@ final class KeyStoreWatcher: Sendable {
     let center: KeyIndexCenter
     private let path: String
     private let stopping = Atomic<Bool>(false)
+    private let thread = BackgroundThread()
     private let logger: Logger
 
     /// Opens (creating and migrating) the store and loads the first index synchronously, so
@@ -54,11 +55,13 @@ final class KeyStoreWatcher: Sendable {
         center = KeyIndexCenter(index: APIKeyIndex(snapshot: snapshot))
     }
 
-    func start() {
-        _ = OSThread.start { [self] in run() }
-    }
+    func start() { thread.start { [self] in run() } }
 
-    func stop() { stopping.store(true, ordering: .relaxed) }
+    /// Stops the thread and waits for it (at most `GatewayServer.stopBudget`).
+    func stop() {
+        stopping.store(true, ordering: .relaxed)
+        thread.join(withinMilliseconds: GatewayServer.stopBudget)
+    }
 
     private func run() {
         // The connection is confined to this thread (the store is opened NOMUTEX).

@@ -7,8 +7,10 @@ import GatewayTLS
 /// idle in its loop's keep-alive pool. Loop-confined; the client connection drives it.
 final class UpstreamConnection: Channel {
     let server: UpstreamServer
-    let input = ByteBuffer(capacity: 16 * 1024)
-    let output = ByteBuffer(capacity: 4 * 1024)
+    /// Small to start with; the input grows while a large response streams (`readSize`) and
+    /// both shrink back when the connection returns to the pool.
+    let input = ByteBuffer(capacity: Channel.firstReadSize)
+    let output = ByteBuffer(capacity: 2 * 1024)
     var parser = ResponseHeadParser()
     var head = ResponseHead()
     /// Connecting, and for an HTTPS server handshaking: the connect deadline covers both.
@@ -115,6 +117,9 @@ final class UpstreamConnection: Channel {
         head.reset()
         input.clear()
         output.clear()
+        input.shrinkIfIdle(limit: 16 * 1024, to: Channel.firstReadSize)
+        output.shrinkIfIdle(limit: 16 * 1024, to: 2 * 1024)
+        resetReadSize()
         sendDeadline = 0
         wasReused = true
         if loop.isDraining || server.generation != loop.runtime.generation || !server.pools[loop.id].put(self) {

@@ -11,7 +11,7 @@ import Synchronization
 /// Logs say which token by a prefix of its hash at most, never the token or the secret.
 final class IntrospectionWorker: Sendable {
     /// Threads asking the endpoint in parallel.
-    static let threads = 2
+    static let threadCount = 2
     /// The longest wait for a queued token before looking again for a reloaded introspector.
     static let tick = 100
     private let current = Mutex<Introspector?>(nil)
@@ -19,6 +19,7 @@ final class IntrospectionWorker: Sendable {
     private let client = BlockingHTTPClient.system()
     private let limits = JWKSFetchLimits(connectTimeout: 2_000, readTimeout: 4_000, maxBodyBytes: 64 * 1024)
     private let logger: Logger
+    private let threads = (0..<IntrospectionWorker.threadCount).map { _ in BackgroundThread() }
 
     init(logger: Logger) {
         self.logger = logger
@@ -31,8 +32,8 @@ final class IntrospectionWorker: Sendable {
 
     /// Starts the threads. - Parameter onAnswered: runs after every answer.
     func start(onAnswered: @escaping @Sendable () -> Void) {
-        for _ in 0..<Self.threads {
-            OSThread.start { [self] in
+        for thread in threads {
+            thread.start { [self] in
                 while !stopping.load(ordering: .relaxed) {
                     guard let introspector = current.withLock({ $0 }) else {
                         usleepMilliseconds(Self.tick)
@@ -42,11 +43,16 @@ final class IntrospectionWorker: Sendable {
                     ask(introspector, job)
                     onAnswered()
                 }
-            }.detach()
+            }
         }
     }
 
-    func stop() { stopping.store(true, ordering: .relaxed) }
+    /// Stops the threads and waits for them (a request to the endpoint in flight is bounded by
+    /// its timeouts; past `stopBudget` the thread is left to end on its own).
+    func stop() {
+        stopping.store(true, ordering: .relaxed)
+        for thread in threads { thread.join(withinMilliseconds: GatewayServer.stopBudget) }
+    }
 
     private func ask(_ introspector: Introspector, _ job: (hash: TokenHash, token: [UInt8])) {
         let config = introspector.config

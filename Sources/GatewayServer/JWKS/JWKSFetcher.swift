@@ -20,6 +20,7 @@ final class JWKSFetcher: Sendable {
     private let refresher: JWKSRefresher
     private let tracked = Mutex<[JWKSKeySource]>([])
     private let stopping = Atomic<Bool>(false)
+    private let thread = BackgroundThread()
     private let logger: Logger
     /// Counts fetches by outcome.
     private let metrics: MetricsRegistry
@@ -59,7 +60,7 @@ final class JWKSFetcher: Sendable {
 
     /// Starts the background thread. - Parameter onFetched: runs after every finished fetch.
     func start(onFetched: @escaping @Sendable () -> Void) {
-        _ = OSThread.start { [self] in
+        thread.start { [self] in
             while !stopping.load(ordering: .relaxed) {
                 usleepMilliseconds(Self.tick)
                 let sources = tracked.withLock { $0 }
@@ -71,7 +72,12 @@ final class JWKSFetcher: Sendable {
         }
     }
 
-    func stop() { stopping.store(true, ordering: .relaxed) }
+    /// Stops the thread and waits for it (a fetch in flight is bounded by its timeouts; past
+    /// `GatewayServer.stopBudget` the thread is left to end on its own).
+    func stop() {
+        stopping.store(true, ordering: .relaxed)
+        thread.join(withinMilliseconds: GatewayServer.stopBudget)
+    }
 
     /// One line per fetch: the URL, the issuer and the outcome's reason (never key bytes).
     private func log(_ source: JWKSKeySource, _ outcome: JWKSRefreshOutcome) {

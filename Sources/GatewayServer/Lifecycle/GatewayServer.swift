@@ -16,6 +16,9 @@ package final class GatewayServer {
     private var boundListen: [ListenAddress] = []
     /// Milliseconds the JWKS fetches before serving (and for new URLs on reload) may take.
     static let initialFetchBudget: Int64 = 5_000
+    /// Milliseconds a background thread (store, fetcher, log writer) gets to end after a stop:
+    /// joined threads cannot race the process's exit; one stuck in a blocking call is left.
+    static let stopBudget = 2_000
 
     /// - Parameters:
     ///   - loaded: the validated configuration to start with.

@@ -72,17 +72,34 @@ class Channel {
 
     /// How much one read takes from a socket at most.
     static let readChunk = 64 * 1024
+    /// The free space a channel's first read makes sure of: most requests and responses fit.
+    static let firstReadSize = 4 * 1024
+    /// The free space the next read makes sure of: it starts at `firstReadSize` and doubles
+    /// each time a read fills it (a body is streaming), up to `readChunk`, so a buffer grows to
+    /// what is in flight rather than to the largest read. `resetReadSize` at a message boundary.
+    private(set) var readSize = Channel.firstReadSize
+
+    /// The connection went idle between messages: the next read starts small again.
+    final func resetReadSize() { readSize = Self.firstReadSize }
 
     /// Reads once from the socket into the tail of `buffer` (at most `readChunk` bytes).
     /// A short read clears `readable` (edge-triggered: the socket was drained).
     final func readAvailable(into buffer: ByteBuffer) -> ReadOutcome {
-        let tail = buffer.reserveTail(Self.readChunk)
+        let tail = buffer.reserveTail(readSize)
         let want = min(tail.count, Self.readChunk)
-        if let tls { return readTLS(tls, into: buffer, UnsafeMutableRawBufferPointer(rebasing: tail[0..<want])) }
+        if let tls {
+            let outcome = readTLS(tls, into: buffer, UnsafeMutableRawBufferPointer(rebasing: tail[0..<want]))
+            if readable && readSize < Self.readChunk { readSize *= 2 }
+            return outcome
+        }
         switch Socket.read(fd, into: UnsafeMutableRawBufferPointer(rebasing: tail[0..<want])) {
         case .bytes(let n):
             buffer.commit(n)
-            if n < want && !hangupSeen { readable = false }
+            if n < want && !hangupSeen {
+                readable = false
+            } else if n == want && readSize < Self.readChunk {
+                readSize *= 2
+            }
             return .progress
         case .wouldBlock:
             readable = false

@@ -29,8 +29,7 @@ final class AccessLogQueue: Sendable {
     let droppedLines = Atomic<UInt64>(0)
     private let path: String?
     private let logger: Logger
-    private let finished = Atomic<Bool>(false)
-    private let thread = Mutex<ThreadHandle?>(nil)
+    private let thread = BackgroundThread()
 
     /// - Parameter path: the file to append to; nil writes to standard output.
     /// - Returns: nil when the file cannot be opened.
@@ -39,8 +38,7 @@ final class AccessLogQueue: Sendable {
         self.logger = logger
         let fd = path.map(Self.open) ?? 1
         guard fd >= 0 else { return nil }
-        let handle = OSThread.start { [self] in self.run(fd: fd) }
-        thread.withLock { $0 = handle }
+        thread.start { [self] in self.run(fd: fd) }
     }
 
     /// Hands over a buffer of `lines` complete lines; `buffer` comes back empty (with capacity).
@@ -62,13 +60,11 @@ final class AccessLogQueue: Sendable {
     /// Reopens the log file by its path before the next write (`SIGUSR1`); nothing for stdout.
     func reopen() { state.withLock { $0.reopen = true } }
 
-    /// Writes what is pending, then ends the writer thread (after the loops stopped).
+    /// Writes what is pending, then ends the writer thread (after the loops stopped); a writer
+    /// stuck on its disk gets `GatewayServer.stopBudget`.
     func stop() {
         state.withLock { $0.stopping = true }
-        thread.withLock { handle in
-            handle?.join()
-            handle = nil
-        }
+        thread.join(withinMilliseconds: GatewayServer.stopBudget)
     }
 
     private func run(fd initial: Int32) {

@@ -39,6 +39,7 @@ final class StoreWorker: Sendable {
 
     private let path: String
     private let logger: Logger
+    private let thread = BackgroundThread()
     private let queue = Mutex<[Pending]>([])
     private let wake = DispatchSemaphore(value: 0)
     private let stopping = Atomic<Bool>(false)
@@ -57,11 +58,14 @@ final class StoreWorker: Sendable {
         mailboxes = wakeups.map { _ in Mailbox() }
     }
 
-    func start() { _ = OSThread.start { [self] in run() } }
+    func start() { thread.start { [self] in run() } }
 
+    /// Stops the thread once the queued writes are done, and waits for it (at most
+    /// `GatewayServer.stopBudget`).
     func stop() {
         stopping.store(true, ordering: .relaxed)
         wake.signal()
+        thread.join(withinMilliseconds: GatewayServer.stopBudget)
     }
 
     /// The ticket of a job whose result nobody waits for.
@@ -95,8 +99,9 @@ final class StoreWorker: Sendable {
         var nextPrune = 0
         while true {
             _ = wake.wait(timeout: .now() + .seconds(60))
-            if stopping.load(ordering: .relaxed) { return }
-            if WallClock.now() >= nextPrune {
+            // Stopping: what was queued until now (the loops' last audit events) is written first.
+            let stop = stopping.load(ordering: .relaxed)
+            if !stop && WallClock.now() >= nextPrune {
                 nextPrune = WallClock.now() + Self.pruneIntervalSeconds
                 prune(&store)
             }
@@ -104,7 +109,8 @@ final class StoreWorker: Sendable {
                 defer { pending.removeAll(keepingCapacity: true) }
                 return pending
             }
-            deliver(batch, results: run(batch, store: &store))
+            if !batch.isEmpty || !stop { deliver(batch, results: run(batch, store: &store)) }
+            if stop { return }
         }
     }
 
