@@ -40,9 +40,6 @@
 #   COOLDOWN=1          idle seconds between contenders
 #   GATEWAY_BIN=<project>/.build/release/gateway   EXTRA=file.sh (more contenders)
 #   LABEL=<git revision>   RESULTS_DIR=Benchmarks/results   SKIP_INSTALL=0   KEEP_WORK=0
-#   INSTRUCTIONS=0      1: also count the contender's user-space instructions per request
-#                       (perf stat -e instructions:u), a figure far less noisy than time on
-#                       a shared machine: small per-request costs show in it
 
 set -uo pipefail
 export PATH=$PATH:/usr/sbin:/sbin   # nginx and haproxy live in sbin on Debian
@@ -65,7 +62,6 @@ BASELINE=${BASELINE:-gateway_public}
 KEEPALIVE=${KEEPALIVE:-$CONNS}
 IDENTITY_HEADER=${IDENTITY_HEADER:-X-Auth-User-Id}
 COOLDOWN=${COOLDOWN:-1}
-INSTRUCTIONS=${INSTRUCTIONS:-0}
 GATEWAY_BIN=${GATEWAY_BIN:-$PROJECT_DIR/.build/release/gateway}
 EXTRA=${EXTRA:-}
 LABEL=${LABEL:-$(git -C "$PROJECT_DIR" rev-parse --short HEAD 2>/dev/null || true)}
@@ -730,26 +726,12 @@ measure() {
     [[ $WARMUP == 0 || $WARMUP == 0s ]] || run_wrk "$TARGET_PORT" "$WARMUP" warm-up >/dev/null
     cpu0=$(cpu_snapshot)
     (( ${#PIDS[@]} )) && ticks0=$(cpu_ticks "${PIDS[@]}")
-    local perf_pid="" perf_out="$WORK/perf-$CUR.txt"
-    if [[ $INSTRUCTIONS == 1 ]] && (( ${#PIDS[@]} )); then
-        perf stat -e instructions:u -x, -o "$perf_out" -p "$(IFS=,; echo "${PIDS[*]}")" &
-        perf_pid=$!
-    fi
     line=$(run_wrk "$TARGET_PORT" "$DURATION" measured)
-    if [[ -n $perf_pid ]]; then
-        kill -INT "$perf_pid" 2>/dev/null; wait "$perf_pid" 2>/dev/null
-        R[instructions]=$(awk -F, '/instructions/ { print $1; exit }' "$perf_out")
-    fi
     (( ${#PIDS[@]} )) && ticks1=$(cpu_ticks "${PIDS[@]}")
     (( ${#PIDS[@]} )) && R[rss_mb]=$(peak_rss_mb "${PIDS[@]}")
     R[cpu]=$(cpu_busy "$cpu0" "$(cpu_snapshot)")
     [[ -n $line ]] || { FAIL_REASON="wrk gave no result (see the .log)"; return 1; }
     for kv in ${line#BENCH_RESULT }; do R[${kv%%=*}]=${kv#*=}; done
-    if [[ ${R[instructions]:-} =~ ^[0-9]+$ ]] && (( R[requests] > 0 )); then
-        R[instructions]=$(( R[instructions] / R[requests] ))
-    else
-        R[instructions]=""
-    fi
     if (( ${#PIDS[@]} && R[requests] > 0 )); then
         R[proxy_us]=$(awk -v t=$(( ticks1 - ticks0 )) -v hz="$CLK_TCK" -v r="${R[requests]}" \
             'BEGIN { printf "%.1f", t / hz * 1e6 / r }')
@@ -767,15 +749,15 @@ run_one() {
         status="CHECK: ${R[non2xx]} non-2xx, ${R[sock_errors]} socket errors"
     fi
     stop_pids
-    for k in rps p50_ms p99_ms non2xx sock_errors requests proxy_us cpu rss_mb instructions; do R[$k]=${R[$k]:-}; done
+    for k in rps p50_ms p99_ms non2xx sock_errors requests proxy_us cpu rss_mb; do R[$k]=${R[$k]:-}; done
     if [[ $status == ok ]]; then
-        log "run $RUN_NO  $(printf '%-27s' "$CUR") ${R[rps]} rps  p50 ${R[p50_ms]} ms  p99 ${R[p99_ms]} ms  proxy ${R[proxy_us]:--} us/req  cpu% ${R[cpu]}  peak RSS ${R[rss_mb]:--} MB${R[instructions]:+  ${R[instructions]} instr/req}"
+        log "run $RUN_NO  $(printf '%-27s' "$CUR") ${R[rps]} rps  p50 ${R[p50_ms]} ms  p99 ${R[p99_ms]} ms  proxy ${R[proxy_us]:--} us/req  cpu% ${R[cpu]}  peak RSS ${R[rss_mb]:--} MB"
     else
         warn "run $RUN_NO  $CUR: $status"
         [[ -s $WORK/$CUR.log ]] && tail -n 5 "$WORK/$CUR.log" | sed 's/^/    | /' >&2
     fi
     printf '%s\t' "$RUN_NO" "$CUR" "${R[rps]}" "${R[p50_ms]}" "${R[p99_ms]}" "${R[non2xx]}" \
-        "${R[sock_errors]}" "${R[requests]}" "${R[proxy_us]}" "${R[cpu]}" "${R[rss_mb]}" "${R[instructions]}" "$AUTH" "$status" >>"$WORK/rows.tsv"
+        "${R[sock_errors]}" "${R[requests]}" "${R[proxy_us]}" "${R[cpu]}" "${R[rss_mb]}" "$AUTH" "$status" >>"$WORK/rows.tsv"
     printf '%s\n' "${DESC//$'\t'/ }" >>"$WORK/rows.tsv"
     sleep "$COOLDOWN"
 }
@@ -808,12 +790,11 @@ import csv, json, statistics, sys
 rows_path, meta_path, base = sys.argv[1:4]
 meta = dict(line.rstrip("\n").split("\t", 1) for line in open(meta_path))
 COLS = ["run", "contender", "rps", "p50_ms", "p99_ms", "non2xx", "sock_errors", "requests",
-        "proxy_cpu_us_per_req", "cpu_busy_pct", "peak_rss_mb", "instructions_per_req", "auth", "status",
-        "description"]
+        "proxy_cpu_us_per_req", "cpu_busy_pct", "peak_rss_mb", "auth", "status", "description"]
 
 def parse(line):
     r = dict(zip(COLS, line.rstrip("\n").split("\t")))
-    for k in ("run", "rps", "non2xx", "sock_errors", "requests", "instructions_per_req"):
+    for k in ("run", "rps", "non2xx", "sock_errors", "requests"):
         r[k] = int(r[k]) if r[k] else None
     for k in ("p50_ms", "p99_ms", "proxy_cpu_us_per_req", "peak_rss_mb"):
         r[k] = float(r[k]) if r[k] else None
@@ -840,7 +821,6 @@ for name in order:
         "p50_ms": median(r["p50_ms"] for r in ok), "p99_ms": median(r["p99_ms"] for r in ok),
         "proxy_cpu_us_per_req": median(r["proxy_cpu_us_per_req"] for r in ok),
         "peak_rss_mb": max((r["peak_rss_mb"] for r in ok if r["peak_rss_mb"] is not None), default=None),
-        "instructions_per_req": median(r["instructions_per_req"] for r in ok),
         "non2xx": sum(r["non2xx"] or 0 for r in mine),
         "sock_errors": sum(r["sock_errors"] or 0 for r in mine),
         "status": next((r["status"] for r in mine if r["status"] != "ok"), "ok"),
@@ -872,18 +852,14 @@ out = [f"## Reverse-proxy benchmark, {meta['started_utc']}", "",
        "the highest VmHWM (summed over the contender's processes) of its runs",
        "- errors: responses with status >= 400 (wrk's count) / socket errors, over all runs", ""]
 head = ["contender", "runs ok", "rps", "rps min-max", "p50 ms", "p99 ms"] \
-    + [f"vs {ref}" for ref in refs] + ["proxy CPU us/req", "peak RSS MB"] \
-    + (["instr/req"] if any(s["instructions_per_req"] for s in summary) else []) + ["errors", "status"]
+    + [f"vs {ref}" for ref in refs] + ["proxy CPU us/req", "peak RSS MB", "errors", "status"]
 out += ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 2) + "---|"]
 for s in summary:
     cells = [f"`{s['contender']}`", f"{s['runs_ok']}/{s['runs']}", num(s["rps_median"]),
              f"{num(s['rps_min'])}-{num(s['rps_max'])}" if s["runs_ok"] else "-",
              num(s["p50_ms"], 2), num(s["p99_ms"], 2)]
     cells += [num(s["vs_" + ref], 2) for ref in refs]
-    cells += [num(s["proxy_cpu_us_per_req"], 1), num(s["peak_rss_mb"], 1)]
-    if any(t["instructions_per_req"] for t in summary):
-        cells.append(num(round(s["instructions_per_req"])) if s["instructions_per_req"] else "-")
-    cells += [f"{s['non2xx']}/{s['sock_errors']}",
+    cells += [num(s["proxy_cpu_us_per_req"], 1), num(s["peak_rss_mb"], 1), f"{s['non2xx']}/{s['sock_errors']}",
               s["status"].replace("|", "\\|")]
     out.append("| " + " | ".join(cells) + " |")
 out += ["", "Contenders:", ""]

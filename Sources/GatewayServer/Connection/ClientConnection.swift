@@ -40,7 +40,7 @@ final class ClientConnection: Channel {
     /// Small to start with (a request head, a response head and a small body fit); they grow
     /// with what is in flight and shrink back when the connection idles (`flushOutput`).
     let input = ByteBuffer(capacity: Channel.firstReadSize)
-    let output = ByteBuffer(capacity: 4 * 1024)
+    let output = ByteBuffer(capacity: 2 * 1024)
     var phase = Phase.waitingHead
     /// True between requests: the head deadline starts with the next request's first byte.
     var awaitingFirstHeadByte = false
@@ -266,7 +266,7 @@ final class ClientConnection: Channel {
             return false
         }
         if output.isEmpty {
-            output.shrinkIfIdle(limit: 64 * 1024, to: 4 * 1024)
+            output.shrinkIfIdle(limit: 64 * 1024, to: 2 * 1024)
             if input.isEmpty && phase == .waitingHead {
                 input.shrinkIfIdle(limit: 16 * 1024, to: Channel.firstReadSize)
                 resetReadSize()

@@ -73,7 +73,7 @@ class Channel {
     /// How much one read takes from a socket at most.
     static let readChunk = 64 * 1024
     /// The free space a channel's first read makes sure of: most requests and responses fit.
-    static let firstReadSize = 4 * 1024
+    static let firstReadSize = 2 * 1024
     /// The free space the next read makes sure of: it starts at `firstReadSize` and doubles
     /// each time a read fills it (a body is streaming), up to `readChunk`, so a buffer grows to
     /// what is in flight rather than to the largest read. `resetReadSize` at a message boundary.

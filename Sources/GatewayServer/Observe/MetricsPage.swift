@@ -19,47 +19,51 @@ enum MetricsPage {
         let routes = registry.routes.names()
         let upstreams = registry.upstreams.names()
 
+        let requests = loops.map(\.requests), requestLatency = loops.map(\.requestLatency)
+        let upstreamLatency = loops.map(\.upstreamLatency), upstreamErrors = loops.map(\.upstreamErrors)
+        let ejections = loops.map(\.upstreamEjections), rateLimited = loops.map(\.rateLimited)
+        let authFailures = loops.map(\.authFailures), jwtCache = loops.map(\.jwtCache)
         page.family("gateway_requests", .counter, help: "Requests answered, by route pattern, status class and decision.")
         for (slot, route) in routes.enumerated() {
             for statusClass in 0..<LoopMetrics.statusClasses {
                 for decision in RequestDecision.allCases {
                     let index = (slot * LoopMetrics.statusClasses + statusClass) * LoopMetrics.decisions + decision.rawValue
-                    let count = sum(loops, \.requests, index)
+                    let count = sum(requests, index)
                     if count > 0 { page.sample(["route": route, "status": "\(statusClass + 1)xx", "decision": decision.name], count) }
                 }
             }
         }
         page.family("gateway_request_duration_seconds", .histogram, help: "Time from a request's first byte to its answer's end.")
-        for (slot, route) in routes.enumerated() { histogram(&page, loops, \.requestLatency, slot: slot, labels: ["route": route]) }
+        for (slot, route) in routes.enumerated() { histogram(&page, requestLatency, slot: slot, labels: ["route": route]) }
         page.family("gateway_upstream_duration_seconds", .histogram, help: "Time from forwarding a request to the upstream's complete response.")
         for (slot, upstream) in upstreams.enumerated() {
-            histogram(&page, loops, \.upstreamLatency, slot: slot, labels: ["upstream": upstream])
+            histogram(&page, upstreamLatency, slot: slot, labels: ["upstream": upstream])
         }
         page.family("gateway_upstream_errors", .counter, help: "Upstream failures, by upstream and kind.")
         for (slot, upstream) in upstreams.enumerated() {
             for kind in UpstreamErrorKind.allCases {
-                let count = sum(loops, \.upstreamErrors, slot * UpstreamErrorKind.allCases.count + kind.rawValue)
+                let count = sum(upstreamErrors, slot * UpstreamErrorKind.allCases.count + kind.rawValue)
                 if count > 0 { page.sample(["upstream": upstream, "kind": kind.name], count) }
             }
         }
         page.family("gateway_upstream_ejections", .counter, help: "Upstream servers taken out of rotation by passive health checks.")
         for (slot, upstream) in upstreams.enumerated() {
-            let count = sum(loops, \.upstreamEjections, slot)
+            let count = sum(ejections, slot)
             if count > 0 { page.sample(["upstream": upstream], count) }
         }
         page.family("gateway_rate_limited", .counter, help: "Requests refused by a rate limit, by route pattern.")
         for (slot, route) in routes.enumerated() {
-            let count = sum(loops, \.rateLimited, slot)
+            let count = sum(rateLimited, slot)
             if count > 0 { page.sample(["route": route], count) }
         }
         page.family("gateway_auth_failures", .counter, help: "Failed authentications, by reason.")
         for (slot, reason) in registry.reasons.names().enumerated() {
-            let count = sum(loops, \.authFailures, slot)
+            let count = sum(authFailures, slot)
             if count > 0 { page.sample(["reason": reason], count) }
         }
         page.family("gateway_jwt_cache_lookups", .counter, help: "JWT verification cache lookups, by result.")
-        page.sample(["result": "hit"], sum(loops, \.jwtCache, 0))
-        page.sample(["result": "miss"], sum(loops, \.jwtCache, 1))
+        page.sample(["result": "hit"], sum(jwtCache, 0))
+        page.sample(["result": "miss"], sum(jwtCache, 1))
         page.family("gateway_jwks_refreshes", .counter, help: "JWKS fetches, by outcome.")
         page.sample(["outcome": "updated"], registry.jwksRefreshesUpdated.load(ordering: .relaxed))
         page.sample(["outcome": "failed"], registry.jwksRefreshesFailed.load(ordering: .relaxed))
@@ -89,21 +93,21 @@ enum MetricsPage {
         return page.finish()
     }
 
-    private static func sum(_ loops: [LoopMetrics], _ block: KeyPath<LoopMetrics, CounterBlock>, _ index: Int) -> UInt64 {
+    /// Counter `index` summed over every loop's block.
+    private static func sum(_ blocks: [CounterBlock], _ index: Int) -> UInt64 {
         var total: UInt64 = 0
-        for loop in loops { total &+= loop[keyPath: block].value(index) }
+        for block in blocks { total &+= block.value(index) }
         return total
     }
 
     /// One histogram of slot `slot`, when it has observations.
     private static func histogram(
-        _ page: inout MetricsExposition, _ loops: [LoopMetrics], _ block: KeyPath<LoopMetrics, CounterBlock>, slot: Int,
-        labels: KeyValuePairs<String, String>
+        _ page: inout MetricsExposition, _ blocks: [CounterBlock], slot: Int, labels: KeyValuePairs<String, String>
     ) {
         let base = slot * LatencyBuckets.slotsPerHistogram
-        let counts = (0...LatencyBuckets.boundsMicroseconds.count).map { sum(loops, block, base + $0) }
+        let counts = (0...LatencyBuckets.boundsMicroseconds.count).map { sum(blocks, base + $0) }
         guard counts.contains(where: { $0 > 0 }) else { return }
-        let micros = sum(loops, block, base + LatencyBuckets.sumSlot)
+        let micros = sum(blocks, base + LatencyBuckets.sumSlot)
         page.histogram(labels, bounds: LatencyBuckets.labels, counts: counts, sum: Double(micros) / 1_000_000)
     }
 }
