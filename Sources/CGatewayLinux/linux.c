@@ -22,8 +22,8 @@ int gw_epoll_mod(int epfd, int fd, uint32_t events, uint64_t data) { return gw_e
 int gw_epoll_del(int epfd, int fd) { return epoll_ctl(epfd, EPOLL_CTL_DEL, fd, 0); }
 
 int gw_epoll_wait(int epfd, gw_epoll_event *out, int max, int timeout_ms) {
-    struct epoll_event evs[256];
-    if (max > 256) max = 256;
+    struct epoll_event evs[512];
+    if (max > 512) max = 512;
     int n = epoll_wait(epfd, evs, max, timeout_ms);
     for (int i = 0; i < n; i++) {
         out[i].events = evs[i].events;

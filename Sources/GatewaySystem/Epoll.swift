@@ -17,13 +17,13 @@ package struct EpollEvents: OptionSet, Sendable {
 package final class Epoll {
     private let fd: Int32
     private let events: UnsafeMutablePointer<gw_epoll_event>
-    package let capacity = 256
+    package let capacity = 512
 
     package init() throws(SystemError) {
         fd = gw_epoll_create()
         guard fd >= 0 else { throw SystemError.last("epoll_create1") }
         // Owned here and freed in deinit.
-        events = .allocate(capacity: 256)
+        events = .allocate(capacity: capacity)
     }
 
     deinit {
@@ -38,8 +38,6 @@ package final class Epoll {
     package func modify(_ target: Int32, _ interest: EpollEvents, token: UInt64) {
         _ = gw_epoll_mod(fd, target, interest.rawValue, token)
     }
-
-    package func remove(_ target: Int32) { _ = gw_epoll_del(fd, target) }
 
     /// Waits up to `timeoutMilliseconds` (-1: forever). - Returns: the number of events.
     package func wait(timeoutMilliseconds: Int32) -> Int {

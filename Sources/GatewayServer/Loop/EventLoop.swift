@@ -135,7 +135,8 @@ final class EventLoop {
 
     /// Called by `Channel.close()`.
     func unregister(_ channel: Channel) {
-        epoll.remove(channel.fd)
+        // Closing the descriptor takes it out of the epoll set (no channel's descriptor is ever
+        // duplicated), so no EPOLL_CTL_DEL: one syscall less per connection.
         Socket.close(channel.fd)
         let slot = channel.slot
         if slot >= 0 && slot < channels.count && channels[slot] === channel {
