@@ -36,7 +36,7 @@ run_one() {
     local status=0 parallel=()
     if [[ ${GATEWAY_FUZZ_JOBS:-1} -gt 1 ]]; then parallel=(-fork="$GATEWAY_FUZZ_JOBS"); fi
     GATEWAY_FUZZ_TARGET=$name "$bin" "$corpus" "Tests/Fuzz/corpus/$name" \
-        -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=4096 -print_final_stats=1 \
+        -max_total_time="$seconds" -max_len=16384 -timeout=10 -rss_limit_mb=4096 -print_final_stats=1 \
         -artifact_prefix="$findings/" "${parallel[@]}" "$@" >"$log" 2>&1 || status=$?
     local runs
     runs=$(grep -h 'stat::number_of_executed_units' "$log" | awk '{s += $2} END {print s + 0}')

@@ -16,8 +16,8 @@ package enum LogLevel: Int, Sendable, Comparable {
     }
 }
 
-/// Diagnostic logger: one JSON object per line on stderr (the access log is separate and goes
-/// to stdout). A value type passed in to components; a disabled level costs one comparison.
+/// Diagnostic logger: one JSON object per line on stderr (the access log is a separate stream,
+/// written by its own thread). A value type passed in to components; a disabled level costs one comparison.
 ///
 /// Messages are short constant phrases; details go in metadata with dotted lower-case keys.
 /// Never pass a secret, a token or a key as metadata (SPEC §12).
@@ -60,15 +60,7 @@ package final class LogSink: Sendable {
 
     package init(fd: Int32) { self.fd = fd }
 
-    /// Opens (creating, mode 0640) a file for appending. - Returns: nil when it cannot be opened.
-    package convenience init?(appendingTo path: String) {
-        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
-        guard fd >= 0 else { return nil }
-        self.init(fd: fd)
-    }
-
     package static let standardError = LogSink(fd: 2)
-    package static let standardOutput = LogSink(fd: 1)
 
     package func write(_ text: String) {
         var text = text

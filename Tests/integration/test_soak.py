@@ -61,9 +61,15 @@ def token(sub="user-7") -> str:
 
 
 def raise_fd_limit(need: int) -> None:
+    """Raises this process's descriptor limit (the gateway inherits it), the hard one too when
+    allowed (root); skips the test when `need` cannot be had."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < need:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(need, soft)), hard))
+    if soft >= need:
+        return
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (need, max(hard, need)))
+    except (ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     if resource.getrlimit(resource.RLIMIT_NOFILE)[0] < need:
         pytest.skip(f"needs {need} descriptors; the hard limit is {hard}")
 
@@ -127,7 +133,7 @@ class Load:
 
 def test_many_keepalive_connections_are_held_and_requests_still_served(gateways, upstream):
     count = scale(1_000, 10_000)
-    raise_fd_limit(2 * count + 200)
+    raise_fd_limit(count + 1_000)
     gw = gateways.start(upstream_block("u", upstream.port, extra="    keepalive 64;\n")
                         + "limits { max_connections 20000; idle_timeout 5m; }\n"
                         + "route /pub/** { public; upstream u; }\n")
@@ -350,7 +356,8 @@ def test_kill9_while_cli_and_server_write_loses_no_acknowledged_write(gateways, 
     # Every refresh token the server handed out still works after a restart (each once).
     restarted = gateways.new("after-kill").start(raw_config=gw.config_path.read_text())
     base = f"http://{HOST}:{restarted.port}"
-    sample = acknowledged_refresh[-20:]
+    sample = random.Random(7).sample(acknowledged_refresh, min(200, len(acknowledged_refresh))) + acknowledged_refresh[-20:]
+    sample = list(dict.fromkeys(sample))
     refused = [t for t in sample if requests.post(base + "/_gateway/token", data={"grant_type": "refresh_token",
                                                                                  "refresh_token": t}, timeout=5).status_code != 200]
     report("kill9_store", seconds=seconds, cli_keys=len(acknowledged_keys), refresh_tokens=len(acknowledged_refresh),

@@ -235,7 +235,7 @@ package final class GatewayServer {
     }
 
     /// The access log's writer thread (nil when `access_log off;`). A file that cannot be
-    /// opened falls back to standard output, as before the first reopen.
+    /// opened falls back to standard output (with an error logged).
     private static func startAccessLog(_ target: AccessLogTarget, logger: Logger) -> AccessLogQueue? {
         switch target {
         case .off: return nil

@@ -58,34 +58,29 @@ enum HTTPTargets {
     private static func decode(_ input: UnsafeRawBufferPointer, step: Int) -> Decoded {
         var decoder = ChunkedDecoder()
         var result = Decoded()
-        var pending: [UInt8] = []
-        var fed = 0
+        var start = 0      // the first unconsumed input byte
+        var fed = 0        // input bytes presented so far
         while true {
-            let next = min(input.count, fed + max(1, step))
-            pending += input[fed..<next]
-            fed = next
-            var progress = true
-            while progress {
-                progress = false
-                let stepResult = pending.withUnsafeBytes { bytes in
-                    Result { () throws(HTTPParseError) -> ChunkedStep in try decoder.next(bytes) }
-                }
-                switch stepResult {
+            fed = min(input.count, fed + max(1, step))
+            while true {
+                let pending = UnsafeRawBufferPointer(rebasing: input[start..<fed])
+                let step = Result { () throws(HTTPParseError) -> ChunkedStep in try decoder.next(pending) }
+                switch step {
                 case .failure:
                     result.outcome = "error"
                     return result
                 case .success(.needMore(let consumed)):
-                    pending.removeFirst(consumed)
+                    start += consumed
                 case .success(.data(let offset, let count, let consumed)):
                     result.payload += pending[offset..<offset + count]
-                    pending.removeFirst(consumed)
-                    progress = true
+                    start += consumed
+                    continue
                 case .success(.done(let consumed)):
-                    pending.removeFirst(consumed)
-                    result.outcome = "done+\(pending.count + input.count - fed)"
+                    result.outcome = "done+\(input.count - start - consumed)"
                     result.trailers = decoder.trailers.map { $0.name + [0x3A] + $0.value }
                     return result
                 }
+                break
             }
             if fed == input.count { return result }
         }
