@@ -446,15 +446,20 @@ cpu_busy() {
         awk '{ d = $5 - $2; printf "%s%.0f", (NR > 1 ? "/" : ""), (d > 0 ? 100 * (1 - ($6 - $3) / d) : 0) }'
 }
 
+# with_children PID... : these processes and their children (nginx workers), one per line.
+with_children() {
+    local pid
+    for pid in "$@"; do
+        echo "$pid"
+        ps -o pid= --ppid "$pid"
+    done
+}
+
 # cpu_ticks PID... : user+system clock ticks of these processes and their children (nginx
 # workers). Per request, this is what the proxy costs, however the core is shared.
 cpu_ticks() {
-    local pid all=() t=0
-    for pid in "$@"; do
-        # shellcheck disable=SC2207
-        all+=("$pid" $(ps -o pid= --ppid "$pid"))
-    done
-    for pid in "${all[@]}"; do
+    local pid t=0
+    for pid in $(with_children "$@"); do
         [[ -r /proc/$pid/stat ]] || continue
         # after "pid (comm) " the fields start at #3: utime is #14, stime #15
         t=$(( t + $(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$pid/stat") ))
@@ -465,12 +470,8 @@ cpu_ticks() {
 # peak_rss_mb PID... : the peak resident memory (VmHWM) of these processes and their children,
 # summed, in MB: what the proxy needed at most under this load.
 peak_rss_mb() {
-    local pid all=() kb=0
-    for pid in "$@"; do
-        # shellcheck disable=SC2207
-        all+=("$pid" $(ps -o pid= --ppid "$pid"))
-    done
-    for pid in "${all[@]}"; do
+    local pid kb=0
+    for pid in $(with_children "$@"); do
         [[ -r /proc/$pid/status ]] || continue
         kb=$(( kb + $(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status") ))
     done

@@ -130,4 +130,14 @@ extension ClientConnection {
         }
         loop.shared.requestIDs.appendNext(to: &request.id)
     }
+
+    /// The value of the header `lowerName` (first occurrence), as text; nil when absent.
+    func headerText(_ lowerName: String) -> String? { headerText(Array(lowerName.utf8)) }
+
+    func headerText(_ lowerName: [UInt8]) -> String? {
+        guard !lowerName.isEmpty else { return nil }
+        let bytes = input.readableBytes
+        guard let field = head.headers.first(where: { ByteCompare.nameEquals($0, bytes, lowerName) }) else { return nil }
+        return String(decoding: bytes[field.valueStart..<field.valueStart + field.valueCount], as: UTF8.self)
+    }
 }

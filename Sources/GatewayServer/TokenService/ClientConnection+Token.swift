@@ -229,14 +229,4 @@ extension ClientConnection {
             method: head.method, query: head.query, headers: head.headers, bytes: input.readableBytes, peerAddress: peer.address,
             peerTrusted: runtime.trusts(peer))
     }
-
-    /// The value of the header `lowerName` (first occurrence), as text; nil when absent.
-    func headerText(_ lowerName: String) -> String? { headerText(Array(lowerName.utf8)) }
-
-    private func headerText(_ lowerName: [UInt8]) -> String? {
-        guard !lowerName.isEmpty else { return nil }
-        let bytes = input.readableBytes
-        guard let field = head.headers.first(where: { ByteCompare.nameEquals($0, bytes, lowerName) }) else { return nil }
-        return String(decoding: bytes[field.valueStart..<field.valueStart + field.valueCount], as: UTF8.self)
-    }
 }
