@@ -30,7 +30,8 @@ package enum ConfigLoader {
         try load(bytes: Array(text.utf8), fileName: fileName, environment: environment)
     }
 
-    private static func load(bytes: [UInt8], fileName: String, environment: [String: String]) throws(ConfigError) -> GatewayConfig {
+    /// Same as `load(text:)`, from raw bytes (invalid UTF-8 is the tokenizer's to refuse).
+    package static func load(bytes: [UInt8], fileName: String, environment: [String: String]) throws(ConfigError) -> GatewayConfig {
         var parser = ConfigParser()
         let directives = parser.parse(bytes, file: fileName)
         guard parser.diagnostics.isEmpty else { throw ConfigError(sorted(parser.diagnostics)) }

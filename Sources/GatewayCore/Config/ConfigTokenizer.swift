@@ -134,12 +134,13 @@ private struct Scanner {
         return nil
     }
 
+    /// A word is one contiguous run of the bytes (its `{name}` groups included), so its text
+    /// is made from that slice once, not collected byte by byte.
     mutating func word() throws(ConfigDiagnostic) -> ConfigToken {
         let start = location
-        var text: [UInt8] = []
+        let first = index
         while let byte = peek {
             if byte == UInt8(ascii: "{"), let end = parameterEnd(from: index) {
-                text += bytes[index...end]
                 while index <= end { advance() }
                 continue
             }
@@ -148,10 +149,9 @@ private struct Scanner {
                 throw ConfigDiagnostic(location, "unexpected '\"' inside a word; quote the whole argument")
             }
             if Scanner.isControl(byte) { throw controlError(byte) }
-            text.append(byte)
             advance()
         }
-        guard let string = String(validating: text, as: UTF8.self) else {
+        guard let string = String(validating: bytes[first..<index], as: UTF8.self) else {
             throw ConfigDiagnostic(start, "invalid UTF-8")
         }
         return ConfigToken(kind: .word, text: string, location: start)

@@ -4,8 +4,9 @@ import GatewayHTTP
 
 enum CoreTargets {
     static func config(_ input: UnsafeRawBufferPointer) {
-        // The loader reads text; `file:`/`env:` secrets resolve against nothing here.
-        _ = try? ConfigLoader.load(text: String(decoding: input, as: UTF8.self), fileName: "fuzz.conf", environment: [:])
+        // Raw bytes, as a file is read (invalid UTF-8 included); `file:`/`env:` secrets resolve
+        // against nothing here.
+        _ = try? ConfigLoader.load(bytes: Array(input), fileName: "fuzz.conf", environment: [:])
     }
 
     static func json(_ input: UnsafeRawBufferPointer) {
