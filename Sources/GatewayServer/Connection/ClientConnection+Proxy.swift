@@ -91,7 +91,11 @@ extension ClientConnection {
         connection.sendTimeoutMilliseconds = forward.group?.sendTimeoutMilliseconds ?? 0
         upstream = connection
         connection.output.append(upstreamRequestHead)
-        if !connection.isConnecting { upstreamConnected(connection) }
+        if connection.isConnecting {
+            connection.sendWhileConnecting()
+        } else {
+            upstreamConnected(connection)
+        }
     }
 
     // MARK: Upstream events

@@ -46,6 +46,9 @@ final class ClientConnection: Channel {
     var awaitingFirstHeadByte = false
     /// The client sent end-of-stream: finish what it asked, then close.
     var clientEnded = false
+    /// When the connection closes after its last answer: whether the client may still be
+    /// sending (a body not read in full, a malformed request), so the close lingers.
+    private var lingerBeforeClose = true
     private var inProcessInput = false
     var parser: RequestHeadParser
     var head = RequestHead()
@@ -289,17 +292,24 @@ final class ClientConnection: Channel {
     }
 
     /// Stops taking requests; closes once the pending output is written.
-    func closeWhenFlushed() {
+    /// - Parameter linger: the client may still be sending (see `beginLinger`); false when the
+    ///   last request was read in full.
+    func closeWhenFlushed(linger: Bool = true) {
         if let upstream { upstream.close(); self.upstream = nil }
         phase = .closing
+        lingerBeforeClose = linger
         deadline = loop.now + 5_000
         if output.isEmpty { beginLinger() } else { _ = flushOutput() }
     }
 
     /// Half-close and drain for a moment so the client reads our last response instead of a
-    /// reset caused by unread request bytes.
+    /// reset caused by unread request bytes. As nginx's `lingering_close on`, only when more
+    /// bytes may come: after a request read in full with nothing more pending, the connection
+    /// closes at once (a TLS client gets close_notify first), which spares a `Connection: close`
+    /// or HTTP/1.0 client a round of the loop per connection.
     private func beginLinger() {
-        if loop.isDraining || clientEnded {
+        let nothingMoreExpected = !lingerBeforeClose && input.isEmpty && !readable
+        if loop.isDraining || clientEnded || nothingMoreExpected {
             tls?.shutdown()
             return close()
         }

@@ -30,7 +30,9 @@ extension ClientConnection {
     func answer(_ local: LocalAnswer, reason: String, extraHeaders: [UInt8] = [], close: Bool = false) {
         request.logReason = reason
         request.keyWaitDeadline = 0
-        let close = !consumeRequestForLocalAnswer() || close
+        let consumed = consumeRequestForLocalAnswer()
+        let lingerOnClose = !consumed || close   // the body is still coming, or the framing is in doubt
+        let close = lingerOnClose || !request.keepAlive
         let headers = extraHeaders.isEmpty ? accessState.rateLimitHeaders : extraHeaders + accessState.rateLimitHeaders
         let status: Int
         switch local {
@@ -47,11 +49,11 @@ extension ClientConnection {
         }
         writeAccessLog(status: status, decision: status < 400 ? .allow : .deny, upstream: "")
         head.reset()
-        if close { closeWhenFlushed() }
+        if close { closeWhenFlushed(linger: lingerOnClose) }
     }
 
     /// Drops the head, and the body when it is already here in full.
-    /// - Returns: whether the connection can carry another request.
+    /// - Returns: whether the whole request was consumed (false: a body still to come).
     private func consumeRequestForLocalAnswer() -> Bool {
         input.consume(head.headLength)
         parser.reset()
@@ -61,7 +63,7 @@ extension ClientConnection {
             guard Int64(input.readableCount) >= length else { return false }
             input.consume(Int(length))
         }
-        return request.keepAlive
+        return true
     }
 
     /// Answers a parse error or timeout that has no request context, then closes.
@@ -85,6 +87,7 @@ extension ClientConnection {
 
     /// The response to the current request is complete: log it and move on to the next one.
     func finishRequest(status: Int, decision: RequestDecision, upstreamText: String, close: Bool) {
+        let bodyUnread = forward.body.isActive
         writeAccessLog(status: status, decision: decision, upstream: upstreamText)
         head.reset()
         parser.reset()
@@ -92,7 +95,7 @@ extension ClientConnection {
         forward = Forwarding()
         request.access = AccessResult(verdict: .allow)
         if close || !request.keepAlive {
-            closeWhenFlushed()
+            closeWhenFlushed(linger: bodyUnread)
             return
         }
         phase = .waitingHead
