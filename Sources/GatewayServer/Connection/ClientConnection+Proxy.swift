@@ -91,11 +91,7 @@ extension ClientConnection {
         connection.sendTimeoutMilliseconds = forward.group?.sendTimeoutMilliseconds ?? 0
         upstream = connection
         connection.output.append(upstreamRequestHead)
-        if connection.isConnecting {
-            connection.sendWhileConnecting()
-        } else {
-            upstreamConnected(connection)
-        }
+        if !connection.isConnecting { upstreamConnected(connection) }
     }
 
     // MARK: Upstream events

@@ -79,21 +79,6 @@ final class UpstreamConnection: Channel {
         connectFinished()
     }
 
-    /// Writes the request before epoll has said the connect finished. On loopback and most
-    /// local networks the kernel completes a connect inside `connect` itself (it still says
-    /// EINPROGRESS), so the write usually goes through and saves a loop round and a
-    /// `getsockopt` per new connection, which counts when thousands of clients each need one.
-    /// A write that would block leaves the connect to epoll as before; a refused or reset
-    /// connect fails here with nothing sent. Plain TCP only: TLS handshakes on readiness.
-    /// Reports through the client's `upstreamConnected` / `upstreamConnectFailed`.
-    func sendWhileConnecting() {
-        guard isConnecting, tls == nil, server.tls == nil, !output.isEmpty else { return }
-        let pending = output.readableCount
-        writable = true
-        guard writePending(output) else { return connectFailed(reason: "") }
-        if output.readableCount < pending { connectFinished() }
-    }
-
     private func connectFinished() {
         isConnecting = false
         deadline = 0
