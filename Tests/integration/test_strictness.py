@@ -1,11 +1,12 @@
 """SPEC §14 HTTP/1.1 strictness: each malformed request is sent as raw bytes and must get a
 400 and a closed connection, and the upstream must receive nothing."""
 
+import os
 import time
 
 import pytest
 
-from conftest import Conn, assert_error, build_request, send_raw, upstream_block
+from conftest import Conn, assert_error, send_raw, upstream_block
 
 
 @pytest.fixture(scope="module")
@@ -172,7 +173,6 @@ def test_valid_edge_cases_are_accepted(gw, up):
 
 
 def _open_fds(pid: int) -> int:
-    import os
     return len(os.listdir(f"/proc/{pid}/fd"))
 
 

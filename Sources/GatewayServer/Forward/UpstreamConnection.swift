@@ -76,10 +76,6 @@ final class UpstreamConnection: Channel {
                 return connectFailed(reason: "TLS handshake: " + tls.failureReason)
             }
         }
-        connectFinished()
-    }
-
-    private func connectFinished() {
         isConnecting = false
         deadline = 0
         client?.upstreamConnected(self)
