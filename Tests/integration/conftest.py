@@ -676,6 +676,11 @@ def hdr(headers: list, name: str) -> list[str]:
     return [v for n, v in headers if n.lower() == name.lower()]
 
 
+def fd_count(pid: int) -> int:
+    """The descriptors a process holds open."""
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
 def wait_until(predicate, timeout: float = 5.0, interval: float = 0.05, message: str = "condition"):
     deadline = time.monotonic() + timeout
     while True:

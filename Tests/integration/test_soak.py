@@ -25,7 +25,7 @@ import pytest
 
 jwt = pytest.importorskip("jwt", reason="PyJWT is installed by scripts/test.sh")
 
-from conftest import HOST, Conn, run_cli, upstream_block, wait_until  # noqa: E402
+from conftest import HOST, Conn, fd_count, run_cli, upstream_block, wait_until  # noqa: E402
 from upstream import Upstream, ws_frame  # noqa: E402
 
 LONG = os.environ.get("GATEWAY_SOAK") == "long"
@@ -49,10 +49,6 @@ def report(name: str, **figures) -> None:
 def rss_kib(pid: int) -> int:
     with open(f"/proc/{pid}/status") as f:
         return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
-
-
-def fd_count(pid: int) -> int:
-    return len(os.listdir(f"/proc/{pid}/fd"))
 
 
 def token(sub="user-7") -> str:

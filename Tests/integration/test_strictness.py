@@ -1,12 +1,11 @@
 """SPEC §14 HTTP/1.1 strictness: each malformed request is sent as raw bytes and must get a
 400 and a closed connection, and the upstream must receive nothing."""
 
-import os
 import time
 
 import pytest
 
-from conftest import Conn, assert_error, send_raw, upstream_block
+from conftest import Conn, assert_error, fd_count, send_raw, upstream_block, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -172,10 +171,6 @@ def test_valid_edge_cases_are_accepted(gw, up):
         assert ["X-Tab", "v"] in doc["headers"]
 
 
-def _open_fds(pid: int) -> int:
-    return len(os.listdir(f"/proc/{pid}/fd"))
-
-
 def _held_connections(gw, request: bytes, count: int) -> list[Conn]:
     """`count` clients that sent `request`, read the answer to the gateway's close, and stay open."""
     held = []
@@ -191,16 +186,13 @@ def test_close_after_a_complete_request_does_not_linger(gw, up):
     """`Connection: close` / HTTP/1.0 with the request read in full: the gateway closes its
     descriptor at once (as nginx's `lingering_close on`), it does not hold it for the client."""
     time.sleep(0.3)
-    baseline = _open_fds(gw.pid)
+    baseline = fd_count(gw.pid)
     held = _held_connections(gw, b"GET /api/a HTTP/1.0\r\nHost: a\r\n\r\n", 5)
     held += _held_connections(gw, b"GET /api/b HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", 5)
     try:
         for c in held:
             assert c.wait_closed(2.0)
-        deadline = time.monotonic() + 1.0
-        while _open_fds(gw.pid) > baseline + 2 and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert _open_fds(gw.pid) <= baseline + 2, (baseline, _open_fds(gw.pid))
+        wait_until(lambda: fd_count(gw.pid) <= baseline + 2, 1.0, interval=0.02, message="descriptors closed at once")
     finally:
         for c in held:
             c.close()
@@ -210,13 +202,13 @@ def test_close_with_a_body_still_coming_lingers(gw, up):
     """A request refused before its body arrived: the gateway half-closes and keeps reading
     for a moment, so the client reads the answer rather than a reset from unread bytes."""
     time.sleep(0.3)
-    baseline = _open_fds(gw.pid)
+    baseline = fd_count(gw.pid)
     request = b"POST /nowhere HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n" + b"x" * 100
     held = _held_connections(gw, request, 3)
     try:
         for c in held:
             assert c.wait_closed(2.0)
-        assert _open_fds(gw.pid) >= baseline + 3, (baseline, _open_fds(gw.pid))
+        assert fd_count(gw.pid) >= baseline + 3, (baseline, fd_count(gw.pid))
         for c in held:
             c.send(b"y" * 1000)   # still read and discarded: no reset for the client
     finally:
