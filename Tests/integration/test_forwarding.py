@@ -1,11 +1,13 @@
 """SPEC §8 forwarding: header rewriting, X-Forwarded-*, X-Request-Id, bodies, keep-alive,
 pipelining, Expect: 100-continue, HTTP/1.0 clients, chunked in both directions."""
 
+import threading
 import time
 
 import pytest
 
-from conftest import TLS_MODE, Conn, assert_error, build_request, chunked, echo, hdr, upstream_block
+from conftest import TLS_MODE, Conn, assert_error, build_request, chunked, echo, hdr, upstream_block, wait_until
+from upstream import Upstream
 
 ROUTES = """
 route /api/** { public; upstream u; }
@@ -156,6 +158,48 @@ def test_upstream_connections_are_reused(gw, up):
     assert up.connections <= 2, f"{up.connections} upstream connections for 6 sequential requests"
 
 
+def test_keepalive_zero_opens_a_connection_per_request(gateways):
+    up = Upstream("ka0").start()
+    try:
+        gw = gateways.start(upstream_block("u", up.port, extra="    keepalive 0;\n") + "route /api/** { public; upstream u; }\n")
+        for i in range(4):
+            echo(gw.request("GET", f"/api/k0?i={i}"))
+        assert up.connections == 4
+    finally:
+        up.stop()
+
+
+def test_idle_upstream_connections_shrink_to_keepalive_after_a_burst(gateways):
+    # A burst needs more upstream connections than `keepalive`: once it is over, the pool
+    # holds at most `keepalive` of them (the rest are closed, not left idle), and the next
+    # request reuses one of those kept.
+    up = Upstream("burst")
+    up.conn_timeout = 10
+    up.start()
+    try:
+        gw = gateways.start(upstream_block("u", up.port, extra="    keepalive 2;\n") + "route /api/** { public; upstream u; }\n",
+                            workers=1)
+        statuses = []
+        threads = [threading.Thread(target=lambda: statuses.append(gw.request("GET", "/api/slow?ms=300").status))
+                   for _ in range(12)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(10)
+        assert statuses == [200] * 12
+        assert up.connections >= 3
+
+        def open_upstream_connections() -> int:
+            with up.lock:
+                return len(up._clients)
+        wait_until(lambda: open_upstream_connections() <= 2, 5, message="idle upstream connections <= keepalive")
+        opened = up.connections
+        echo(gw.request("GET", "/api/after"))
+        assert up.connections == opened
+    finally:
+        up.stop()
+
+
 def test_pipelined_requests_answer_in_order(gw, up):
     with gw.connect() as c:
         c.send(build_request("GET", "/api/slow?ms=300")
@@ -297,7 +341,6 @@ def test_request_trailers_never_carry_identity_or_framing(gw, up, trailer):
 
 
 def test_many_concurrent_keep_alive_clients(gw, up):
-    import threading
     errors = []
 
     def client(i: int) -> None:

@@ -61,29 +61,52 @@ extension ClientConnection {
     }
 
     /// Takes an idle connection or opens a new one to the next healthy server.
-    private func connectNextServer() {
+    private func connectNextServer(mayWait: Bool = true) {
         guard let group = forward.group else { return }
         while true {
             guard forward.attempts <= group.servers.count, let server = group.pick(now: loop.now, tried: forward.triedServers) else {
                 failRequest(.upstreamUnavailable, reason: "upstream_unavailable")
                 return
             }
-            forward.attempts += 1
-            if server.index < 64 { forward.triedServers |= 1 << UInt64(server.index) }
-            if let idle = server.pools[loop.id].take() {
-                attach(idle)
-                return
-            }
-            do {
-                let connection = try UpstreamConnection(loop: loop, server: server)
-                connection.deadline = loop.now + group.connectTimeoutMilliseconds
-                attach(connection)
-                return
-            } catch {
-                upstreamFailed(server, .connectFailed)
-                loop.logger.warning("upstream connect failed", [("upstream.addr", server.authority), ("error", error.description)])
-            }
+            if use(server, of: group, mayWait: mayWait) { return }
         }
+    }
+
+    /// Attaches an idle connection to `server`, or opens one. With no idle connection and
+    /// `mayWait`, the request first waits for the end of the loop's pass, when the responses
+    /// finished in it have returned theirs (`EventLoop.waitForUpstream`).
+    /// - Returns: false when the connect failed at once (the caller tries the next server).
+    private func use(_ server: UpstreamServer, of group: UpstreamGroup, mayWait: Bool) -> Bool {
+        let idle = server.pools[loop.id].take()
+        if idle == nil && mayWait {
+            forward.waitingForServer = server
+            loop.waitForUpstream(self)
+            return true
+        }
+        forward.attempts += 1
+        if server.index < 64 { forward.triedServers |= 1 << UInt64(server.index) }
+        if let idle {
+            attach(idle)
+            return true
+        }
+        do {
+            let connection = try UpstreamConnection(loop: loop, server: server)
+            connection.deadline = loop.now + group.connectTimeoutMilliseconds
+            attach(connection)
+            return true
+        } catch {
+            upstreamFailed(server, .connectFailed)
+            loop.logger.warning("upstream connect failed", [("upstream.addr", server.authority), ("error", error.description)])
+            return false
+        }
+    }
+
+    /// The end of the pass the request waited for (`EventLoop.settleUpstreamConnections`).
+    func connectAfterWaiting() {
+        guard let server = forward.waitingForServer, let group = forward.group else { return }
+        forward.waitingForServer = nil
+        guard phase == .proxying && upstream == nil else { return }   // answered meanwhile
+        if !use(server, of: group, mayWait: false) { connectNextServer(mayWait: false) }
     }
 
     private func attach(_ connection: UpstreamConnection) {

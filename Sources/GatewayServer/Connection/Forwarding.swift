@@ -12,6 +12,9 @@ struct Forwarding {
     var body = RequestBodyRelay()
     /// The upstream response's relay (head, framing, re-framing).
     var relay = ResponseRelay()
+    /// The server picked while the request waits for the end of the loop's pass for a
+    /// connection to it (`EventLoop.waitForUpstream`).
+    var waitingForServer: UpstreamServer? = nil
     /// The response head reached the client: a failure can no longer be answered with an error.
     var responseStarted = false
     var responseStatus = 0

@@ -109,8 +109,8 @@ final class UpstreamConnection: Channel {
     /// Writes pending output. - Returns: false when the connection failed.
     func flush() -> Bool { writePending(output) }
 
-    /// Hands the connection back to the pool of its server (or closes it when the pool is
-    /// full or the gateway is draining).
+    /// Hands the connection back to the pool of its server (or closes it when the gateway is
+    /// draining or keeps no idle connections).
     func release(idleTimeoutMilliseconds: Int64) {
         client = nil
         parser.reset()
@@ -122,9 +122,12 @@ final class UpstreamConnection: Channel {
         resetReadSize()
         sendDeadline = 0
         wasReused = true
-        if loop.isDraining || server.generation != loop.runtime.generation || !server.pools[loop.id].put(self) {
-            close()
-            return
+        guard !loop.isDraining && server.generation == loop.runtime.generation else { return close() }
+        let pool = server.pools[loop.id]
+        switch pool.put(self) {
+        case .refused: return close()
+        case .kept: break
+        case .keptBeyondCapacity: loop.trimAtPassEnd(pool)
         }
         deadline = loop.now + idleTimeoutMilliseconds
         if readable || hangupSeen { retire() }

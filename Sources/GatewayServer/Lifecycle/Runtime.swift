@@ -190,41 +190,6 @@ final class UpstreamServer: @unchecked Sendable {
     }
 }
 
-/// Idle keep-alive connections to one server, for one loop (most recently used first out).
-final class IdlePool {
-    var connections: [UpstreamConnection] = []
-    let capacity: Int
-
-    init(capacity: Int) {
-        self.capacity = capacity
-        connections.reserveCapacity(min(capacity, 64))
-    }
-
-    func take() -> UpstreamConnection? {
-        while let connection = connections.popLast() {
-            if !connection.isClosed { return connection }
-        }
-        return nil
-    }
-
-    /// - Returns: false when the pool is full (the caller closes the connection).
-    func put(_ connection: UpstreamConnection) -> Bool {
-        guard connections.count < capacity else { return false }
-        connections.append(connection)
-        return true
-    }
-
-    func remove(_ connection: UpstreamConnection) {
-        if let i = connections.firstIndex(where: { $0 === connection }) { connections.remove(at: i) }
-    }
-
-    func closeAll() {
-        let idle = connections
-        connections.removeAll()
-        for connection in idle { connection.close() }
-    }
-}
-
 /// State shared by the control thread and every loop: the published runtime, stop flag,
 /// connection count and wake-up descriptors. Every member is thread-safe.
 final class ServerShared: Sendable {

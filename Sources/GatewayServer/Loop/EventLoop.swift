@@ -54,6 +54,10 @@ final class EventLoop {
     /// Token-service requests waiting for the store, by ticket (`submitStoreJob`).
     private var storeWaiters: [Int: ClientConnection] = [:]
     private var lastStoreTicket = 0
+    /// Requests that found no idle upstream connection during this pass, and the pools that
+    /// went over their capacity in it (`settleUpstreamConnections`).
+    private var upstreamWaiters: [ClientConnection] = []
+    private var overfullPools: [IdlePool] = []
     private var dateSecond = 0
     private var dateLine: [UInt8] = []
 
@@ -185,6 +189,7 @@ final class EventLoop {
                 sweepDeadlines()
                 if !authFailures.isEmpty && now >= nextAuthFailureFlush { flushAuthFailures() }
             }
+            if !upstreamWaiters.isEmpty || !overfullPools.isEmpty { settleUpstreamConnections() }
             if shared.isStopping && !isDraining { beginDrain() }
             if isDraining {
                 if clientCount == 0 || now - drainingSince > runtime.config.limits.drainTimeout.milliseconds { break }
@@ -209,6 +214,29 @@ final class EventLoop {
                 channel.deadlinePassed()
             }
         }
+    }
+
+    /// Parks a request that found no idle connection to its upstream until the end of this
+    /// pass: a response finishing later in the same pass may return one (see `IdlePool`).
+    func waitForUpstream(_ connection: ClientConnection) {
+        upstreamWaiters.append(connection)
+    }
+
+    /// Called when `pool` goes over its capacity: it is trimmed at the end of this pass.
+    func trimAtPassEnd(_ pool: IdlePool) {
+        overfullPools.append(pool)
+    }
+
+    /// The end of a pass: the parked requests take the connections the pass's responses
+    /// returned (or open new ones), then the pools shrink back to their capacity.
+    private func settleUpstreamConnections() {
+        var waiting: [ClientConnection] = []
+        swap(&waiting, &upstreamWaiters)
+        for connection in waiting where !connection.isClosed { connection.connectAfterWaiting() }
+        waiting.removeAll(keepingCapacity: true)
+        swap(&waiting, &upstreamWaiters)
+        for pool in overfullPools { pool.trim() }
+        overfullPools.removeAll(keepingCapacity: true)
     }
 
     /// Parks `connection` until the next finished JWKS fetch.
