@@ -69,10 +69,15 @@ final class TicketKeyRing: Sendable {
 
 /// OpenSSL's ticket-key callback: `encrypt` 1 names the current key and sets up the crypto
 /// for a new ticket; 0 finds the key a presented ticket names (0: unknown, full handshake;
-/// 1: current; 2: an older key, so the client gets a new ticket).
+/// 1: resume, no new ticket; 2: resume and hand the client a new ticket).
+///
+/// A TLS 1.3 resumption always gets a new ticket, as OpenSSL does with its own keys: clients
+/// use a TLS 1.3 ticket once (RFC 8446 §C.4; OpenSSL's client session cache, browsers), so
+/// without one every other connection of a returning client was a full handshake. TLS 1.2
+/// clients keep reusing their ticket; they get a new one only when an older key made it.
 private let ticketKeyCallback: @convention(c) (
     OpaquePointer?, UnsafeMutablePointer<UInt8>?, UnsafeMutablePointer<UInt8>?, OpaquePointer?, OpaquePointer?, Int32
-) -> Int32 = { _, name, iv, cipher, mac, encrypt in
+) -> Int32 = { ssl, name, iv, cipher, mac, encrypt in
     guard let name, let iv else { return -1 }
     if encrypt == 1 {
         guard let key = TicketKeyRing.shared.currentKey(), RAND_bytes(iv, 16) == 1 else { return -1 }
@@ -81,5 +86,5 @@ private let ticketKeyCallback: @convention(c) (
     }
     guard let (key, isCurrent) = TicketKeyRing.shared.key(named: name) else { return 0 }
     guard gw_ticket_crypto_init(cipher, mac, key.aes, key.hmac, iv, 0) == 1 else { return -1 }
-    return isCurrent ? 1 : 2
+    return isCurrent && SSL_version(ssl) != TLS1_3_VERSION ? 1 : 2
 }

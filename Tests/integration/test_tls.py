@@ -164,6 +164,20 @@ def test_sessions_resume(gw, pki, version):
     assert second.session_reused, "the ticket from the first connection resumes the second"
 
 
+def test_a_tls13_resumption_hands_the_client_a_new_ticket(gw, pki):
+    # Clients use a TLS 1.3 ticket once (RFC 8446 §C.4; OpenSSL's client session cache, wrk,
+    # browsers): without a new ticket on each resumed connection, the next one is a full
+    # handshake. The session id a client keeps is a hash of its ticket.
+    ctx = client_context(pki, minimum_version=ssl.TLSVersion.TLSv1_3, maximum_version=ssl.TLSVersion.TLSv1_3)
+    _, s = tls_get(gw.port, ctx)
+    session = s.session
+    for _ in range(3):
+        _, s = tls_get(gw.port, ctx, session=session)
+        assert s.session_reused
+        assert s.session.id != session.id, "a resumed TLS 1.3 connection brought no new ticket"
+        session = s.session
+
+
 def test_plain_http_on_the_tls_port_gets_a_400_and_a_close(gw):
     with socket.create_connection((HOST, gw.port), timeout=5) as s:
         s.sendall(b"GET /pub/x HTTP/1.1\r\nHost: localhost\r\n\r\n")
