@@ -90,11 +90,11 @@ contender_gateway_tls() {
     spawn_gateway "$WORK/gateway-tls.conf"
 }
 
-# Every request on a new connection (wrk resumes a TLS 1.2 session each time; see
+# Every request on a new connection (wrk resumes a TLS 1.3 session each time; see
 # contender_nginx_tls_reconnect).
 contender_gateway_tls_reconnect() {
     gateway_ready || return 1
-    DESC="$GATEWAY_VERSION TLS listener, Connection: close: a new connection (resumed TLS 1.2 session) per request"
+    DESC="$GATEWAY_VERSION TLS listener, Connection: close: a new connection per request (TLS 1.3, resumed with the previous ticket)"
     SCHEME=https EXTRA_HEADERS=("Connection: close")
     LISTEN_TLS=1 gateway_conf "$PORT" 1 "public; " >"$WORK/gateway-tls-hs.conf"
     spawn_gateway "$WORK/gateway-tls-hs.conf"
