@@ -101,6 +101,12 @@ static inline int gw_ssl_ctx_set_groups(SSL_CTX *ctx, const char *list) { return
 static inline void gw_ssl_ctx_disable_session_cache(SSL_CTX *ctx) {
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 }
+/// No tickets issued or accepted (TLS 1.2 and 1.3); with the session cache off as well,
+/// nothing resumes.
+static inline void gw_ssl_ctx_disable_tickets(SSL_CTX *ctx) {
+    SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+    SSL_CTX_set_num_tickets(ctx, 0);
+}
 static inline void gw_ssl_ctx_set_servername_callback(SSL_CTX *ctx, int (*callback)(SSL *, int *, void *), void *arg) {
     SSL_CTX_set_tlsext_servername_callback(ctx, callback);
     SSL_CTX_set_tlsext_servername_arg(ctx, arg);

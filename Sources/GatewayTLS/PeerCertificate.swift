@@ -83,10 +83,13 @@ package struct PeerCertificate: Sendable, Equatable {
 }
 
 extension TLSSession {
-    /// The client's certificate when it presented one and it verified (nil otherwise: none
-    /// asked for, none sent under `optional`).
+    /// The client's certificate when it presented one and it verified in this handshake (nil
+    /// otherwise: none asked for, none sent under `optional`, or a resumed session, whose
+    /// certificate was checked at another time; listeners asking for certificates resume
+    /// nothing, so this only closes the door twice).
     package var verifiedPeerCertificate: PeerCertificate? {
-        guard let certificate = SSL_get0_peer_certificate(handle), SSL_get_verify_result(handle) == X509_V_OK else { return nil }
+        guard !resumed, let certificate = SSL_get0_peer_certificate(handle),
+              SSL_get_verify_result(handle) == X509_V_OK else { return nil }
         return PeerCertificate(certificate)
     }
 }

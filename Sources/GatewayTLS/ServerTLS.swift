@@ -107,11 +107,19 @@ package final class ServerTLS: Sendable {
         SSL_CTX_set_options(pointer, gw_ssl_server_preference())
         SSL_CTX_set_alpn_select_cb(pointer, alpnCallback, nil)
         gw_ssl_ctx_disable_session_cache(pointer)
-        // Tickets resume across every context of the gateway (SNI switches contexts).
-        let sessionContext: [UInt8] = Array("gateway".utf8)
-        _ = SSL_CTX_set_session_id_context(pointer, sessionContext, UInt32(sessionContext.count))
-        TicketKeyRing.shared.install(on: pointer)
-        guard settings.clientCertificates != .off else { return }
+        guard settings.clientCertificates != .off else {
+            // Tickets resume across every listener without client certificates and their SNI
+            // contexts: such a session carries no identity, the requests on it authenticate.
+            setSessionContext(pointer, "gateway")
+            TicketKeyRing.shared.install(on: pointer)
+            return
+        }
+        // A listener that asks for client certificates verifies a chain in every handshake and
+        // resumes nothing: a resumed session would carry a certificate verified earlier, maybe
+        // since expired, under a `client_ca` a reload has replaced, or on another listener.
+        // Its own session context also keeps other listeners' tickets out.
+        setSessionContext(pointer, "gateway client certificates")
+        gw_ssl_ctx_disable_tickets(pointer)
         guard let caFile = settings.clientCAFile else { throw TLSError("client_certificate needs client_ca") }
         guard SSL_CTX_load_verify_locations(pointer, caFile, nil) == 1 else {
             throw TLSError.fromQueue("client_ca \(caFile) does not load")
@@ -124,6 +132,11 @@ package final class ServerTLS: Sendable {
         SSL_CTX_set_verify(pointer, mode, nil)
         SSL_CTX_set_verify_depth(pointer, 8)
     }
+}
+
+private func setSessionContext(_ context: OpaquePointer, _ name: String) {
+    let bytes = Array(name.utf8)
+    _ = SSL_CTX_set_session_id_context(context, bytes, UInt32(bytes.count))
 }
 
 /// SNI: moves the handshake to the context whose certificate covers the requested name.

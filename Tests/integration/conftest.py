@@ -242,11 +242,13 @@ class Gateway:
             if time.monotonic() > deadline:
                 raise AssertionError(f"gateway not ready after {timeout}s\n{self.describe()}")
             time.sleep(0.02)
+        self.ports = []   # every `listen`, in order
         for line in self.ready_path.read_text().splitlines():
             kind, _, address = line.partition(" ")
             port = int(address.rsplit(":", 1)[1])
             if kind == "listen":
                 self.port = port
+                self.ports.append(port)
                 if self.tls_listener:
                     TLS_PORTS.add(port)
             elif kind == "admin_listen":

@@ -314,6 +314,52 @@ def test_client_certificate_optional(mtls_gateways, pki):
     assert handshake_refused(optional.port, with_client_cert(pki, pki.foreign_client)), "a bad one is still refused"
 
 
+@pytest.fixture(scope="module")
+def mixed_listeners(module_gateways, pki):
+    """One process, a listener without client certificates and one that requires them."""
+    body = (tls_listen(pki.main)
+            + tls_listen(pki.main, extra=f"client_ca file:{pki.ca_cert}; client_certificate required;")
+            + "mtls { claims user_id=subject_cn; }\n"
+            + 'route /svc/** { auth mtls; respond 200 "certificate accepted"; }\n' + PUBLIC)
+    g = module_gateways.new("mixed").start(body, listen=False)
+    plain, required = g.ports
+    return plain, required
+
+
+@pytest.mark.parametrize("version", [ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3])
+def test_a_ticket_from_another_listener_does_not_skip_the_client_certificate(mixed_listeners, pki, version):
+    plain, required = mixed_listeners
+    ctx = client_context(pki, minimum_version=version, maximum_version=version)
+    _, first = tls_get(plain, ctx)
+    assert first.session is not None and first.session.has_ticket
+    try:
+        data, s = tls_get(required, ctx, session=first.session)
+    except (ssl.SSLError, ConnectionResetError, BrokenPipeError):
+        return
+    assert not data.startswith(b"HTTP/1.1 200"), "resumed past client_certificate required"
+    assert not s.session_reused
+
+
+@pytest.mark.parametrize("version", [ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3])
+def test_a_listener_asking_for_client_certificates_resumes_nothing(mixed_listeners, pki, version):
+    # A resumed session would carry a certificate verified earlier: since expired, under a
+    # client_ca a reload replaced, or (on another listener) not asked for at all.
+    plain, required = mixed_listeners
+    ctx = with_client_cert(pki, pki.client)
+    ctx.minimum_version = ctx.maximum_version = version
+    data, first = tls_get(required, ctx, "/svc/x")
+    assert data.startswith(b"HTTP/1.1 200"), data[:200]
+    session = first.session
+    assert session is None or not session.has_ticket, "a ticket was issued"
+    data, again = tls_get(required, ctx, "/svc/x", session=session)
+    assert data.startswith(b"HTTP/1.1 200") and not again.session_reused
+    if session is not None:
+        # Nor does the certificate travel to a listener that never asked for one.
+        data, other = tls_get(plain, ctx, "/svc/x", session=session)
+        assert not other.session_reused
+        assert data.startswith(b"HTTP/1.1 401"), data[:200]
+
+
 # -- reload ------------------------------------------------------------------------------------
 
 def test_sighup_reloads_the_certificate_without_dropping_connections(gateways, pki, tmp_path):
