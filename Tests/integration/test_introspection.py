@@ -153,6 +153,24 @@ def test_cache_expiry_asks_again(gateways, upstream, endpoint, pki):
     assert endpoint.count() == 2
 
 
+def test_a_new_answer_replaces_the_old_permissions(gateways, upstream, endpoint, pki):
+    # The endpoint narrows the token's scope: once the cached answer ends, the next one is
+    # what the gateway authorizes with and forwards (nothing rendered from the old one).
+    gw = start(gateways, upstream, endpoint, pki, cache="1s")
+    doc = echo(call(gw, "opaque-alice"))
+    assert set(hdr(doc["headers"], "X-Auth-Permissions")[0].split(",")) == {"memory:read", "memory:write"}
+    with endpoint.lock:
+        endpoint.tokens["opaque-alice"] = dict(endpoint.tokens["opaque-alice"], scope="memory:read")
+    time.sleep(1.2)
+    doc = echo(call(gw, "opaque-alice"))
+    assert endpoint.count() == 2
+    assert hdr(doc["headers"], "X-Auth-Permissions") == ["memory:read"]
+    with endpoint.lock:
+        endpoint.tokens["opaque-alice"] = dict(endpoint.tokens["opaque-alice"], scope="memory:other")
+    time.sleep(1.2)
+    assert_error(call(gw, "opaque-alice"), 403, "insufficient_scope")
+
+
 @pytest.mark.parametrize("mode", ["down", "garbage"])
 def test_an_endpoint_failure_is_a_503_not_a_401(gateways, upstream, endpoint, pki, mode):
     endpoint.mode = mode

@@ -128,7 +128,9 @@ extension AccessPipeline {
         let hash = TokenHash(token: token)
         let retryAfter = Int(Introspector.failureTTL)
         switch introspector.lookup(token, hash: hash, now: now) {
-        case .answered(.active(let identity)): return .authenticated(identity, renderKey: .token(hash))
+        // Rendered per request: the endpoint's next answer for the same token may grant less,
+        // and a token's hash names its verified JWT claims in the render cache.
+        case .answered(.active(let identity)): return .authenticated(identity, renderKey: .none)
         case .answered(.inactive): return .refused(.credentialInvalid(.introspectionInactive))
         case .answered(.unavailable), .overloaded: return .refused(.introspectionUnavailable(retryAfter: retryAfter))
         case .pending: return state.keyWaitOver ? .refused(.introspectionUnavailable(retryAfter: retryAfter)) : .keysPending

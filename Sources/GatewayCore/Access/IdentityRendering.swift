@@ -1,8 +1,9 @@
 import GatewaySupport
 
 /// What an identity's rendered headers are cached under (per loop): an API key's id (its
-/// identity changes only with the store, which clears the cache) or a JWT's hash (a token's
-/// claims never change). `.none`: render per request.
+/// identity changes only with the store, which clears the cache) or a JWT's hash (a signed
+/// token's claims never change). `.none`: render per request (an introspected token, whose
+/// next answer may differ).
 package enum IdentityRenderKey: Hashable, Sendable {
     case none
     case apiKey(String)
