@@ -4,14 +4,23 @@ private import COpenSSL
 /// once per connection: what `auth mtls` maps to an identity (SPEC §5 mTLS). Plain values,
 /// so the access pipeline never touches OpenSSL.
 package struct PeerCertificate: Sendable, Equatable {
-    /// Subject attributes (the first of each; nil when absent or not valid UTF-8).
-    package var commonName: String?
-    package var organization: String?
-    package var organizationalUnit: String?
+    /// A name as the certificate holds it.
+    package enum Name: Sendable, Equatable {
+        case text(String)
+        /// Present but not text: an IA5String (DNS, e-mail, URI) with bytes outside printable
+        /// ASCII, or a subject string that is not UTF-8. Never an identity, and never skipped
+        /// in favour of the next name (that would let a malformed name promote another).
+        case unreadable
+    }
+
+    /// Subject attributes (the first of each; nil when absent).
+    package var commonName: Name?
+    package var organization: Name?
+    package var organizationalUnit: Name?
     /// Subject alternative names by kind, in certificate order.
-    package var dnsNames: [String] = []
-    package var emails: [String] = []
-    package var uris: [String] = []
+    package var dnsNames: [Name] = []
+    package var emails: [Name] = []
+    package var uris: [Name] = []
     /// SHA-256 of the DER certificate, lower-case hex: names the certificate in logs and
     /// `X-Auth-Key-Id`, and keys the rendered-identity cache.
     package var fingerprint: String
@@ -20,12 +29,12 @@ package struct PeerCertificate: Sendable, Equatable {
         commonName: String? = nil, organization: String? = nil, organizationalUnit: String? = nil,
         dnsNames: [String] = [], emails: [String] = [], uris: [String] = [], fingerprint: String
     ) {
-        self.commonName = commonName
-        self.organization = organization
-        self.organizationalUnit = organizationalUnit
-        self.dnsNames = dnsNames
-        self.emails = emails
-        self.uris = uris
+        self.commonName = commonName.map(Name.text)
+        self.organization = organization.map(Name.text)
+        self.organizationalUnit = organizationalUnit.map(Name.text)
+        self.dnsNames = dnsNames.map(Name.text)
+        self.emails = emails.map(Name.text)
+        self.uris = uris.map(Name.text)
         self.fingerprint = fingerprint
     }
 
@@ -48,9 +57,8 @@ package struct PeerCertificate: Sendable, Equatable {
         defer { gw_general_names_free(names) }
         for index in 0..<gw_general_names_count(names) {
             var type: Int32 = 0
-            guard let name = gw_general_names_at(names, index), let text = gw_general_name_text(name, &type),
-                  let value = Self.text(text)
-            else { continue }
+            guard let name = gw_general_names_at(names, index), let text = gw_general_name_text(name, &type) else { continue }
+            let value = Self.text(text)
             switch type {
             case gw_gen_dns(): dnsNames.append(value)
             case gw_gen_email(): emails.append(value)
@@ -60,25 +68,27 @@ package struct PeerCertificate: Sendable, Equatable {
         }
     }
 
-    /// The first `nid` entry of `name` as UTF-8.
-    private static func attribute(_ name: OpaquePointer, _ nid: Int32) -> String? {
+    /// The first `nid` entry of `name` as UTF-8 (nil when there is none).
+    private static func attribute(_ name: OpaquePointer, _ nid: Int32) -> Name? {
         let index = X509_NAME_get_index_by_NID(name, nid, -1)
-        guard index >= 0, let entry = X509_NAME_get_entry(name, index), let data = X509_NAME_ENTRY_get_data(entry) else {
-            return nil
+        guard index >= 0 else { return nil }
+        guard let entry = X509_NAME_get_entry(name, index), let data = X509_NAME_ENTRY_get_data(entry) else {
+            return .unreadable
         }
         var utf8: UnsafeMutablePointer<UInt8>? = nil
         let count = ASN1_STRING_to_UTF8(&utf8, data)
-        guard count >= 0, let utf8 else { return nil }
+        guard count >= 0, let utf8 else { return .unreadable }
         defer { gw_openssl_free(utf8) }
-        return String(validating: UnsafeBufferPointer(start: utf8, count: Int(count)), as: UTF8.self)
+        return String(validating: UnsafeBufferPointer(start: utf8, count: Int(count)), as: UTF8.self).map(Name.text) ?? .unreadable
     }
 
-    /// An IA5String's bytes as text (ASCII by definition; anything else is refused).
-    private static func text(_ string: UnsafePointer<ASN1_STRING>) -> String? {
-        guard let data = ASN1_STRING_get0_data(string) else { return nil }
+    /// An IA5String's bytes as text (printable ASCII; anything else is unreadable, not text
+    /// to clean).
+    private static func text(_ string: UnsafePointer<ASN1_STRING>) -> Name {
+        guard let data = ASN1_STRING_get0_data(string) else { return .unreadable }
         let bytes = UnsafeBufferPointer(start: data, count: Int(ASN1_STRING_length(string)))
-        guard bytes.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) else { return nil }
-        return String(decoding: bytes, as: UTF8.self)
+        guard bytes.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) else { return .unreadable }
+        return .text(String(decoding: bytes, as: UTF8.self))
     }
 }
 

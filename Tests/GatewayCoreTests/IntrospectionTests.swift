@@ -110,4 +110,17 @@ struct MTLSIdentityTests {
         #expect(b.userID == "svc" && b.orgID == nil)
         #expect(config.identity(PeerCertificate(fingerprint: "00")) == nil, "no name for user_id")
     }
+
+    @Test func anUnreadableNameIsRefusedNotSkipped() {
+        var config = MTLSConfig()
+        config.userID = [.sanURI, .subjectCN]
+        config.orgID = [.subjectO]
+        var certificate = PeerCertificate(commonName: "admin", organization: "blue", fingerprint: "00")
+        certificate.uris = [.unreadable, .text("spiffe://t/admin")]
+        #expect(config.identity(certificate) == nil, "the CN does not stand in for a malformed URI SAN")
+        certificate.uris = [.text("spiffe://t/svc")]
+        #expect(config.identity(certificate)?.userID == "spiffe://t/svc")
+        certificate.organization = .unreadable
+        #expect(config.identity(certificate) == nil, "an optional field's unreadable name refuses too")
+    }
 }

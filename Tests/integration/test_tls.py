@@ -556,6 +556,15 @@ def test_auth_mtls_prefers_the_uri_san_and_maps_the_organization(mtls_auth, pki,
     assert seen["x-auth-org-id"] == "team-blue"
 
 
+def test_auth_mtls_refuses_an_unreadable_name_instead_of_taking_the_next(mtls_auth, pki):
+    # user_id=san_uri,subject_cn: a URI SAN with a control byte must not hand the identity to
+    # the CN (or to a later URI).
+    bad = pki.issue("bad-uri", client=True, cn="admin", raw_uris=(b"spiffe://t/svc\x01", b"spiffe://t/admin"))
+    data, _ = tls_get(mtls_auth.port, with_client_cert(pki, bad), "/svc/x")
+    assert data.startswith(b"HTTP/1.1 401"), data[:300]
+    assert b'"error":"invalid_token"' in data.replace(b" ", b""), data[:400]
+
+
 def test_auth_mtls_without_a_certificate_is_401(mtls_auth, pki):
     data, _ = tls_get(mtls_auth.port, client_context(pki), "/svc/x")
     assert data.startswith(b"HTTP/1.1 401"), data[:200]

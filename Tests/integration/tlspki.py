@@ -28,8 +28,10 @@ class PKI:
 
     def issue(self, name: str, *, dns: tuple[str, ...] = (), ips: tuple[str, ...] = (), uris: tuple[str, ...] = (),
               cn: str | None = None, org: str | None = None, client: bool = False, expired: bool = False,
-              rsa: bool = False, days: int = 10, revocation: bool = False) -> tuple[str, str]:
-        """Issues a leaf certificate; returns (certificate path, key path)."""
+              rsa: bool = False, days: int = 10, revocation: bool = False,
+              raw_uris: tuple[bytes, ...] = ()) -> tuple[str, str]:
+        """Issues a leaf certificate; returns (certificate path, key path). `raw_uris`: URI
+        names written byte for byte (DER), so a test can make names no CA tool would."""
         key = str(self.dir / f"{name}.key")
         csr = str(self.dir / f"{name}.csr")
         cert = str(self.dir / f"{name}.crt")
@@ -40,7 +42,10 @@ class PKI:
         sans = [f"DNS:{d}" for d in dns] + [f"IP:{i}" for i in ips] + [f"URI:{u}" for u in uris]
         lines = ["basicConstraints=critical,CA:FALSE",
                  f"extendedKeyUsage={'clientAuth' if client else 'serverAuth'}"]
-        if sans:
+        if raw_uris:   # subjectAltName (2.5.29.17) as DER: GeneralNames of [6] IA5String
+            names = b"".join(b"\x86" + bytes([len(u)]) + u for u in raw_uris)
+            lines.append("2.5.29.17=DER:" + (b"\x30" + bytes([len(names)]) + names).hex())
+        elif sans:
             lines.append("subjectAltName=" + ",".join(sans))
         if revocation:   # where a real CA's certificate says revocation is published
             lines.append("crlDistributionPoints=URI:http://ca.test/test.crl")

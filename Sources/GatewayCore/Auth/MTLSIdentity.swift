@@ -9,8 +9,8 @@ package enum CertificateName: String, Sendable, Equatable, CaseIterable {
     case sanEmail = "san_email"
     case sanURI = "san_uri"
 
-    /// The first value of this name in `certificate`.
-    func value(in certificate: PeerCertificate) -> String? {
+    /// The first value of this name in `certificate` (nil when it has none).
+    func value(in certificate: PeerCertificate) -> PeerCertificate.Name? {
         switch self {
         case .subjectCN: certificate.commonName
         case .subjectO: certificate.organization
@@ -35,14 +35,26 @@ package struct MTLSConfig: Sendable, Equatable {
     package var permissions: [String] = []
     package init() {}
 
-    /// The identity a verified certificate stands for; nil when no name fills `user_id`.
+    /// The identity a verified certificate stands for; nil when no name fills `user_id`, or
+    /// when the first name present for any field is unreadable (refused, never skipped).
     package func identity(_ certificate: PeerCertificate) -> Identity? {
-        func first(_ names: [CertificateName]) -> String? { names.lazy.compactMap { $0.value(in: certificate) }.first }
+        var unreadable = false
+        func first(_ names: [CertificateName]) -> String? {
+            for name in names {
+                switch name.value(in: certificate) {
+                case nil: continue
+                case .text(let text)?: return text
+                case .unreadable?: unreadable = true; return nil
+                }
+            }
+            return nil
+        }
         guard let userID = first(userID), !userID.isEmpty else { return nil }
         var identity = Identity(userID: userID, permissions: permissions, roles: roles, method: .mtls)
         identity.orgID = first(orgID)
         identity.email = first(email)
         identity.name = first(name)
+        guard !unreadable else { return nil }
         identity.subject = userID
         identity.keyID = "sha256:" + certificate.fingerprint.prefix(32)
         return identity
