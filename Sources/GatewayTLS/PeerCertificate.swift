@@ -7,13 +7,14 @@ package struct PeerCertificate: Sendable, Equatable {
     /// A name as the certificate holds it.
     package enum Name: Sendable, Equatable {
         case text(String)
-        /// Present but not text: an IA5String (DNS, e-mail, URI) with bytes outside printable
-        /// ASCII, or a subject string that is not UTF-8. Never an identity, and never skipped
-        /// in favour of the next name (that would let a malformed name promote another).
+        /// Present but not one clear text: an IA5String (DNS, e-mail, URI) with bytes outside
+        /// printable ASCII, a subject string that is not UTF-8, or a subject attribute given
+        /// twice. Never an identity, and never skipped in favour of the next name (that would
+        /// let a malformed name promote another).
         case unreadable
     }
 
-    /// Subject attributes (the first of each; nil when absent).
+    /// Subject attributes (nil when absent; unreadable when repeated).
     package var commonName: Name?
     package var organization: Name?
     package var organizationalUnit: Name?
@@ -68,11 +69,13 @@ package struct PeerCertificate: Sendable, Equatable {
         }
     }
 
-    /// The first `nid` entry of `name` as UTF-8 (nil when there is none).
+    /// The `nid` entry of `name` as UTF-8 (nil when there is none). A subject with two of
+    /// them (`CN=alice, CN=admin`) is ambiguous, unreadable: tools disagree on which counts.
     private static func attribute(_ name: OpaquePointer, _ nid: Int32) -> Name? {
         let index = X509_NAME_get_index_by_NID(name, nid, -1)
         guard index >= 0 else { return nil }
-        guard let entry = X509_NAME_get_entry(name, index), let data = X509_NAME_ENTRY_get_data(entry) else {
+        guard X509_NAME_get_index_by_NID(name, nid, index) < 0,
+              let entry = X509_NAME_get_entry(name, index), let data = X509_NAME_ENTRY_get_data(entry) else {
             return .unreadable
         }
         var utf8: UnsafeMutablePointer<UInt8>? = nil

@@ -565,6 +565,12 @@ def test_auth_mtls_refuses_an_unreadable_name_instead_of_taking_the_next(mtls_au
     assert b'"error":"invalid_token"' in data.replace(b" ", b""), data[:400]
 
 
+def test_auth_mtls_refuses_a_subject_with_two_common_names(mtls_auth, pki):
+    two = pki.issue("two-cns", client=True, cn="alice|admin")
+    data, _ = tls_get(mtls_auth.port, with_client_cert(pki, two), "/svc/x")
+    assert data.startswith(b"HTTP/1.1 401"), data[:300]
+
+
 def test_auth_mtls_without_a_certificate_is_401(mtls_auth, pki):
     data, _ = tls_get(mtls_auth.port, client_context(pki), "/svc/x")
     assert data.startswith(b"HTTP/1.1 401"), data[:200]

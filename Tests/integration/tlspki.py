@@ -30,14 +30,15 @@ class PKI:
               cn: str | None = None, org: str | None = None, client: bool = False, expired: bool = False,
               rsa: bool = False, days: int = 10, revocation: bool = False,
               raw_uris: tuple[bytes, ...] = ()) -> tuple[str, str]:
-        """Issues a leaf certificate; returns (certificate path, key path). `raw_uris`: URI
-        names written byte for byte (DER), so a test can make names no CA tool would."""
+        """Issues a leaf certificate; returns (certificate path, key path). `cn` "a|b": two
+        CNs. `raw_uris`: URI names written byte for byte (DER), so a test can make names no CA
+        tool would."""
         key = str(self.dir / f"{name}.key")
         csr = str(self.dir / f"{name}.csr")
         cert = str(self.dir / f"{name}.crt")
         ext = self.dir / f"{name}.ext"
         keyspec = ["-newkey", "rsa:2048"] if rsa else ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"]
-        subject = f"/CN={cn or name}" + (f"/O={org}" if org else "")
+        subject = "".join(f"/CN={c}" for c in (cn or name).split("|")) + (f"/O={org}" if org else "")
         _run("req", *keyspec, "-nodes", "-keyout", key, "-out", csr, "-subj", subject, cwd=self.dir)
         sans = [f"DNS:{d}" for d in dns] + [f"IP:{i}" for i in ips] + [f"URI:{u}" for u in uris]
         lines = ["basicConstraints=critical,CA:FALSE",
