@@ -1,6 +1,7 @@
 """SPEC §8 upstream failures: 502 / 504, round robin, passive health and retries, an upstream
 that dies mid-body, stale pooled connections."""
 
+import socket
 import threading
 import time
 
@@ -147,3 +148,79 @@ def test_garbage_from_upstream_is_502(gateways, upstream):
     if r.body:
         assert_error(r, 502, "upstream_unavailable")
     assert echo(gw.request("GET", "/api/fine"))["path"] == "/api/fine"
+
+
+# The sizes bracket what the kernel's socket buffers hold on the way to the upstream.
+@pytest.mark.parametrize("size", [300_000, 1_000_000, 2_000_000, 3_000_000])
+def test_a_response_before_the_whole_body_was_sent_closes_the_upstream_connection(gateways, size):
+    # The upstream answers /early before reading the body, keeps the connection and then reads
+    # (and discards) the rest, as nginx does. Had the gateway pooled that connection with body
+    # bytes still unsent, the next request written there would be read as the rest of the body
+    # (a request-smuggling primitive). A small receive buffer keeps most of the body in the
+    # gateway when the answer comes.
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.settimeout(10)
+    paths: list[str] = []
+
+    def serve(conn: socket.socket) -> None:
+        buffered = b""
+        try:
+            while True:
+                while b"\r\n\r\n" not in buffered:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        return
+                    buffered += chunk
+                head, _, buffered = buffered.partition(b"\r\n\r\n")
+                path = head.split(b" ")[1].decode()
+                length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")[1:]
+                               if line.lower().startswith(b"content-length:")), 0)
+                paths.append(path)
+                if path == "/early":
+                    time.sleep(0.3)
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nearly")
+                while len(buffered) < length:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        return
+                    buffered += chunk
+                buffered = buffered[length:]
+                if path != "/early":
+                    body = path.encode()
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+        except OSError:
+            return
+        finally:
+            conn.close()
+
+    def accept() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            conn.settimeout(10)
+            threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        port = listener.getsockname()[1]
+        gw = gateways.start(upstream_block("u", port, extra="    read_timeout 3s;\n")
+                            + "route /** { public; upstream u; }\n", workers=1)
+        with Conn(gw.port, timeout=8) as c:
+            r = c.request("POST", "/early", body=b"x" * size)
+            assert r.status == 200 and r.body == b"early"
+            try:
+                r = c.request("GET", "/after")
+            except (IncompleteResponse, ConnectionError):
+                r = None   # closed: the gateway had not read the whole body from the client
+        if r is None:
+            with Conn(gw.port, timeout=8) as c:
+                r = c.request("GET", "/after")
+        assert r.status == 200 and r.body == b"/after", (r.status, r.body[:200])
+        assert paths == ["/early", "/after"], paths
+    finally:
+        listener.close()

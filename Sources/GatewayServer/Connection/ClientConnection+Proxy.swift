@@ -304,7 +304,12 @@ extension ClientConnection {
 
     private func completeResponse(_ connection: UpstreamConnection, reusable: Bool) {
         let requestDone = !forward.body.isActive
-        let keep = reusable && requestDone && connection.head.upstreamKeepsAlive && connection.input.isEmpty
+        // Reused only once the whole request went out: a response that ends before its body
+        // was sent leaves the server reading the rest of that body, and the next request
+        // written there would be read as body bytes (request smuggling), so the connection
+        // closes, as nginx does.
+        let requestSent = requestDone && connection.output.isEmpty
+        let keep = reusable && requestSent && connection.head.upstreamKeepsAlive && connection.input.isEmpty
         connection.server.recordSuccess()
         if let group = forward.group {
             loop.metrics.upstreamResponded(upstream: group.metricSlot, microseconds: MonotonicClock.nowMicroseconds() - forward.startMicros)

@@ -57,6 +57,7 @@ final class EventLoop {
     /// Requests that found no idle upstream connection during this pass, and the pools that
     /// went over their capacity in it (`settleUpstreamConnections`).
     private var upstreamWaiters: [ClientConnection] = []
+    private var settlingWaiters: [ClientConnection] = []
     private var overfullPools: [IdlePool] = []
     private var dateSecond = 0
     private var dateLine: [UInt8] = []
@@ -230,11 +231,13 @@ final class EventLoop {
     /// The end of a pass: the parked requests take the connections the pass's responses
     /// returned (or open new ones), then the pools shrink back to their capacity.
     private func settleUpstreamConnections() {
-        var waiting: [ClientConnection] = []
-        swap(&waiting, &upstreamWaiters)
-        for connection in waiting where !connection.isClosed { connection.connectAfterWaiting() }
-        waiting.removeAll(keepingCapacity: true)
-        swap(&waiting, &upstreamWaiters)
+        // A request served here may wait again (its pooled connection turned out stale and it
+        // is retried): loop until none waits, so no request is left parked with no deadline.
+        while !upstreamWaiters.isEmpty {
+            swap(&settlingWaiters, &upstreamWaiters)
+            for connection in settlingWaiters where !connection.isClosed { connection.connectAfterWaiting() }
+            settlingWaiters.removeAll(keepingCapacity: true)
+        }
         for pool in overfullPools { pool.trim() }
         overfullPools.removeAll(keepingCapacity: true)
     }
