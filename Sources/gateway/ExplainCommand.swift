@@ -113,7 +113,7 @@ enum ExplainCommand {
                 return report
             }
             report.path = String(decoding: scratch.path, as: UTF8.self)
-            report.otherRoutes = otherMatchingRoutes(loaded.config, path: scratch.path, method: head.method)
+            report.otherRoutes = otherMatchingRoutes(loaded.config, path: scratch.routingPath, method: head.method)
             let pipeline = AccessPipeline(loaded: loaded, generation: 1, limiters: AccessLimiters())
             var state = AccessState()
             state.keyWaitOver = true   // explain fetches no keys: an unknown kid is final

@@ -170,6 +170,17 @@ struct AccessPipelineTests {
         #expect(try h.verdict("GET", "/orgs/other/x", [acme]) == .refuse(.claimMismatch))
     }
 
+    @Test("rules see the path without segment parameters: admin;x is admin, a parameter is its segment's value")
+    func segmentParametersDoNotDodgeRules() throws {
+        let h = try Harness()
+        let reader = "Authorization: Bearer \(try h.token(permissions: ["memory:read"], orgID: "acme"))"
+        #expect(try h.verdict("GET", "/admin;x/y", [reader]) == h.verdict("GET", "/admin/y", [reader]))
+        #expect(try h.verdict("GET", "/admin;x/y", [reader]) != .allow)
+        #expect(try h.verdict("GET", "/orgs/other;acme/x", [reader]) == .refuse(.claimMismatch))
+        #expect(try h.verdict("GET", "/orgs/acme;v=2/x", [reader]) == .allow)
+        #expect(String(decoding: h.scratch.path, as: UTF8.self) == "/orgs/acme;v=2/x", "forwarded as it came")
+    }
+
     @Test("anonymous callers are limited per client address")
     func anonymousLimit() throws {
         let h = try Harness(config: Self.config.replacingFirst("route /limited/** { rate_limit", "route /limited/** { public; rate_limit"))

@@ -157,6 +157,16 @@ struct PathNormalizerTests {
         #expect(output.capacity >= capacity)
     }
 
+    @Test("segment parameters are removed for routing as Tomcat-style servers read the path", arguments: [
+        ("/api/admin;x/y", "/api/admin/y"), ("/a;x=1/b;y", "/a/b"), ("/a/;x/b", "/a/b"), ("/;x", "/"),
+        ("/a/b;", "/a/b"), ("/a/b;x/", "/a/b/"), ("/plain/path", "/plain/path"),
+    ])
+    func segmentParameters(_ path: String, _ routed: String) {
+        var output: [UInt8] = [0x58]
+        PathNormalizer.removeSegmentParameters(Array(path.utf8), into: &output)
+        #expect(String(decoding: output, as: UTF8.self) == routed)
+    }
+
     @Test("every error has a stable reason")
     func reasons() {
         #expect(PathError.escapesRoot.reason == "path_escapesRoot")

@@ -689,3 +689,13 @@ def test_normal_segment_with_parameter_is_forwarded(path_gw, upstream):
     """Guard for the fix above: a normal segment carrying a `;parameter` is still forwarded."""
     doc = echo(path_gw.request("GET", "/stream/a;b=1/c"))
     assert doc["path"] == "/stream/a;b=1/c"
+
+
+@pytest.mark.parametrize("path", ["/sessions;x/1", "/sessions;jsessionid=1/1", "/;x/sessions/1"])
+def test_a_segment_parameter_does_not_dodge_a_route_rule(path_gw, upstream, path):
+    """Defect: `/sessions;x/1` was routed as a segment of its own (404 here; a catch-all's rules
+    where there is one) while Tomcat-style upstreams serve it as `/sessions/1`. Routes now see the
+    path without segment parameters."""
+    assert_error(path_gw.request("GET", path), 401, "unauthorized")
+    time.sleep(0.1)
+    assert upstream.requests == [], f"{path} reached the upstream: {upstream.requests}"

@@ -61,7 +61,7 @@ package final class AccessPipeline: Sendable {
         trace: AccessTrace? = nil
     ) -> AccessResult {
         state.beginRequest()
-        let lookup = scratch.path.withUnsafeBytes {
+        let lookup = scratch.withRoutingPath {
             routes.lookup(path: $0, method: request.method, parameters: &scratch.routeParameters)
         }
         let route: CompiledRoute

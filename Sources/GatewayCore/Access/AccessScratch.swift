@@ -7,8 +7,14 @@ package import GatewaySupport
 package final class AccessScratch {
     /// The normalized path of the last decided request (the upstream receives exactly this).
     package var path: [UInt8] = []
-    /// The path parameters the last route lookup captured (ranges into `path`).
+    /// The path parameters the last route lookup captured (ranges into the routing path).
     package var routeParameters: [RouteParameter] = []
+    /// `path` without the `;parameter` part of its segments (`/api/admin;x/y` is routed as
+    /// `/api/admin/y`), built only when `path` has a `;`: Tomcat-style upstreams serve the
+    /// path without them, so the route rules must see that path too; the upstream still
+    /// receives `path` as it is.
+    private var pathWithoutParameters: [UInt8] = []
+    private var routesWithoutParameters = false
     /// The API-key index requests authenticate against (also the revoked `jti`s); nil without
     /// a store. Its generation tells the memo and the cache when a key may have changed.
     package private(set) var keyIndex: APIKeyIndex? = nil
@@ -42,11 +48,22 @@ package final class AccessScratch {
         }
         do throws(PathError) {
             try PathNormalizer.normalize(UnsafeRawBufferPointer(rebasing: bytes[range.start..<range.start + range.count]), into: &path)
+            routesWithoutParameters = path.contains(UInt8(ascii: ";"))
+            if routesWithoutParameters { PathNormalizer.removeSegmentParameters(path, into: &pathWithoutParameters) }
             return nil
         } catch {
             path.removeAll(keepingCapacity: true)   // never a half-normalized path
+            routesWithoutParameters = false
             return error
         }
+    }
+
+    /// The path routes match against (`path`, or `path` without segment parameters).
+    package var routingPath: [UInt8] { routesWithoutParameters ? pathWithoutParameters : path }
+
+    /// `routingPath`'s bytes, without a copy.
+    package func withRoutingPath<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        routesWithoutParameters ? pathWithoutParameters.withUnsafeBytes(body) : path.withUnsafeBytes(body)
     }
 
     /// Installs the key index of `generation` (the loop calls this when the store watcher
@@ -61,7 +78,7 @@ package final class AccessScratch {
     /// The bytes of a path parameter the last lookup captured.
     package func routeParameter(_ name: String) -> [UInt8]? {
         guard let parameter = routeParameters.first(where: { $0.name == name }) else { return nil }
-        return Array(path[parameter.start..<parameter.start + parameter.count])
+        return withRoutingPath { Array($0[parameter.start..<parameter.start + parameter.count]) }
     }
 
     /// The identity's header block and effective permissions, computed once per key (and index

@@ -106,6 +106,23 @@ package enum PathNormalizer {
         }
     }
 
+    /// A normalized path with each segment's `;parameter` part removed, as Tomcat-style servers
+    /// read it: `/a;x=1/b;y` is `/a/b`; a segment left empty goes (`/a/;x/b` is `/a/b`).
+    package static func removeSegmentParameters(_ path: [UInt8], into output: inout [UInt8]) {
+        output.removeAll(keepingCapacity: true)
+        var inParameter = false
+        for byte in path {
+            if byte == slash {
+                inParameter = false
+                if output.last == slash { continue }
+            } else if byte == semicolon {
+                inParameter = true
+            }
+            if !inParameter { output.append(byte) }
+        }
+        if output.isEmpty { output.append(slash) }
+    }
+
     /// Refuses a segment (`output[start...]`, already decoded) whose part before its first `;`
     /// is `.` or `..`.
     @inline(__always)
