@@ -300,6 +300,7 @@ struct RequestHeadParserRejectionTests {
         Rejection("absolute-form other scheme", "GET ftp://a/ HTTP/1.1\r\nHost: a\r\n\r\n", .badRequest(.target)),
         Rejection("asterisk-form", "OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n", .badRequest(.target)),
         Rejection("authority-form", "CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n", .badRequest(.target)),
+        Rejection("CONNECT in origin-form", "CONNECT /tunnel HTTP/1.1\r\nHost: a\r\n\r\n", .badRequest(.target)),
         Rejection("fragment in target", "GET /a#b HTTP/1.1\r\nHost: a\r\n\r\n", .badRequest(.target)),
         Rejection("control byte in target", "GET /a\u{1}b HTTP/1.1\r\nHost: a\r\n\r\n", .badRequest(.target)),
         Rejection("NUL in target", "GET /a\u{0} HTTP/1.1\r\nHost: a\r\n\r\n", .badRequest(.target)),

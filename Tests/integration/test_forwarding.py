@@ -139,6 +139,13 @@ def test_request_id_generated_for_untrusted_peer(gw, up):
     assert ra[0] != "forged-id" and ra[0] and rb[0] and ra[0] != rb[0]
 
 
+def test_request_id_with_underscores_is_not_forwarded(gw, up):
+    # A CGI/WSGI upstream reads X_Request_Id and X-Request-Id as one variable.
+    doc = echo(gw.request("GET", "/api/rid", headers=[("X_Request_Id", "forged-id"), ("x-request_id", "forged-2")]))
+    assert [v for n, v in doc["headers"] if n.lower().replace("_", "-") == "x-request-id"] == hdr(doc["headers"], "X-Request-Id")
+    assert "forged-id" not in hdr(doc["headers"], "X-Request-Id") and "forged-2" not in hdr(doc["headers"], "X-Request-Id")
+
+
 def test_request_id_kept_from_trusted_proxy(trusted_gw, up):
     doc = echo(trusted_gw.request("GET", "/api/rid", headers=[("X-Request-Id", "trace-abc-123")]))
     assert hdr(doc["headers"], "X-Request-Id") == ["trace-abc-123"]

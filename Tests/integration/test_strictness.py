@@ -68,6 +68,7 @@ HEAD_CASES = {
     "asterisk_form": b"OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n",
     "absolute_form_other_host": b"GET http://evil.example/api/x HTTP/1.1\r\nHost: evil.example\r\n\r\n",
     "authority_form": b"CONNECT evil.example:443 HTTP/1.1\r\nHost: evil.example:443\r\n\r\n",
+    "connect_origin_form": b"CONNECT /tunnel HTTP/1.1\r\nHost: gw\r\n\r\n",
     "space_in_target": b"GET /api/a b HTTP/1.1\r\nHost: a\r\n\r\n",
     "ctl_in_target": b"GET /api/a\x01b HTTP/1.1\r\nHost: a\r\n\r\n",
     "relative_target": b"GET api/x HTTP/1.1\r\nHost: a\r\n\r\n",

@@ -50,7 +50,7 @@ extension HeaderName {
         case 11:
             if equalsFolded(bytes, start, count, "x-client-ip") { return .forwardingHint }
         case 12:
-            if HTTPBytes.equalsLowercase(bytes, start, count, "x-request-id") { return .xRequestId }
+            if equalsFolded(bytes, start, count, "x-request-id") { return .xRequestId }
         case 14:
             if equalsFolded(bytes, start, count, "x-original-url") { return .forwardingHint }
         case 13:

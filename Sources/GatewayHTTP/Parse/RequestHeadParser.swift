@@ -168,6 +168,10 @@ package struct RequestHeadParser: Sendable {
         let pathEnd = firstQuery >= 0 ? firstQuery : end
         head.query = firstQuery >= 0 ? ByteRange(start: firstQuery &+ 1, count: end &- firstQuery &- 1) : nil
         if bytes[start] == 0x2F {  // origin-form
+            // CONNECT takes authority-form only (RFC 9112 §3.2.3), which is refused below: a
+            // `CONNECT /path` would reach an upstream that may answer 2xx and turn the
+            // connection into a tunnel the gateway frames as a response.
+            guard head.method != .connect else { throw .badRequest(.target) }
             head.path = ByteRange(start: start, count: pathEnd &- start)
             return
         }
