@@ -389,11 +389,12 @@ struct HeaderNameClassificationTests {
         ("X-Auth_Scopes", .identity), ("X-Auth-", .identity),
         ("X-Authority", .other), ("X-Auth", .other), ("XAuth-User", .other), ("X-Auth.User", .other), ("X--Auth-U", .other),
         ("Hosts", .other), ("Content-Lengths", .other), ("Contentlength", .other), ("T", .other),
-        // Proxy headers only a trusted peer may send; `_` reads as `-` (CGI/WSGI fold them).
+        // Proxy headers only a trusted peer may send; their `_` spellings (CGI/WSGI read them as
+        // the real ones, no proxy writes them) are never believed.
         ("Forwarded", .forwarded), ("FORWARDED", .forwarded), ("X-Forwarded-Port", .forwardingHint),
-        ("X-Real-IP", .forwardingHint), ("x_real_ip", .forwardingHint), ("X-Client-IP", .forwardingHint),
+        ("X-Real-IP", .forwardingHint), ("x_real_ip", .underscoreSpelling), ("X-Client-IP", .forwardingHint),
         ("X-Forwarded-Prefix", .forwardingHint), ("X-Original-URL", .forwardingHint), ("X-Rewrite-URL", .forwardingHint),
-        ("X_Forwarded_For", .xForwardedFor), ("X-Original-URI", .other), ("X-Real-IPs", .other), ("Forwarded-For", .other),
+        ("X_Forwarded_For", .underscoreSpelling), ("x-forwarded_host", .underscoreSpelling), ("X_Request_Id", .underscoreSpelling), ("X-Original-URI", .other), ("X-Real-IPs", .other), ("Forwarded-For", .other),
         ("Authorisation", .other), ("Content_Length", .other), ("Transfer_Encoding", .other),
     ])
     func classify(_ name: String, _ expected: HeaderName) {

@@ -113,6 +113,18 @@ def test_x_forwarded_for_from_trusted_proxy_is_appended(trusted_gw, up):
     assert [p.strip() for p in values[0].split(",")] == ["1.2.3.4", "10.0.0.1", "127.0.0.1"]
 
 
+def test_underscore_spellings_are_never_believed_even_through_a_trusted_proxy(trusted_gw, up):
+    # Caddy or Traefik pass a client's X_Forwarded_For through next to their own X-Forwarded-For:
+    # it must not pick the client address (limits, failure gate) nor reach the upstream.
+    doc = echo(trusted_gw.request("GET", "/api/xff", headers=[
+        ("X-Forwarded-For", "203.0.113.5"), ("X_Forwarded_For", "198.51.100.7"), ("X_Forwarded_Host", "evil.example"),
+        ("X_Real_IP", "198.51.100.8")]))
+    values = hdr(doc["headers"], "X-Forwarded-For")
+    assert [p.strip() for p in values[0].split(",")] == ["203.0.113.5", "127.0.0.1"], values
+    folded = {n.lower().replace("_", "-") for n, _ in doc["headers"] if "_" in n}
+    assert folded == set(), folded
+
+
 def test_x_forwarded_for_trusted_proxy_without_header(trusted_gw, up):
     doc = echo(trusted_gw.request("GET", "/api/xff"))
     assert hdr(doc["headers"], "X-Forwarded-For") == ["127.0.0.1"]

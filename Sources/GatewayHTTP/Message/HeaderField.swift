@@ -2,7 +2,8 @@
 ///
 /// `identity` is every name starting with `X-Auth-` where `_` also counts as `-`
 /// (`X_Auth_User_Id`), because CGI/WSGI upstreams fold both spellings into one variable; the
-/// `X-Forwarded-*` family and `forwardingHint` names are matched the same way.
+/// `X-Forwarded-*` family and `forwardingHint` names are matched the same way, their `_`
+/// spellings as `underscoreSpelling`.
 package enum HeaderName: UInt8, Sendable {
     case other
     case host, contentLength, transferEncoding, connection, keepAlive, proxyConnection
@@ -16,6 +17,10 @@ package enum HeaderName: UInt8, Sendable {
     /// `X-Real-IP`, `X-Client-IP`, `X-Forwarded-Port`, `X-Forwarded-Prefix`, `X-Original-URL`,
     /// `X-Rewrite-URL`. Only a trusted proxy may send them (SPEC §8).
     case forwardingHint
+    /// One of the proxy headers above (or `X-Request-Id`) spelled with `_` for `-`
+    /// (`X_Forwarded_For`): read as the real one by CGI/WSGI upstreams, written by no proxy.
+    /// Never believed, never forwarded, whoever sends it.
+    case underscoreSpelling
 }
 
 /// One header field as offsets into the buffer the head was parsed from.

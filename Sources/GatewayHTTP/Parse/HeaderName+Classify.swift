@@ -41,33 +41,29 @@ extension HeaderName {
         return .other
     }
 
-    /// Names starting with `x` other than identity ones. Proxy headers match with `_` read as
-    /// `-` (`X_Real_IP`): a CGI/WSGI upstream reads both spellings as one variable.
+    /// Names starting with `x` other than identity ones. The proxy headers are also matched
+    /// with `_` read as `-` (`X_Real_IP`), because a CGI/WSGI upstream reads both spellings as
+    /// one variable; such a spelling is `.underscoreSpelling`: no proxy writes it, so it is
+    /// never believed (a trusted proxy may pass a client's copy through) and never forwarded.
     private static func classifyX(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ count: Int) -> HeaderName {
-        switch count {
-        case 9:
-            if equalsFolded(bytes, start, count, "x-real-ip") { return .forwardingHint }
-        case 11:
-            if equalsFolded(bytes, start, count, "x-client-ip") { return .forwardingHint }
-        case 12:
-            if equalsFolded(bytes, start, count, "x-request-id") { return .xRequestId }
-        case 14:
-            if equalsFolded(bytes, start, count, "x-original-url") { return .forwardingHint }
-        case 13:
-            if equalsFolded(bytes, start, count, "x-rewrite-url") { return .forwardingHint }
-        case 15:
-            if equalsFolded(bytes, start, count, "x-forwarded-for") { return .xForwardedFor }
-        case 16:
-            if equalsFolded(bytes, start, count, "x-forwarded-host") { return .xForwardedHost }
-            if equalsFolded(bytes, start, count, "x-forwarded-port") { return .forwardingHint }
-        case 17:
-            if equalsFolded(bytes, start, count, "x-forwarded-proto") { return .xForwardedProto }
-        case 18:
-            if equalsFolded(bytes, start, count, "x-forwarded-prefix") { return .forwardingHint }
-        default:
-            break
+        func spelled(_ literal: StaticString, _ name: HeaderName) -> HeaderName? {
+            guard equalsFolded(bytes, start, count, literal) else { return nil }
+            return HTTPBytes.equalsLowercase(bytes, start, count, literal) ? name : .underscoreSpelling
         }
-        return .other
+        let name: HeaderName?
+        switch count {
+        case 9: name = spelled("x-real-ip", .forwardingHint)
+        case 11: name = spelled("x-client-ip", .forwardingHint)
+        case 12: name = spelled("x-request-id", .xRequestId)
+        case 13: name = spelled("x-rewrite-url", .forwardingHint)
+        case 14: name = spelled("x-original-url", .forwardingHint)
+        case 15: name = spelled("x-forwarded-for", .xForwardedFor)
+        case 16: name = spelled("x-forwarded-host", .xForwardedHost) ?? spelled("x-forwarded-port", .forwardingHint)
+        case 17: name = spelled("x-forwarded-proto", .xForwardedProto)
+        case 18: name = spelled("x-forwarded-prefix", .forwardingHint)
+        default: name = nil
+        }
+        return name ?? .other
     }
 
     /// `literal` (lowercase ASCII) under case folding, where a `-` of the literal also matches `_`.

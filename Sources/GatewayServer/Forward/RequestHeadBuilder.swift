@@ -102,7 +102,8 @@ package struct RequestHeadBuilder {
                 // (public routes ignore and strip it too, SPEC §4).
                 if keyHeader == nil { copy(field, bytes, into: &out) }
             case .host, .contentLength, .transferEncoding, .connection, .keepAlive, .proxyConnection, .te, .trailer,
-                 .upgrade, .expect, .proxyAuthorization, .proxyAuthenticate, .xRequestId, .identity, .http2Settings:
+                 .upgrade, .expect, .proxyAuthorization, .proxyAuthenticate, .xRequestId, .identity, .http2Settings,
+                 .underscoreSpelling:
                 // Framing and hop-by-hop fields are re-derived; identity is the gateway's to assert.
                 continue
             }
