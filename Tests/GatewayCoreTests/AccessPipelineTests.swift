@@ -36,14 +36,14 @@ struct AccessPipelineTests {
         let key: String
         let record: KeyRecord
 
-        init(config: String = AccessPipelineTests.config) throws {
+        init(config: String = AccessPipelineTests.config, keyRateLimit: String? = nil) throws {
             let loaded = try LoadedConfig.load(text: config, fileName: "t.conf", environment: [:])
             pipeline = AccessPipeline(loaded: loaded, generation: 1, limiters: AccessLimiters())
             issuer = try #require(loaded.tokens)
             let made = APIKeyFormat.generate(prefix: "gw_")
             let record = KeyRecord(
                 id: made.id, principalID: "key-user", name: "k", prefix: "gw_", permissions: [], roles: ["reader"],
-                rateLimit: nil, orgID: "acme", createdAt: 0, expiresAt: nil, lastUsedAt: nil, active: true,
+                rateLimit: keyRateLimit, orgID: "acme", createdAt: 0, expiresAt: nil, lastUsedAt: nil, active: true,
                 rotatedFrom: nil, graceUntil: nil, isLegacy: false,
                 secretHash: Digest.sha256(Array(made.secret.utf8)), legacyHash: nil)
             key = made.key
@@ -119,6 +119,19 @@ struct AccessPipelineTests {
         #expect(retry > 0)
         // Another address is not locked out.
         #expect(try h.decide("GET", "/memory/x", [valid], peer: [192, 0, 2, 2]).verdict == .allow)
+    }
+
+    @Test("IPv4-mapped peers count as their IPv4 address, not as one shared /64")
+    func mappedAddressesAreTheirOwn() throws {
+        let h = try Harness()
+        let mapped: ([UInt8]) -> [UInt8] = { [UInt8](repeating: 0, count: 10) + [0xFF, 0xFF] + $0 }
+        for _ in 0..<3 {
+            _ = try h.decide("GET", "/memory/x", ["Authorization: Bearer nope"], peer: mapped([10, 1, 1, 1]))
+        }
+        let valid = "X-API-Key: \(h.key)"
+        #expect(try h.decide("GET", "/memory/x", [valid], peer: mapped([10, 2, 2, 2])).verdict == .allow)
+        #expect(try h.decide("GET", "/memory/x", [valid], peer: mapped([10, 1, 1, 1])).verdict != .allow)
+        #expect(try h.decide("GET", "/memory/x", [valid], peer: [10, 1, 1, 1]).verdict != .allow, "the same host either way")
     }
 
     @Test("authorization refusals come before the rate limit and never spend the caller's budget")
@@ -234,6 +247,20 @@ struct AccessPipelineTests {
     }
 
     // MARK: Token service
+
+    @Test("the key's stored limit binds the token endpoint and the tokens exchanged for the key: one bucket")
+    func exchangedTokensShareTheKeyBucket() throws {
+        let h = try Harness(keyRateLimit: "3/min")
+        guard case .authenticated = h.client(h.key) else { Issue.record("client refused"); return }
+        let bearer = "Authorization: Bearer \(try h.token("key-user", keyID: h.record.id))"
+        #expect(try h.verdict("GET", "/open/a", [bearer]) == .allow)
+        #expect(try h.verdict("GET", "/open/a", ["X-API-Key: \(h.key)"]) == .allow)
+        guard case .refuse(.rateLimited) = try h.verdict("GET", "/open/a", [bearer]) else {
+            Issue.record("the exchanged token did not spend the key's bucket")
+            return
+        }
+        guard case .rateLimited = h.client(h.key) else { Issue.record("the token endpoint ignored the key's limit"); return }
+    }
 
     @Test("a token exchanged for a key ends with the key, within the next key index")
     func exchangedTokenBoundToKey() throws {

@@ -4,7 +4,8 @@ import GatewayHTTP
 package enum ClientAddress {
     /// The peer, or behind a trusted proxy the rightmost `X-Forwarded-For` hop that is not
     /// itself trusted (an unparsable hop counts as untrusted, by its text). IPv6 addresses count
-    /// per /64: a host gets a whole /64, so single addresses would cost an attacker nothing.
+    /// per /64: a host gets a whole /64, so single addresses would cost an attacker nothing;
+    /// IPv4-mapped ones count as their IPv4 address.
     ///
     /// Scanned as bytes from the right; a `String` is built only for a hop that must be parsed.
     package static func forLimits(_ request: AccessRequest, trustProxies: [CIDR]) -> [UInt8] {
@@ -34,7 +35,16 @@ package enum ClientAddress {
                 }
             }
         }
-        if address.count == 16 { address.removeLast(8) }
+        if address.count == 16 {
+            // An IPv4-mapped address (`::ffff:a.b.c.d`, from a dual-stack socket or proxy) is
+            // that IPv4 host: grouped per /64 it would share the all-zero prefix with every
+            // other IPv4 client.
+            if address[0..<10].allSatisfy({ $0 == 0 }) && address[10] == 0xFF && address[11] == 0xFF {
+                address.removeFirst(12)
+            } else {
+                address.removeLast(8)
+            }
+        }
         return address
     }
 }
