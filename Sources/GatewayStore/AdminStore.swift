@@ -97,6 +97,9 @@ extension KeyStore {
             guard try principal(id: id) != nil else { throw .notFound("no principal \(id)") }
             try database.execute("UPDATE principals SET deleted_at = ? WHERE id = ?", [.int(clock()), .text(id)])
             let keys = try database.execute("UPDATE api_keys SET active = 0 WHERE principal_id = ? AND active = 1", [.text(id)])
+            // Revoked, not just switched off: a deleted principal's keys never come back.
+            try database.execute(
+                "UPDATE api_keys SET revoked_at = ? WHERE principal_id = ? AND revoked_at IS NULL", [.int(clock()), .text(id)])
             try database.execute(
                 "UPDATE refresh_families SET revoked_at = ?, revoked_reason = 'principal_deleted' WHERE principal_id = ? AND revoked_at IS NULL",
                 [.int(clock()), .text(id)])
@@ -167,8 +170,9 @@ extension KeyStore {
 
     // MARK: Revocations
 
-    /// Revokes every token of `principalID` issued before `issuedBefore` (Unix seconds); a later
-    /// call with an earlier time keeps the later one.
+    /// Revokes every token of `principalID` issued before `issuedBefore` (Unix seconds), and
+    /// the refresh families begun by then (their refresh tokens would mint new access tokens
+    /// past the cut-off); a later call with an earlier time keeps the later one.
     package func revokePrincipalTokens(principalID: String, issuedBefore: Int) throws(StoreError) {
         try database.transaction { () throws(StoreError) in
             try database.execute(
@@ -176,6 +180,11 @@ extension KeyStore {
                 INSERT INTO principal_revocations(principal_id, issued_before) VALUES (?, ?)
                 ON CONFLICT(principal_id) DO UPDATE SET issued_before = MAX(issued_before, excluded.issued_before)
                 """, [.text(principalID), .int(issuedBefore)])
+            try database.execute(
+                """
+                UPDATE refresh_families SET revoked_at = ?, revoked_reason = 'principal_revoked'
+                WHERE principal_id = ? AND revoked_at IS NULL AND created_at <= ?
+                """, [.int(clock()), .text(principalID), .int(issuedBefore)])
             try bumpChangeCounter()
         }
     }

@@ -76,6 +76,10 @@ package final class KeyStore {
 
     private func insertPrincipal(id: String, name: String?, orgID: String?, email: String?) throws(StoreError) -> Bool {
         guard !id.isEmpty else { throw .invalid("principal id must not be empty") }
+        // A deleted principal stays deleted: no new keys (or tokens through them) for it.
+        if try database.scalarInt("SELECT 1 FROM principals WHERE id = ? AND deleted_at IS NOT NULL", [.text(id)]) != nil {
+            throw .invalid("principal \(id) was deleted")
+        }
         try database.execute(
             "INSERT OR IGNORE INTO principals(id, name, org_id, email, created_at) VALUES (?, ?, ?, ?, ?)",
             [.text(id), .optional(name), .optional(orgID), .optional(email), .int(clock())])
@@ -226,6 +230,11 @@ package final class KeyStore {
         Int(try database.scalarText("SELECT value FROM store_meta WHERE key = 'change_counter'") ?? "0") ?? 0
     }
 
+    /// How long a revoked token id is kept past the token's `exp` (seconds): verifiers accept
+    /// a token until `exp` plus their `leeway` (at most this, `leeway` is capped to it), so a
+    /// revocation must outlive the `exp` by as much.
+    package static let revokedTokenGrace = 3600
+
     /// Every key with its hashes and the change counter, read in one snapshot.
     package func loadIndexSnapshot() throws(StoreError) -> KeySnapshot {
         try database.readTransaction { () throws(StoreError) -> KeySnapshot in
@@ -235,7 +244,7 @@ package final class KeyStore {
             }
             var snapshot = KeySnapshot(changeCounter: counter, records: records)
             snapshot.revokedTokenIDs = try database.query(
-                "SELECT jti FROM revoked_tokens WHERE expires_at > ?", [.int(clock())]) { s throws(StoreError) in s.text(0) }
+                "SELECT jti FROM revoked_tokens WHERE expires_at > ?", [.int(clock() - Self.revokedTokenGrace)]) { s throws(StoreError) in s.text(0) }
             let revocations = try database.query("SELECT principal_id, issued_before FROM principal_revocations") {
                 s throws(StoreError) in (s.text(0), s.int(1))
             }
@@ -249,7 +258,7 @@ package final class KeyStore {
     package func revokeToken(jti: String, expiresAt: Int) throws(StoreError) {
         guard !jti.isEmpty else { throw .invalid("a token id is required") }
         try database.transaction { () throws(StoreError) in
-            try database.execute("DELETE FROM revoked_tokens WHERE expires_at <= ?", [.int(clock())])
+            try database.execute("DELETE FROM revoked_tokens WHERE expires_at <= ?", [.int(clock() - Self.revokedTokenGrace)])
             try database.execute(
                 "INSERT INTO revoked_tokens(jti, expires_at) VALUES (?, ?) ON CONFLICT(jti) DO UPDATE SET expires_at = MAX(expires_at, excluded.expires_at)",
                 [.text(jti), .int(expiresAt)])

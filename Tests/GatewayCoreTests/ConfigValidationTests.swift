@@ -251,6 +251,7 @@ struct ConfigRouteValidationTests {
         ErrorCase("jwt {\n    issuer i;\n    key k HS256 env:S;\n    key k HS256 env:S;\n}", at: "4:9", "duplicate key id \"k\""),
         ErrorCase("jwt {\n    issuer i;\n    key k HS256 env:S;\n    claims user=sub;\n}", at: "4:12", "unknown identity field \"user\""),
         ErrorCase("jwt {\n    issuer i;\n    key k HS256 env:S;\n    require maybe;\n}", at: "4:13", "\"require\" takes exp or none"),
+        ErrorCase("jwt {\n    issuer i;\n    key k HS256 env:S;\n    leeway 2h;\n}", at: "4:12", "\"leeway\" is at most 1h"),
     ])
     func jwtErrors(item: ErrorCase) {
         expectSingleError(item, environment: ["S": String(repeating: "k", count: 32)])

@@ -96,7 +96,7 @@ struct TokenRequestTests {
         #expect(try ScopeGrant.grant("memory:read", from: key) == ["memory:read"])
         #expect(try ScopeGrant.grant("session:read  session:read memory:write", from: key) == ["memory:write", "session:read"])
         #expect(try ScopeGrant.grant("session:*", from: key) == ["session:*"])
-        for excess in ["admin:write", "memory:*", "*", "", "  ", "memory:read\"x", "memory:read\\"] {
+        for excess in ["admin:write", "memory:*", "*", "", "  ", "memory:read\"x", "memory:read\\", "session:read,admin:write"] {
             #expect(throws: OAuthError.invalidScope, "\(excess)") { try ScopeGrant.grant(excess, from: key) }
         }
         #expect(try ScopeGrant.grant("memory:*", from: PermissionSet(["*"])) == ["memory:*"])

@@ -141,10 +141,11 @@ struct KeyStoreTests {
         }
     }
 
-    @Test("revoked token ids reach the index until they expire")
+    @Test("revoked token ids reach the index until an hour past their expiry (any leeway)")
     func revokedTokens() throws {
         try withTemporaryDirectory { dir in
             let clock = TestClock(1000)
+            let grace = KeyStore.revokedTokenGrace
             try withStore(in: dir, clock: clock) { store in
                 let before = try store.changeCounter()
                 try store.revokeToken(jti: "t1", expiresAt: 2000)
@@ -153,10 +154,13 @@ struct KeyStoreTests {
                 #expect(try store.changeCounter() > before)
                 var index = APIKeyIndex(snapshot: try store.loadIndexSnapshot())
                 #expect(index.isTokenRevoked("t1") && index.isTokenRevoked("t2") && !index.isTokenRevoked("t3"))
-                clock.now = 1600
+                clock.now = 1530   // past t2's exp, within a verifier's leeway
+                index = APIKeyIndex(snapshot: try store.loadIndexSnapshot())
+                #expect(index.isTokenRevoked("t2"))
+                clock.now = 1500 + grace + 100
                 index = APIKeyIndex(snapshot: try store.loadIndexSnapshot())
                 #expect(index.isTokenRevoked("t1") && !index.isTokenRevoked("t2"))
-                try store.revokeToken(jti: "t3", expiresAt: 3000)   // purges t2's row
+                try store.revokeToken(jti: "t3", expiresAt: 1500 + grace + 3000)   // purges t2's row
                 #expect(try store.database.scalarInt("SELECT COUNT(*) FROM revoked_tokens") == 2)
                 expectStoreError(.invalidArgument) { try store.revokeToken(jti: "", expiresAt: 3000) }
             }

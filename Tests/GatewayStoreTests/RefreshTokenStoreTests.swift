@@ -55,6 +55,26 @@ struct RefreshTokenStoreTests {
         }
     }
 
+    @Test("revoking a principal's tokens ends the refresh families begun before the cut-off")
+    func principalRevocation() throws {
+        try withFamily { store, clock, _, first in
+            clock.now += 10
+            try store.revokePrincipalTokens(principalID: "agent-1", issuedBefore: clock.now)
+            #expect(try store.rotateRefreshToken(first.token, ttl: 3600) == .invalid(reason: "refresh_revoked"))
+        }
+    }
+
+    @Test("a deleted principal's keys stay revoked, and it gets no new key")
+    func deletedPrincipal() throws {
+        try withFamily { store, _, key, _ in
+            try store.deletePrincipal(id: "agent-1")
+            var patch = KeyPatch()
+            patch.active = true
+            #expect(throws: StoreError.self) { try store.updateKey(id: key.id, patch) }
+            #expect(throws: StoreError.self) { try store.createKey(name: "again", principal: "agent-1", prefix: "gw") }
+        }
+    }
+
     @Test("revoking the key ends its families")
     func boundToKey() throws {
         try withFamily { store, _, key, first in

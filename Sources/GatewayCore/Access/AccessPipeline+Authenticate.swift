@@ -175,7 +175,7 @@ extension AccessPipeline {
     ) -> AuthenticationOutcome {
         guard let jwt else { return .refused(.credentialInvalid(.jwtNotConfigured)) }
         let hash = jwt.cache.map { _ in TokenHash(token: token) }
-        let identity: Identity
+        var identity: Identity
         if let cache = jwt.cache, let hash, let cached = cache.lookup(hash, now: now) {
             scratch.jwtCache.add(AccessScratch.jwtCacheHit)
             identity = cached
@@ -199,8 +199,11 @@ extension AccessPipeline {
             return .refused(.credentialInvalid(.jwtRevoked))
         }
         // A token exchanged for an API key ends with the key (fail closed without a key index).
-        if let keyID = identity.exchangedKeyID, scratch.keyIndex?.isKeyUsable(id: keyID, now: Int(now)) != true {
-            return .refused(.credentialInvalid(.jwtRevoked))
+        if let keyID = identity.exchangedKeyID {
+            guard let index = scratch.keyIndex, index.isKeyUsable(id: keyID, now: Int(now)) else {
+                return .refused(.credentialInvalid(.jwtRevoked))
+            }
+            identity.rateLimit = index.rateLimit(ofKey: keyID)   // and it spends the key's bucket
         }
         if let issuedAt = identity.issuedAt, let subject = identity.subject,
            let before = scratch.keyIndex?.tokensRevokedBefore(principal: subject), issuedAt < Int64(before) {

@@ -9,6 +9,8 @@ package enum ClientCheck: Equatable {
     /// No such key, a wrong secret, a revoked or expired key, or a `client_id` that is not the
     /// key's id. Counted toward `auth_failure_limit`; `reason` is for the log.
     case refused(reason: String)
+    /// The key's bucket is empty (its stored limit, else the default one): 429.
+    case rateLimited(retryAfter: Int)
 }
 
 extension AccessPipeline {
@@ -27,7 +29,10 @@ extension AccessPipeline {
         if let retryAfter = lockedOut(request, &state, clock) { return .lockedOut(retryAfter: retryAfter) }
         let outcome = check(key: key, clientID: clientID, scratch: scratch, now: Int(clock.wallSecond))
         if case .refused = outcome { countAuthFailure(request, &state, clock) }
-        if case .authenticated(let record, _) = outcome { state.usedKeyID = record.id }
+        if case .authenticated(let record, _) = outcome {
+            state.usedKeyID = record.id
+            if let retryAfter = spendKeyBucket(record, clock) { return .rateLimited(retryAfter: retryAfter) }
+        }
         return outcome
     }
 

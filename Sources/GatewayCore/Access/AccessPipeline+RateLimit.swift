@@ -19,11 +19,12 @@ extension AccessPipeline {
             (policy, scope) = (inherited, CompiledRateLimit.defaultScope)
         }
         let limiter = limiters.requests
-        // Principals: the key id for API keys, issuer + subject for JWTs, the client address for
-        // anonymous callers; the kind is folded into the scope so the namespaces never meet.
+        // Principals: the key id for API keys (and the tokens exchanged for one), issuer +
+        // subject for other JWTs, the client address for anonymous callers; the kind is folded
+        // into the scope so the namespaces never meet.
         let key: RateLimitKey
         if let identity = result.identity {
-            if identity.method == .apiKey, let keyID = identity.keyID {
+            if let keyID = identity.method == .apiKey ? identity.keyID : identity.exchangedKeyID {
                 key = limiter.key(scope: scope &* 4 &+ 1, principal: keyID)
             } else {
                 key = limiter.key(scope: scope &* 4 &+ 2, issuer: identity.issuer ?? "", subject: identity.subject ?? identity.userID)
@@ -39,6 +40,19 @@ extension AccessPipeline {
         RateLimitHeaders.appendValue(decision, policy: policy, to: &state.rateLimitHeaders)
         state.rateLimitHeaders.append(contentsOf: "\r\n".utf8)
         return decision.allowed ? .allow : .refuse(.rateLimited(retryAfter: decision.retryAfterSeconds))
+    }
+
+    /// A token request (SPEC §10) spends its key's bucket under the key's stored limit, else
+    /// the default one, like a request made with the key: exchanging a key for tokens is no
+    /// way around its limit. - Returns: the seconds until it may try again, or nil.
+    func spendKeyBucket(_ record: KeyRecord, _ clock: AccessClock) -> Int? {
+        guard let policy = record.rateLimit.flatMap({ try? RateLimitPolicy(storedRate: $0, name: "key") }) ?? defaultRateLimit else {
+            return nil
+        }
+        let limiter = limiters.requests
+        let key = limiter.key(scope: CompiledRateLimit.defaultScope &* 4 &+ 1, principal: record.id)
+        let decision = limiter.check(key, policy: policy, now: clock.now)
+        return decision.allowed ? nil : decision.retryAfterSeconds
     }
 
     /// `auth_failure_limit`: whether the client address used up its failed authentications.

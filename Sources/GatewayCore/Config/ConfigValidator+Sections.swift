@@ -299,6 +299,12 @@ extension ConfigValidator {
                     valid = false
                     continue
                 }
+                // A revoked token id is kept an hour past its exp (KeyStore.revokedTokenGrace).
+                guard leeway <= .seconds(3600) else {
+                    error(child.arguments[0].location, "\"leeway\" is at most 1h")
+                    valid = false
+                    continue
+                }
                 result.leeway = leeway
             case "require":
                 guard once(child, &seen), shape(child, arguments: 1...1) else { valid = false; continue }

@@ -28,8 +28,10 @@ package enum ScopeGrant {
         return permissions.contains(item)
     }
 
-    /// RFC 6749 §3.3 `scope-token` bytes: %x21 / %x23-5B / %x5D-7E.
+    /// RFC 6749 §3.3 `scope-token` bytes (%x21 / %x23-5B / %x5D-7E) without `,`: permissions
+    /// travel comma-separated (identity headers, the stored family scope), so `a,b` would be
+    /// read as two by the gateway's store or another resource server.
     private static func isScopeByte(_ byte: UInt8) -> Bool {
-        byte == 0x21 || (0x23...0x5B).contains(byte) || (0x5D...0x7E).contains(byte)
+        byte != UInt8(ascii: ",") && (byte == 0x21 || (0x23...0x5B).contains(byte) || (0x5D...0x7E).contains(byte))
     }
 }

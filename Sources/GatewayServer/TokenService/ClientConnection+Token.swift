@@ -119,6 +119,9 @@ extension ClientConnection {
         case .lockedOut(let retryAfter):
             refuse(.authFailuresExceeded(retryAfter: retryAfter))   // gateway errors are no-store already
             return .answered
+        case .rateLimited(let retryAfter):
+            refuse(.rateLimited(retryAfter: retryAfter))
+            return .answered
         case .refused(let reason):
             request.logReason = reason
             throw .invalidClient(basic: client.usedBasic)

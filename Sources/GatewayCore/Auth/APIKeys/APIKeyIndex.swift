@@ -51,6 +51,10 @@ package final class APIKeyIndex: Sendable {
         return false
     }
 
+    /// The stored rate limit of key `id` (`keys create --rate-limit`), for the tokens
+    /// exchanged for it, which share its bucket.
+    package func rateLimit(ofKey id: String) -> String? { everyKey[id]?.rateLimit }
+
     /// Number of indexed keys.
     package var count: Int { byID.count + byLegacyHash.count }
 
