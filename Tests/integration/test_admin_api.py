@@ -127,6 +127,42 @@ def test_deleting_a_principal_stops_its_keys(admin):
     assert admin.ok("DELETE", "/admin/principals/agent-8")["keys_revoked"] == 1
     wait_until(lambda: admin.through_public(key) == 401, timeout=3, message="the key of the deleted principal is refused")
     assert admin.call("GET", "/admin/principals/agent-8").status_code == 404
+    # Its keys stay off: they cannot be switched back on.
+    for item in admin.ok("GET", "/admin/keys", principal_id="agent-8")["items"]:
+        assert admin.call("PATCH", f"/admin/keys/{item['id']}", {"active": True}).status_code == 404
+    time.sleep(0.5)
+    assert admin.through_public(key) == 401
+
+
+def test_a_keys_rate_limit_binds_its_token_requests_and_tokens(admin):
+    admin.ok("POST", "/admin/principals", {"id": "limited"}, status=201)
+    key = admin.ok("POST", "/admin/principals/limited/keys",
+                   {"name": "k", "permissions": ["memory:read"], "rate_limit": "3/min"}, status=201)["key"]
+    token = lambda: requests.post(admin.public + "/_gateway/token", data={"grant_type": "client_credentials"},
+                                  headers={"X-API-Key": key}, timeout=10)
+    deadline = time.monotonic() + 3
+    while (first := token()).status_code == 401:   # the store change reaches the loops
+        assert time.monotonic() < deadline, "the new key never worked"
+        time.sleep(0.05)
+    assert first.status_code == 200, first.text
+    statuses = [token().status_code for _ in range(4)]
+    assert statuses[:2] == [200, 200] and statuses[2:] == [429, 429], statuses
+    # The token shares the key's bucket, now empty.
+    r = requests.get(admin.public + "/api/x", headers={"Authorization": "Bearer " + first.json()["access_token"]}, timeout=10)
+    assert r.status_code == 429, r.text
+
+
+def test_a_principal_revocation_ends_its_refresh_tokens(admin):
+    admin.ok("POST", "/admin/principals", {"id": "refresher"}, status=201)
+    key = admin.ok("POST", "/admin/principals/refresher/keys", {"name": "k", "permissions": ["memory:read"]}, status=201)["key"]
+    token = lambda data: requests.post(admin.public + "/_gateway/token", data=data, headers={"X-API-Key": key}, timeout=10)
+    wait_until(lambda: token({"grant_type": "client_credentials"}).status_code == 200, timeout=3, message="the key works")
+    issued = token({"grant_type": "client_credentials"}).json()
+    time.sleep(1.1)   # the revocation cut-off is in whole seconds
+    admin.ok("POST", "/admin/revocations", {"principal_id": "refresher"}, status=201)
+    refreshed = requests.post(admin.public + "/_gateway/token", timeout=10,
+                              data={"grant_type": "refresh_token", "refresh_token": issued["refresh_token"]})
+    assert refreshed.status_code == 400 and refreshed.json()["error"] == "invalid_grant", refreshed.text
 
 
 @pytest.mark.parametrize("body", [{"id": "a", "extra": 1}, {"id": ".."}, {"id": "a\u0001"}, {"name": "no id"},
