@@ -231,9 +231,8 @@ package final class KeyStore {
     }
 
     /// How long a revoked token id is kept past the token's `exp` (seconds): verifiers accept
-    /// a token until `exp` plus their `leeway` (at most this, `leeway` is capped to it), so a
-    /// revocation must outlive the `exp` by as much.
-    package static let revokedTokenGrace = 3600
+    /// a token until `exp` plus their `leeway`, which is at most this.
+    package static let revokedTokenGrace = JWTBlockConfig.maxLeewaySeconds
 
     /// Every key with its hashes and the change counter, read in one snapshot.
     package func loadIndexSnapshot() throws(StoreError) -> KeySnapshot {

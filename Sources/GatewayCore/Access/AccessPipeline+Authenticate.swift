@@ -200,10 +200,10 @@ extension AccessPipeline {
         }
         // A token exchanged for an API key ends with the key (fail closed without a key index).
         if let keyID = identity.exchangedKeyID {
-            guard let index = scratch.keyIndex, index.isKeyUsable(id: keyID, now: Int(now)) else {
+            guard let key = scratch.keyIndex?.usableKey(id: keyID, now: Int(now)) else {
                 return .refused(.credentialInvalid(.jwtRevoked))
             }
-            identity.rateLimit = index.rateLimit(ofKey: keyID)   // and it spends the key's bucket
+            identity.rateLimit = key.rateLimit   // it spends the key's bucket
         }
         if let issuedAt = identity.issuedAt, let subject = identity.subject,
            let before = scratch.keyIndex?.tokensRevokedBefore(principal: subject), issuedAt < Int64(before) {

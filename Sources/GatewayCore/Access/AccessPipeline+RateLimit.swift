@@ -25,7 +25,7 @@ extension AccessPipeline {
         let key: RateLimitKey
         if let identity = result.identity {
             if let keyID = identity.method == .apiKey ? identity.keyID : identity.exchangedKeyID {
-                key = limiter.key(scope: scope &* 4 &+ 1, principal: keyID)
+                key = keyBucket(limiter, scope: scope, keyID: keyID)
             } else {
                 key = limiter.key(scope: scope &* 4 &+ 2, issuer: identity.issuer ?? "", subject: identity.subject ?? identity.userID)
             }
@@ -46,13 +46,16 @@ extension AccessPipeline {
     /// the default one, like a request made with the key: exchanging a key for tokens is no
     /// way around its limit. - Returns: the seconds until it may try again, or nil.
     func spendKeyBucket(_ record: KeyRecord, _ clock: AccessClock) -> Int? {
-        guard let policy = record.rateLimit.flatMap({ try? RateLimitPolicy(storedRate: $0, name: "key") }) ?? defaultRateLimit else {
-            return nil
-        }
+        guard let policy = RateLimitPolicy.ofKey(record.rateLimit) ?? defaultRateLimit else { return nil }
         let limiter = limiters.requests
-        let key = limiter.key(scope: CompiledRateLimit.defaultScope &* 4 &+ 1, principal: record.id)
+        let key = keyBucket(limiter, scope: CompiledRateLimit.defaultScope, keyID: record.id)
         let decision = limiter.check(key, policy: policy, now: clock.now)
         return decision.allowed ? nil : decision.retryAfterSeconds
+    }
+
+    /// The bucket of API key `keyID` in `scope` (the kind folded into the scope: 1 for keys).
+    private func keyBucket(_ limiter: RateLimiter, scope: Int, keyID: String) -> RateLimitKey {
+        limiter.key(scope: scope &* 4 &+ 1, principal: keyID)
     }
 
     /// `auth_failure_limit`: whether the client address used up its failed authentications.

@@ -28,7 +28,7 @@ package struct RenderedIdentity: Sendable {
         var block: [UInt8] = []
         IdentityHeaders.append(identity, permissions: resolved.permissions.names, to: &block)
         headers = block
-        keyRateLimit = identity.rateLimit.flatMap { try? RateLimitPolicy(storedRate: $0, name: "key") }
+        keyRateLimit = RateLimitPolicy.ofKey(identity.rateLimit)
     }
 }
 

@@ -50,8 +50,12 @@ package struct JWTBlockConfig: Sendable, Equatable {
     /// `jwks_url URL [refresh=DURATION];` (repeatable) and `discovery URL [refresh=DURATION];`
     /// — a JWKS fetched over HTTP(S) in the background, never at load.
     package var jwksURLs: [JWKSURLConfig] = []
-    /// `leeway DURATION;` — clock skew allowed on exp/nbf/iat. Default 30s.
+    /// `leeway DURATION;` — clock skew allowed on exp/nbf/iat. Default 30s, at most
+    /// `maxLeewaySeconds`.
     package var leeway: Duration = .seconds(30)
+    /// The largest `leeway`: a revoked token id stays in the key index this long past the
+    /// token's `exp` (`KeyStore`), so no verifier accepts a revoked token in its leeway.
+    package static let maxLeewaySeconds = 3600
     /// `require exp|none;` — whether `exp` must be present. Default exp.
     package var requireExp = true
     /// `require_typ T;` — the header `typ` required (RFC 9068 `at+jwt`); nil: not checked.

@@ -299,8 +299,7 @@ extension ConfigValidator {
                     valid = false
                     continue
                 }
-                // A revoked token id is kept an hour past its exp (KeyStore.revokedTokenGrace).
-                guard leeway <= .seconds(3600) else {
+                guard leeway <= .seconds(JWTBlockConfig.maxLeewaySeconds) else {
                     error(child.arguments[0].location, "\"leeway\" is at most 1h")
                     valid = false
                     continue

@@ -100,4 +100,10 @@ extension RateLimitPolicy {
     package init(storedRate text: String, name: String = "default") throws(ConfigValueError) {
         self.init(try ConfigValue.storedRate(text), name: name)
     }
+
+    /// A key's stored limit as the policy its bucket uses (`"key"`); nil when it has none or
+    /// the stored text is not a rate.
+    package static func ofKey(_ storedRate: String?) -> RateLimitPolicy? {
+        storedRate.flatMap { try? RateLimitPolicy(storedRate: $0, name: "key") }
+    }
 }

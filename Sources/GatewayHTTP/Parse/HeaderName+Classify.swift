@@ -47,8 +47,7 @@ extension HeaderName {
     /// never believed (a trusted proxy may pass a client's copy through) and never forwarded.
     private static func classifyX(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ count: Int) -> HeaderName {
         func spelled(_ literal: StaticString, _ name: HeaderName) -> HeaderName? {
-            guard equalsFolded(bytes, start, count, literal) else { return nil }
-            return HTTPBytes.equalsLowercase(bytes, start, count, literal) ? name : .underscoreSpelling
+            spelling(bytes, start, count, literal, as: name)
         }
         let name: HeaderName?
         switch count {
@@ -66,19 +65,28 @@ extension HeaderName {
         return name ?? .other
     }
 
-    /// `literal` (lowercase ASCII) under case folding, where a `-` of the literal also matches `_`.
+    /// `name` when the field name is `literal` (lowercase ASCII) under case folding;
+    /// `.underscoreSpelling` when it is, but with `_` for one of the literal's `-`; else nil.
+    /// One pass over the bytes.
     @inline(__always)
-    static func equalsFolded(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ count: Int, _ literal: StaticString) -> Bool {
-        guard count == literal.utf8CodeUnitCount else { return false }
+    static func spelling(
+        _ bytes: UnsafeRawBufferPointer, _ start: Int, _ count: Int, _ literal: StaticString, as name: HeaderName
+    ) -> HeaderName? {
+        guard count == literal.utf8CodeUnitCount else { return nil }
         let expected = literal.utf8Start
+        var underscored = false
         var i = 0
         while i < count {
             let byte = bytes[start &+ i]
             let want = expected[i]
-            if !(HTTPBytes.lowercased(byte) == want || (want == 0x2D && byte == 0x5F)) { return false }
+            if want == 0x2D && byte == 0x5F {
+                underscored = true
+            } else if HTTPBytes.lowercased(byte) != want {
+                return nil
+            }
             i &+= 1
         }
-        return true
+        return underscored ? .underscoreSpelling : name
     }
 
     /// `x[-_]auth[-_]` prefix, case-insensitive.

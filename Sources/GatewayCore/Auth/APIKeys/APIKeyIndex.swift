@@ -43,17 +43,13 @@ package final class APIKeyIndex: Sendable {
     /// Whether a token id (`jti`) is revoked (SPEC §5). The token's own `exp` bounds the entry.
     package func isTokenRevoked(_ jti: String) -> Bool { revokedTokenIDs.contains(jti) }
 
-    /// Whether key `id` would still authenticate at `now` (Unix seconds): a token exchanged
-    /// for a revoked, expired or rotated-away key is refused with it (SPEC §10).
-    package func isKeyUsable(id: String, now: Int) -> Bool {
-        guard let record = everyKey[id] else { return false }
-        if case .success = usable(record, now: now) { return true }
-        return false
+    /// Key `id` when it would still authenticate at `now` (Unix seconds): a token exchanged
+    /// for a revoked, expired or rotated-away key is refused with it (SPEC §10), and spends
+    /// the key's bucket under its stored limit.
+    package func usableKey(id: String, now: Int) -> KeyRecord? {
+        guard let record = everyKey[id], case .success = usable(record, now: now) else { return nil }
+        return record
     }
-
-    /// The stored rate limit of key `id` (`keys create --rate-limit`), for the tokens
-    /// exchanged for it, which share its bucket.
-    package func rateLimit(ofKey id: String) -> String? { everyKey[id]?.rateLimit }
 
     /// Number of indexed keys.
     package var count: Int { byID.count + byLegacyHash.count }
