@@ -724,20 +724,27 @@ run_wrk() {
 
 # measure : the warm-up, then the measured run with CPU accounting around it; fills R[].
 measure() {
-    local line kv cpu0 ticks0=0 ticks1=0
+    local line kv cpu0 ticks0=0 ticks1=0 up0 up1
     [[ $WARMUP == 0 || $WARMUP == 0s ]] || run_wrk "$TARGET_PORT" "$WARMUP" warm-up >/dev/null
     cpu0=$(cpu_snapshot)
     (( ${#PIDS[@]} )) && ticks0=$(cpu_ticks "${PIDS[@]}")
+    up0=$(cpu_ticks "${UPSTREAM_PIDS[@]}")
     line=$(run_wrk "$TARGET_PORT" "$DURATION" measured)
     (( ${#PIDS[@]} )) && ticks1=$(cpu_ticks "${PIDS[@]}")
+    up1=$(cpu_ticks "${UPSTREAM_PIDS[@]}")
     (( ${#PIDS[@]} )) && R[rss_mb]=$(peak_rss_mb "${PIDS[@]}")
     R[cpu]=$(cpu_busy "$cpu0" "$(cpu_snapshot)")
     [[ -n $line ]] || { FAIL_REASON="wrk gave no result (see the .log)"; return 1; }
     for kv in ${line#BENCH_RESULT }; do R[${kv%%=*}]=${kv#*=}; done
-    if (( ${#PIDS[@]} && R[requests] > 0 )); then
-        R[proxy_us]=$(awk -v t=$(( ticks1 - ticks0 )) -v hz="$CLK_TCK" -v r="${R[requests]}" \
-            'BEGIN { printf "%.1f", t / hz * 1e6 / r }')
+    if (( R[requests] > 0 )); then
+        (( ${#PIDS[@]} )) && R[proxy_us]=$(us_per_request $(( ticks1 - ticks0 )) "${R[requests]}")
+        R[upstream_us]=$(us_per_request $(( up1 - up0 )) "${R[requests]}")
     fi
+}
+
+# us_per_request TICKS REQUESTS : CPU microseconds per request, from clock ticks.
+us_per_request() {
+    awk -v t="$1" -v hz="$CLK_TCK" -v r="$2" 'BEGIN { printf "%.1f", t / hz * 1e6 / r }'
 }
 
 # run_one NAME : one contender's whole life in one run, ending in a row of rows.tsv. A run
@@ -751,15 +758,15 @@ run_one() {
         status="CHECK: ${R[non2xx]} non-2xx, ${R[sock_errors]} socket errors"
     fi
     stop_pids
-    for k in rps p50_ms p99_ms non2xx sock_errors requests proxy_us cpu rss_mb; do R[$k]=${R[$k]:-}; done
+    for k in rps p50_ms p99_ms non2xx sock_errors requests proxy_us upstream_us cpu rss_mb; do R[$k]=${R[$k]:-}; done
     if [[ $status == ok ]]; then
-        log "run $RUN_NO  $(printf '%-27s' "$CUR") ${R[rps]} rps  p50 ${R[p50_ms]} ms  p99 ${R[p99_ms]} ms  proxy ${R[proxy_us]:--} us/req  cpu% ${R[cpu]}  peak RSS ${R[rss_mb]:--} MB"
+        log "run $RUN_NO  $(printf '%-27s' "$CUR") ${R[rps]} rps  p50 ${R[p50_ms]} ms  p99 ${R[p99_ms]} ms  proxy ${R[proxy_us]:--} us/req  upstream ${R[upstream_us]:--} us/req  cpu% ${R[cpu]}  peak RSS ${R[rss_mb]:--} MB"
     else
         warn "run $RUN_NO  $CUR: $status"
         [[ -s $WORK/$CUR.log ]] && tail -n 5 "$WORK/$CUR.log" | sed 's/^/    | /' >&2
     fi
     printf '%s\t' "$RUN_NO" "$CUR" "${R[rps]}" "${R[p50_ms]}" "${R[p99_ms]}" "${R[non2xx]}" \
-        "${R[sock_errors]}" "${R[requests]}" "${R[proxy_us]}" "${R[cpu]}" "${R[rss_mb]}" "$AUTH" "$status" >>"$WORK/rows.tsv"
+        "${R[sock_errors]}" "${R[requests]}" "${R[proxy_us]}" "${R[upstream_us]}" "${R[cpu]}" "${R[rss_mb]}" "$AUTH" "$status" >>"$WORK/rows.tsv"
     printf '%s\n' "${DESC//$'\t'/ }" >>"$WORK/rows.tsv"
     sleep "$COOLDOWN"
 }
@@ -792,13 +799,13 @@ import csv, json, statistics, sys
 rows_path, meta_path, base = sys.argv[1:4]
 meta = dict(line.rstrip("\n").split("\t", 1) for line in open(meta_path))
 COLS = ["run", "contender", "rps", "p50_ms", "p99_ms", "non2xx", "sock_errors", "requests",
-        "proxy_cpu_us_per_req", "cpu_busy_pct", "peak_rss_mb", "auth", "status", "description"]
+        "proxy_cpu_us_per_req", "upstream_cpu_us_per_req", "cpu_busy_pct", "peak_rss_mb", "auth", "status", "description"]
 
 def parse(line):
     r = dict(zip(COLS, line.rstrip("\n").split("\t")))
     for k in ("run", "rps", "non2xx", "sock_errors", "requests"):
         r[k] = int(r[k]) if r[k] else None
-    for k in ("p50_ms", "p99_ms", "proxy_cpu_us_per_req", "peak_rss_mb"):
+    for k in ("p50_ms", "p99_ms", "proxy_cpu_us_per_req", "upstream_cpu_us_per_req", "peak_rss_mb"):
         r[k] = float(r[k]) if r[k] else None
     return r
 
@@ -822,6 +829,7 @@ for name in order:
         "rps_min": min(rps, default=None), "rps_max": max(rps, default=None),
         "p50_ms": median(r["p50_ms"] for r in ok), "p99_ms": median(r["p99_ms"] for r in ok),
         "proxy_cpu_us_per_req": median(r["proxy_cpu_us_per_req"] for r in ok),
+        "upstream_cpu_us_per_req": median(r["upstream_cpu_us_per_req"] for r in ok),
         "peak_rss_mb": max((r["peak_rss_mb"] for r in ok if r["peak_rss_mb"] is not None), default=None),
         "non2xx": sum(r["non2xx"] or 0 for r in mine),
         "sock_errors": sum(r["sock_errors"] or 0 for r in mine),
@@ -851,17 +859,18 @@ out = [f"## Reverse-proxy benchmark, {meta['started_utc']}", "",
        + "; ".join(f"vs {ref}: rps / rps of {ref}" + ("" if medians.get(ref) else " (not measured here)")
                    for ref in refs),
        "- proxy CPU: user+system CPU time of the contender's processes per request; peak RSS: "
-       "the highest VmHWM (summed over the contender's processes) of its runs",
+       "the highest VmHWM (summed over the contender's processes) of its runs; upstream CPU: the same for "
+       "the upstream nginx, which shares the proxy's CPU when pinned",
        "- errors: responses with status >= 400 (wrk's count) / socket errors, over all runs", ""]
 head = ["contender", "runs ok", "rps", "rps min-max", "p50 ms", "p99 ms"] \
-    + [f"vs {ref}" for ref in refs] + ["proxy CPU us/req", "peak RSS MB", "errors", "status"]
+    + [f"vs {ref}" for ref in refs] + ["proxy CPU us/req", "upstream CPU us/req", "peak RSS MB", "errors", "status"]
 out += ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 2) + "---|"]
 for s in summary:
     cells = [f"`{s['contender']}`", f"{s['runs_ok']}/{s['runs']}", num(s["rps_median"]),
              f"{num(s['rps_min'])}-{num(s['rps_max'])}" if s["runs_ok"] else "-",
              num(s["p50_ms"], 2), num(s["p99_ms"], 2)]
     cells += [num(s["vs_" + ref], 2) for ref in refs]
-    cells += [num(s["proxy_cpu_us_per_req"], 1), num(s["peak_rss_mb"], 1), f"{s['non2xx']}/{s['sock_errors']}",
+    cells += [num(s["proxy_cpu_us_per_req"], 1), num(s["upstream_cpu_us_per_req"], 1), num(s["peak_rss_mb"], 1), f"{s['non2xx']}/{s['sock_errors']}",
               s["status"].replace("|", "\\|")]
     out.append("| " + " | ".join(cells) + " |")
 out += ["", "Contenders:", ""]

@@ -141,6 +141,15 @@ def test_tls_1_2_uses_forward_secret_aead_suites_only(gw, pki):
     assert "Cipher is ECDHE-ECDSA-CHACHA20-POLY1305" in out, out[-600:]
 
 
+def test_tls_1_3_suites_follow_the_servers_order(gw, pki):
+    # A client preferring AES-256 still gets AES-128 (Mozilla "intermediate", server order);
+    # a client offering only ChaCha20 gets it.
+    out = s_client(gw.port, "-tls1_3", "-ciphersuites", "TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256")
+    assert "Cipher is TLS_AES_128_GCM_SHA256" in out, out[-600:]
+    out = s_client(gw.port, "-tls1_3", "-ciphersuites", "TLS_CHACHA20_POLY1305_SHA256")
+    assert "Cipher is TLS_CHACHA20_POLY1305_SHA256" in out, out[-600:]
+
+
 def test_alpn_offers_http11_only(gw, pki):
     ctx = client_context(pki)
     ctx.set_alpn_protocols(["h2", "http/1.1"])
@@ -455,6 +464,23 @@ def test_https_upstream_with_its_ca_is_verified_and_pooled(gateways, pki, tls_up
             assert echo(c.request("GET", f"/api/echo/{i}", [("Host", "gateway.test")]))["path"] == f"/api/echo/{i}"
     assert tls_upstream.connections == 1, "keep-alive: one TLS connection served five requests"
     assert tls_upstream.tls_failures == 0
+
+
+def test_https_upstream_connections_offer_aes_128_first(gateways, pki):
+    # The upstream lets the client's order decide (nginx's default, `ssl_prefer_server_ciphers
+    # off`): the gateway offers Mozilla's TLS 1.3 order, AES-128-GCM first.
+    up = Upstream("client-order-up")
+    up.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    up.tls.load_cert_chain(*pki.main)
+    up.tls.options &= ~ssl.OP_CIPHER_SERVER_PREFERENCE
+    up.start()
+    try:
+        g = upstream_gateway(gateways, "up-suites", f"    ca file:{pki.ca_cert};\n", up.port)
+        with Conn(g.port) as c:
+            assert c.request("GET", "/api/x", [("Host", "gateway.test")]).status == 200
+        assert up.tls_suites == ["TLS_AES_128_GCM_SHA256"]
+    finally:
+        up.stop()
 
 
 def test_https_upstream_name_is_checked(gateways, pki, tls_upstream):

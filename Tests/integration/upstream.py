@@ -153,12 +153,14 @@ class LoopbackServer:
     conn_timeout: float | None = None
     # An `ssl.SSLContext` (server side) makes this an HTTPS server: each accepted connection
     # does its TLS handshake in its own thread before `serve_conn`; a failed handshake (the
-    # gateway refusing the certificate) is counted in `tls_failures`.
+    # gateway refusing the certificate) is counted in `tls_failures`; the suite of each
+    # handshake is kept in `tls_suites`.
     tls = None
 
     def __init__(self, name: str = "up", port: int = 0):
         self.name = name
         self.tls_failures = 0
+        self.tls_suites: list[str] = []
         self.lock = threading.Condition()
         self.connections = 0
         self.stopping = threading.Event()
@@ -240,6 +242,8 @@ class LoopbackServer:
                     raw.settimeout(5)
                     conn = self.tls.wrap_socket(raw, server_side=True)
                     conn.settimeout(self.conn_timeout)
+                    with self.lock:
+                        self.tls_suites.append(conn.cipher()[0])
                 except OSError:
                     with self.lock:
                         self.tls_failures += 1
