@@ -149,6 +149,14 @@ package enum Socket {
 
     package static func close(_ fd: Int32) { _ = Glibc.close(fd) }
 
+    /// Makes the coming `close` send a TCP reset instead of a FIN (SO_LINGER with a zero
+    /// timeout; unsent bytes are dropped). A reset is the only end a peer reading until close
+    /// (an HTTP/1.0 client, a tunnel) cannot take for a complete message.
+    package static func resetOnClose(_ fd: Int32) {
+        var option = linger(l_onoff: 1, l_linger: 0)
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &option, socklen_t(MemoryLayout<linger>.size))
+    }
+
     private static func setNoDelay(_ fd: Int32) {
         var one: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))

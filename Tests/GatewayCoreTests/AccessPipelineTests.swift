@@ -105,6 +105,21 @@ struct AccessPipelineTests {
         #expect(try h.verdict("GET", "/closed/x", ["Authorization: Bearer garbage"]) == .refuse(.routeDenied))
     }
 
+    @Test("a method-override header naming another method is refused before routing", .bug(id: "audit-method-override"))
+    func methodOverrideBeforeRouting() throws {
+        let h = try Harness()
+        for name in ["X-HTTP-Method-Override", "x-http-method", "X-Method-Override"] {
+            #expect(try h.verdict("POST", "/write", ["\(name): DELETE"]) == .refuse(.methodOverride), "\(name)")
+            #expect(try h.verdict("POST", "/write", ["\(name): post"]) == .refuse(.methodOverride), "method tokens are case-sensitive")
+            #expect(try h.verdict("GET", "/nowhere", ["\(name): PUT"]) == .refuse(.methodOverride))
+        }
+        #expect(try h.verdict("POST", "/public/x", ["X-HTTP-Method-Override: POST"]) == .allow, "naming the request's own method is harmless")
+        #expect(try h.verdict("PROPFIND", "/write", ["X-HTTP-Method-Override: OTHER"]) == .refuse(.methodOverride))
+        // The `_` spelling is never forwarded (HeaderName.underscoreSpelling), so it is not refused.
+        #expect(try h.verdict("POST", "/public/x", ["X_HTTP_Method_Override: DELETE"]) == .allow)
+        #expect(DenyReason.methodOverride.error == .invalidRequest && DenyReason.methodOverride.reason == "method_override")
+    }
+
     @Test("the failure gate is checked before authentication: a locked-out address cannot guess on")
     func failureGateBeforeAuthentication() throws {
         let h = try Harness()

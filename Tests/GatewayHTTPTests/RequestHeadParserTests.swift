@@ -396,6 +396,9 @@ struct HeaderNameClassificationTests {
         ("X-Forwarded-Prefix", .forwardingHint), ("X-Original-URL", .forwardingHint), ("X-Rewrite-URL", .forwardingHint),
         ("X_Forwarded_For", .underscoreSpelling), ("x-forwarded_host", .underscoreSpelling), ("X_Request_Id", .underscoreSpelling), ("X-Original-URI", .other), ("X-Real-IPs", .other), ("Forwarded-For", .other),
         ("Authorisation", .other), ("Content_Length", .other), ("Transfer_Encoding", .other),
+        // Method overrides: an upstream honouring them runs another method than routes saw.
+        ("X-HTTP-Method-Override", .methodOverride), ("x-http-method", .methodOverride), ("X-Method-Override", .methodOverride),
+        ("X_HTTP_Method_Override", .underscoreSpelling), ("X-HTTP-Methods", .other), ("X-Method", .other),
     ])
     func classify(_ name: String, _ expected: HeaderName) {
         let bytes = latin1(name)

@@ -115,8 +115,27 @@ struct ResponseRelayTests {
 
     @Test("HEAD responses and 204/304 have no body whatever their headers say")
     func noBody() {
-        #expect(relay("HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\n", method: .head).actions == [.headWritten, .complete(reusable: true)])
-        #expect(relay("HTTP/1.1 304 Not Modified\r\nContent-Length: 50\r\n\r\n").actions == [.headWritten, .complete(reusable: true)])
+        #expect(relay("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", method: .head).actions == [.headWritten, .complete(reusable: true)])
+        #expect(relay("HTTP/1.1 204 No Content\r\n\r\n").actions == [.headWritten, .complete(reusable: true)])
+        #expect(relay("HTTP/1.1 304 Not Modified\r\nETag: \"a\"\r\n\r\n").actions == [.headWritten, .complete(reusable: true)])
+    }
+
+    /// A server that sends the body it announced anyway, in a later packet, would have it read
+    /// as the next request's response on a reused connection (response mix-up between clients).
+    @Test("a body announced where none may follow leaves the connection unusable", .bug(id: "audit-pooled-desync"), arguments: [
+        ("HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\n", HTTPMethod.head),
+        ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", HTTPMethod.head),
+        ("HTTP/1.1 204 No Content\r\nContent-Length: 7\r\n\r\n", HTTPMethod.delete),
+        ("HTTP/1.1 304 Not Modified\r\nContent-Length: 50\r\n\r\n", HTTPMethod.get),
+    ])
+    func announcedBodyNotReused(_ upstream: String, _ method: HTTPMethod) {
+        #expect(relay(upstream, method: method).actions == [.headWritten, .complete(reusable: false)])
+    }
+
+    @Test("a 204 reaches the client without Content-Length (RFC 9110 §8.6)")
+    func noContentLengthOn204() {
+        let (_, client) = relay("HTTP/1.1 204 No Content\r\nContent-Length: 7\r\nX-A: 1\r\n\r\n")
+        #expect(client == "HTTP/1.1 204 No Content\r\nX-A: 1\r\n\r\n")
     }
 }
 

@@ -8,7 +8,8 @@ import GatewayHTTP
 /// Stages, in order; the first refusal answers:
 /// 1. (the caller) normalize the path: a path that cannot be authorized unambiguously is a 400
 ///    (`DenyReason.badPath`) before the pipeline runs;
-/// 2. match the route (404, 405); a `deny;` route refuses here;
+/// 2. a method-override header naming another method is a 400 (`DenyReason.methodOverride`);
+///    then match the route (404, 405); a `deny;` route refuses here;
 /// 3. public routes skip to the rate limit;
 /// 4. the failed-authentication gate of the client address (429), before any credential is
 ///    looked at, so a locked-out address cannot go on guessing;
@@ -61,6 +62,9 @@ package final class AccessPipeline: Sendable {
         trace: AccessTrace? = nil
     ) -> AccessResult {
         state.beginRequest()
+        // Routes are chosen by the request-line's method; an upstream honouring an override
+        // would run another one.
+        if request.overridesMethod { return AccessResult(verdict: .refuse(.methodOverride)) }
         let lookup = scratch.withRoutingPath {
             routes.lookup(path: $0, method: request.method, parameters: &scratch.routeParameters)
         }

@@ -37,6 +37,17 @@ package struct AccessRequest {
         self.peerAddress = peerAddress
         self.peerTrusted = peerTrusted
     }
+
+    /// A method-override header (`X-HTTP-Method-Override`...) names another method than the
+    /// request-line's. Method tokens are case-sensitive (RFC 9110 §9.1); an unregistered
+    /// method never matches, so any override of it counts.
+    var overridesMethod: Bool {
+        for field in headers where field.name == .methodOverride {
+            let value = UnsafeRawBufferPointer(rebasing: bytes[field.valueStart..<field.valueStart + field.valueCount])
+            guard method != .other, value.elementsEqual(method.name.utf8) else { return true }
+        }
+        return false
+    }
 }
 
 /// The pipeline's answer.

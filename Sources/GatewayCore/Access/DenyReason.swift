@@ -12,6 +12,9 @@ package enum DenyReason: Equatable, Sendable {
     case methodNotAllowed(allow: MethodSet)
     /// The route says `deny;`: 403.
     case routeDenied
+    /// A method-override header names another method than the request-line's, which routes
+    /// were chosen by (an upstream honouring it would run an unauthorized method): 400.
+    case methodOverride
     /// The client address used up its failed authentications (`auth_failure_limit`): 429.
     case authFailuresExceeded(retryAfter: Int)
     /// No credential on a route that needs one: 401 with a bare challenge.
@@ -39,7 +42,7 @@ package enum DenyReason: Equatable, Sendable {
     /// The error answered to the client.
     package var error: GatewayError {
         switch self {
-        case .badPath, .credentialAmbiguous: .invalidRequest
+        case .badPath, .credentialAmbiguous, .methodOverride: .invalidRequest
         case .routeNotFound: .routeNotFound
         case .methodNotAllowed(let allow): .methodNotAllowed(allow: allow)
         case .routeDenied, .roleMissing, .claimMismatch: .accessDenied
@@ -59,6 +62,7 @@ package enum DenyReason: Equatable, Sendable {
         case .routeNotFound: "route_not_found"
         case .methodNotAllowed: "method_not_allowed"
         case .routeDenied: "route_denied"
+        case .methodOverride: "method_override"
         case .authFailuresExceeded: "auth_failures"
         case .credentialMissing: "credential_missing"
         case .credentialAmbiguous(let which): which.rawValue

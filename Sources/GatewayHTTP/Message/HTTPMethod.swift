@@ -20,6 +20,15 @@ package enum HTTPMethod: UInt8, Sendable, CaseIterable {
         }
     }
 
+    /// False for GET, HEAD and TRACE, whose content has no meaning (RFC 9110 §9.3.1, §9.3.2;
+    /// §9.3.8 forbids it): the gateway does not forward such a request with a body.
+    package var mayCarryContent: Bool {
+        switch self {
+        case .get, .head, .trace: false
+        case .post, .put, .delete, .patch, .options, .connect, .other: true
+        }
+    }
+
     /// RFC 9110 §9.2.2: a request that can be repeated without changing the outcome, so a
     /// failed attempt that sent nothing may be retried on another upstream server.
     package var isIdempotent: Bool {

@@ -21,6 +21,9 @@ package enum HeaderName: UInt8, Sendable {
     /// (`X_Forwarded_For`): read as the real one by CGI/WSGI upstreams, written by no proxy.
     /// Never believed, never forwarded, whoever sends it.
     case underscoreSpelling
+    /// `X-HTTP-Method-Override`, `X-HTTP-Method`, `X-Method-Override`: frameworks that honour
+    /// them run another method than the request-line's, the one routes are chosen by.
+    case methodOverride
 }
 
 /// One header field as offsets into the buffer the head was parsed from.

@@ -54,12 +54,13 @@ extension HeaderName {
         case 9: name = spelled("x-real-ip", .forwardingHint)
         case 11: name = spelled("x-client-ip", .forwardingHint)
         case 12: name = spelled("x-request-id", .xRequestId)
-        case 13: name = spelled("x-rewrite-url", .forwardingHint)
+        case 13: name = spelled("x-rewrite-url", .forwardingHint) ?? spelled("x-http-method", .methodOverride)
         case 14: name = spelled("x-original-url", .forwardingHint)
         case 15: name = spelled("x-forwarded-for", .xForwardedFor)
         case 16: name = spelled("x-forwarded-host", .xForwardedHost) ?? spelled("x-forwarded-port", .forwardingHint)
-        case 17: name = spelled("x-forwarded-proto", .xForwardedProto)
+        case 17: name = spelled("x-forwarded-proto", .xForwardedProto) ?? spelled("x-method-override", .methodOverride)
         case 18: name = spelled("x-forwarded-prefix", .forwardingHint)
+        case 22: name = spelled("x-http-method-override", .methodOverride)
         default: name = nil
         }
         return name ?? .other

@@ -62,6 +62,13 @@ extension ClientConnection {
             if let length = head.contentLength, length > runtime.config.limits.maxBodyBytes {
                 return reject(.payloadTooLarge, reason: "body_too_large")
             }
+            // RFC 9110 §9.3.1: content in a GET "might lead some implementations to reject the
+            // request ... because of its potential as a request smuggling attack". An upstream
+            // that answers a GET without reading its body reads that body as the next request,
+            // past every route rule and with headers the client wrote (CL.0 desync).
+            if !request.method.mayCarryContent && head.hasBody {
+                return reject(.invalidRequest, reason: "content_not_allowed")
+            }
             startForwarding(to: runtime.upstreams[index])
         }
     }

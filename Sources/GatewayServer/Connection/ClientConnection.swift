@@ -326,9 +326,12 @@ final class ClientConnection: Channel {
         }
     }
 
-    /// Drops the connection at once (the client sees it end without a complete response).
+    /// Drops the connection at once with a TCP reset, so the client sees it end without a
+    /// complete response even when the response is delimited by the close (HTTP/1.0 clients,
+    /// bodies without framing) and TLS is not there to miss a close_notify.
     func abort() {
         if let upstream { upstream.close(); self.upstream = nil }
+        if !isClosed { Socket.resetOnClose(fd) }
         close()
     }
 

@@ -82,7 +82,7 @@ package struct RequestHeadBuilder {
         for field in head.headers {
             let value = ByteRange(start: field.valueStart, count: field.valueCount)
             switch field.name {
-            case .other:
+            case .other, .methodOverride:   // an override reaching here names the request's own method
                 if ByteCompare.isNominated(field, bytes, tokens) { continue }
                 if let keyHeader, !keyHeader.isEmpty, ByteCompare.nameEquals(field, bytes, keyHeader) { continue }
                 copy(field, bytes, into: &out)

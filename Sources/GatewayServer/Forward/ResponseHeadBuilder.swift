@@ -25,6 +25,8 @@ struct ResponseHeadBuilder {
                 continue
             case .upgrade where !upgrade:
                 continue
+            case .contentLength where head.status == 204:
+                continue   // RFC 9110 §8.6: never on a 204, which has no content to measure
             default:
                 if field.name == .other && ByteCompare.isNominated(field, bytes, tokens) { continue }
                 line.append(bytes, ByteRange(start: field.nameStart, count: field.nameCount))

@@ -53,6 +53,11 @@ struct ResponseRelay {
     private(set) var closeAfter = false
     /// The final status relayed (0 before the head).
     private(set) var status = 0
+    /// The head announced a body (a non-zero `Content-Length`, or `Transfer-Encoding`) that
+    /// the method or status says is not there (HEAD, 204, 304). A server that sends it anyway
+    /// would have it read as the next request's response on a reused connection, so the
+    /// connection is not reused.
+    private var announcedBodyNotExpected = false
 
     init() {}
 
@@ -120,6 +125,7 @@ struct ResponseRelay {
             return .fail(.upstreamUnavailable, reason: "upstream_transfer_coding", upstreamAtFault: false)
         }
         let framing = head.bodyFraming(requestMethod: request.method)
+        announcedBodyNotExpected = framing == .none && (head.isChunked || (head.contentLength ?? 0) > 0)
         var close = !request.keepAlive || draining
         switch framing {
         case .chunked, .untilClose:
@@ -182,7 +188,7 @@ struct ResponseRelay {
                 input.consume(available.count)
                 return .needMore
             case .none:
-                return .complete(reusable: true)
+                return .complete(reusable: !announcedBodyNotExpected)
             }
         }
     }
