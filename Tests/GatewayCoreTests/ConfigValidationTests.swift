@@ -85,6 +85,7 @@ struct ConfigSectionValidationTests {
         ErrorCase("limits {\n    idle_timeout 0s;\n}", at: "2:18", "duration must be greater than 0"),
         ErrorCase("limits {\n    drain_timeout 1y;\n}", at: "2:19", "invalid duration unit \"y\""),
         ErrorCase("limits {\n    send_timeout 0s;\n}", at: "2:18", "duration must be greater than 0"),
+        ErrorCase("limits {\n    body_timeout 0s;\n}", at: "2:18", "duration must be greater than 0"),
         ErrorCase("limits {\n    tunnel_idle_timeout;\n}", at: "2:5", "missing argument"),
         ErrorCase("limits {\n    max_connections -1;\n}", at: "2:21", "invalid number \"-1\""),
         ErrorCase("limits {\n    max_connections 1000001;\n}", at: "2:21", "out of range 1...1000000"),
@@ -344,7 +345,7 @@ struct ConfigResultTests {
             access_log /var/log/gateway.log;
             limits {
                 max_head 32k; max_headers 50; max_body 1g; max_token 4k;
-                head_timeout 5s; idle_timeout 2m; max_connections 500; drain_timeout 250ms; send_timeout 30s; tunnel_idle_timeout 1h;
+                head_timeout 5s; idle_timeout 2m; max_connections 500; drain_timeout 250ms; send_timeout 30s; tunnel_idle_timeout 1h; body_timeout 15s;
             }
             route /api/v1/sessions/{id} {
                 public;
@@ -387,6 +388,7 @@ struct ConfigResultTests {
         expected.limits.maxConnections = 500
         expected.limits.drainTimeout = .milliseconds(250)
         expected.limits.sendTimeout = .seconds(30)
+        expected.limits.bodyTimeout = .seconds(15)
         expected.limits.tunnelIdleTimeout = .seconds(3600)
 
         var fast = UpstreamServerConfig(host: "::1", port: 9001)

@@ -15,9 +15,9 @@ struct IntrospectionTests {
 
     static func body(_ json: String) -> Result<[UInt8], JWKSFetchError> { .success(Array(json.utf8)) }
 
-    func lookup(_ introspector: Introspector, _ token: String, now: Int64) -> Introspector.Lookup {
+    func lookup(_ introspector: Introspector, _ token: String, client: [UInt8] = [192, 0, 2, 1], now: Int64) -> Introspector.Lookup {
         let bytes = Array(token.utf8)
-        return bytes.withUnsafeBytes { introspector.lookup($0, hash: TokenHash(token: bytes), now: now) }
+        return bytes.withUnsafeBytes { introspector.lookup($0, hash: TokenHash(token: bytes), client: client, now: now) }
     }
 
     @Test func anActiveAnswerIsCachedUntilCacheOrExp() throws {
@@ -77,8 +77,29 @@ struct IntrospectionTests {
 
     @Test func theQueueIsBounded() {
         let introspector = Introspector(config: Self.config)
-        for index in 0..<Introspector.maxPending { _ = lookup(introspector, "t\(index)", now: 1) }
-        #expect(lookup(introspector, "one-more", now: 1) == .overloaded)
+        for index in 0..<Introspector.maxPending {
+            #expect(lookup(introspector, "t\(index)", client: [10, 0, UInt8(index >> 8), UInt8(index & 0xFF)], now: 1) == .pending)
+        }
+        #expect(lookup(introspector, "one-more", client: [10, 9, 9, 9], now: 1) == .overloaded)
+    }
+
+    /// One address sending new random tokens would otherwise fill the queue faster than the
+    /// failure gate (which counts answers) locks it out, and every other user's token would wait.
+    @Test("one client address has at most a few tokens waiting", .bug(id: "audit-introspection-flood"))
+    func pendingTokensPerClientAreBounded() throws {
+        let introspector = Introspector(config: Self.config)
+        let attacker: [UInt8] = [203, 0, 113, 7]
+        for index in 0..<Introspector.maxPendingPerClient {
+            #expect(lookup(introspector, "a\(index)", client: attacker, now: 1) == .pending)
+        }
+        #expect(lookup(introspector, "a-more", client: attacker, now: 1) == .overloaded)
+        #expect(lookup(introspector, "a0", client: attacker, now: 1) == .pending, "a token already waiting still waits")
+        #expect(lookup(introspector, "user", client: [192, 0, 2, 9], now: 1) == .pending, "other clients are served")
+        // An answer frees the client's slot.
+        let first = try #require(introspector.takeJob())
+        introspector.finish(first.hash, response: Self.body(#"{"active":false}"#), now: 1)
+        #expect(lookup(introspector, "a-more", client: attacker, now: 1) == .pending)
+        #expect(lookup(introspector, "a-again", client: attacker, now: 1) == .overloaded)
     }
 
     @Test func requestBodyAndBasicCredentialsAreFormEncoded() {

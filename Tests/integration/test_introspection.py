@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import shutil
+import socket
 import threading
 import time
 import urllib.parse
@@ -30,6 +31,7 @@ class IntrospectionEndpoint:
         self.tokens: dict[str, dict] = {}
         self.calls: list[dict] = []
         self.mode = "ok"
+        self.delay = 0.0   # seconds before each answer
         self.lock = threading.Lock()
         owner = self
 
@@ -41,6 +43,8 @@ class IntrospectionEndpoint:
                 with owner.lock:
                     owner.calls.append({"form": form, "auth": auth, "type": self.headers.get("Content-Type")})
                     mode = owner.mode
+                if owner.delay:
+                    time.sleep(owner.delay)
                 expected = "Basic " + base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
                 if mode == "down":
                     return self.reply(500, {"error": "server_error"})
@@ -247,3 +251,34 @@ def test_auth_introspection_needs_the_block(gateway_bin, tmp_path):
     r = run_cli(gateway_bin, "check-config", "--config", str(conf))
     assert r.returncode != 0
     assert "`introspection` is not configured" in r.stderr
+
+
+def test_one_address_flooding_new_tokens_does_not_starve_other_users(gateways, upstream, endpoint, pki):
+    # New random tokens from one address are queued a few at a time (the rest get 503 at once),
+    # so another user's new token is asked about without waiting behind them.
+    endpoint.delay = 0.2
+    gw = start(gateways, upstream, endpoint, pki)
+    statuses: list[int] = []
+
+    def flood(i: int) -> None:
+        s = socket.create_connection((HOST, gw.port), timeout=15, source_address=("127.0.0.2", 0))
+        try:
+            s.sendall(f"GET /api/x HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer flood-{i}\r\nConnection: close\r\n\r\n".encode())
+            head = s.recv(64)
+            statuses.append(int(head.split(b" ")[1]))
+        finally:
+            s.close()
+
+    threads = [threading.Thread(target=flood, args=(i,)) for i in range(60)]
+    for t in threads:
+        t.start()
+    time.sleep(0.3)
+    t0 = time.monotonic()
+    r = call(gw, "opaque-alice")
+    waited = time.monotonic() - t0
+    for t in threads:
+        t.join(20)
+    assert r.status == 200, r
+    assert waited < 1.5, f"a user's new token waited {waited:.1f}s behind another address's flood"
+    assert statuses.count(503) >= 45, statuses
+    assert endpoint.count() <= 20, endpoint.count()

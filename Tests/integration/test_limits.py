@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import HOST, Conn, IncompleteResponse, assert_error, build_request, chunked, upstream_block
+from conftest import HOST, Conn, IncompleteResponse, assert_error, build_request, request, upstream_block, wait_until
 
 LIMITS = """
 limits {
@@ -255,3 +255,49 @@ route /healthz { public; respond 200 "ok"; }
     finally:
         for c in held:
             c.close()
+
+
+# -- body_timeout: a request body that stops arriving while it is forwarded ----------------------
+
+@pytest.fixture
+def body_gw(gateways, up):
+    # read_timeout shorter than body_timeout: a stalled client must not look like a slow server.
+    return gateways.new("body-timeout").start(
+        "limits { body_timeout 1500ms; max_body 1m; }\n"
+        + upstream_block("u", up.port, extra="    read_timeout 500ms;\n", server_opts="max_fails=1 fail_timeout=30s")
+        + "route /api/** { public; upstream u; }\n", admin=True, access_log="stdout")
+
+
+def upstream_errors(gw) -> list[str]:
+    text = request(gw.admin_port, "GET", "/metrics").body.decode()
+    return [line for line in text.splitlines()
+            if line.startswith(("gateway_upstream_errors_total{", "gateway_upstream_ejections_total{")) and not line.endswith(" 0")]
+
+
+@pytest.mark.parametrize("framing", ["content-length", "chunked"])
+def test_a_stalled_request_body_is_408_and_not_the_upstreams_fault(body_gw, up, framing):
+    with Conn(body_gw.port) as c:
+        if framing == "chunked":
+            c.send(b"POST /api/upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n")
+        else:
+            c.send(b"POST /api/upload HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\nhello")
+        elapsed, got = time_until_closed(c, 6)
+    assert 1.2 <= elapsed <= 4.0, elapsed
+    assert got.startswith(b"HTTP/1.1 408"), got[:200]
+    assert b"request_timeout" in got
+    assert upstream_errors(body_gw) == [], "a client that stops sending is not the server's failure"
+    wait_until(lambda: '"reason":"body_timeout"' in body_gw.stdout_text(), message="access log line")
+    assert body_gw.request("GET", "/api/after").status == 200, "the server was not ejected"
+
+
+def test_a_slow_but_steady_body_passes_beyond_body_timeout_and_read_timeout(body_gw, up):
+    pieces = [b"x" * 10] * 8   # one piece every 0.4 s: 3.2 s in all, each gap under body_timeout
+    with Conn(body_gw.port, timeout=10) as c:
+        c.send(b"POST /api/steady HTTP/1.1\r\nHost: a\r\nContent-Length: 80\r\n\r\n")
+        for piece in pieces:
+            time.sleep(0.4)
+            c.send(piece)
+        r = c.read_response()
+    assert r.status == 200, r
+    assert r.json()["body_len"] == 80
+    assert upstream_errors(body_gw) == []

@@ -56,18 +56,18 @@ extension AccessPipeline {
             let value = UnsafeRawBufferPointer(rebasing: bytes[queryToken.start..<queryToken.start + queryToken.count])
             guard value.contains(UInt8(ascii: "%")) else {
                 let credential = Credential(isAPIKey: apiKeys?.hasKeyPrefix(value) ?? false, source: .query)
-                return check(value, as: credential, route: route, state: &state, scratch: scratch, clock: clock)
+                return check(value, as: credential, request, route: route, state: &state, scratch: scratch, clock: clock)
             }
             guard let decoded = QueryToken.decode(value) else { return .refused(.credentialInvalid(.queryTokenBadEncoding)) }
             return decoded.withUnsafeBytes {
                 let credential = Credential(isAPIKey: apiKeys?.hasKeyPrefix($0) ?? false, source: .query)
-                return check($0, as: credential, route: route, state: &state, scratch: scratch, clock: clock)
+                return check($0, as: credential, request, route: route, state: &state, scratch: scratch, clock: clock)
             }
         } else {
             return route.auth == .optional ? .anonymous : .refused(.credentialMissing)
         }
         let presented = UnsafeRawBufferPointer(rebasing: bytes[token.start..<token.start + token.count])
-        return check(presented, as: credential, route: route, state: &state, scratch: scratch, clock: clock)
+        return check(presented, as: credential, request, route: route, state: &state, scratch: scratch, clock: clock)
     }
 
     /// Checks one presented credential against the route's accepted methods, then verifies it.
@@ -75,8 +75,8 @@ extension AccessPipeline {
     /// authenticator: that is everything the full check depends on besides the route's accepted
     /// kinds, which are checked first, on every request.
     private func check(
-        _ presented: UnsafeRawBufferPointer, as credential: Credential, route: CompiledRoute, state: inout AccessState,
-        scratch: AccessScratch, clock: AccessClock
+        _ presented: UnsafeRawBufferPointer, as credential: Credential, _ request: AccessRequest, route: CompiledRoute,
+        state: inout AccessState, scratch: AccessScratch, clock: AccessClock
     ) -> AuthenticationOutcome {
         guard presented.count > 0 else { return .refused(.credentialInvalid(.empty)) }
         guard presented.count <= maxTokenBytes else { return .refused(.credentialInvalid(.tooLarge)) }
@@ -90,7 +90,7 @@ extension AccessPipeline {
         // by the connection's memo.
         if !credential.isAPIKey, let introspector,
            route.auth == .introspection || (route.auth != .jwtOnly && (jwt == nil || !Self.looksLikeJWT(presented))) {
-            return introspect(presented, introspector, state: state, now: Int64(clock.wallSecond))
+            return introspect(presented, introspector, client: clientAddress(request, &state), state: state, now: Int64(clock.wallSecond))
         }
         let second = clock.wallSecond
         if let identity = state.memo.recall(
@@ -123,11 +123,11 @@ extension AccessPipeline {
     /// cached answer, or a wait while the worker asks the endpoint. A second wait is not
     /// allowed: an answer still missing then is the endpoint's failure (503), not the token's.
     private func introspect(
-        _ token: UnsafeRawBufferPointer, _ introspector: Introspector, state: AccessState, now: Int64
+        _ token: UnsafeRawBufferPointer, _ introspector: Introspector, client: [UInt8], state: AccessState, now: Int64
     ) -> AuthenticationOutcome {
         let hash = TokenHash(token: token)
         let retryAfter = Int(Introspector.failureTTL)
-        switch introspector.lookup(token, hash: hash, now: now) {
+        switch introspector.lookup(token, hash: hash, client: client, now: now) {
         // Rendered per request: the endpoint's next answer for the same token may grant less,
         // and a token's hash names its verified JWT claims in the render cache.
         case .answered(.active(let identity)): return .authenticated(identity, renderKey: .none)

@@ -74,11 +74,18 @@ extension AccessPipeline {
         _ = limiter.check(clientAddressKey(limiter, scope: 0, request, &state), policy: policy, now: clock.now)
     }
 
-    /// The bucket of the client's address in `scope` (the address worked out once per decision).
+    /// The bucket of the client's address in `scope`.
     private func clientAddressKey(
         _ limiter: RateLimiter, scope: Int, _ request: AccessRequest, _ state: inout AccessState
     ) -> RateLimitKey {
-        if state.clientAddress == nil { state.clientAddress = ClientAddress.forLimits(request, trustProxies: trustProxies) }
-        return state.clientAddress!.withUnsafeBytes { limiter.key(scope: scope, principal: $0) }
+        clientAddress(request, &state).withUnsafeBytes { limiter.key(scope: scope, principal: $0) }
+    }
+
+    /// The client's address as per-address limits count it (worked out once per decision).
+    func clientAddress(_ request: AccessRequest, _ state: inout AccessState) -> [UInt8] {
+        if let known = state.clientAddress { return known }
+        let address = ClientAddress.forLimits(request, trustProxies: trustProxies)
+        state.clientAddress = address
+        return address
     }
 }

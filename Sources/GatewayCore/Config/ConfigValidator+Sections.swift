@@ -32,6 +32,8 @@ extension ConfigValidator {
                 if let value = positiveDuration(argument) { limits.drainTimeout = value }
             case "send_timeout":
                 if let value = positiveDuration(argument) { limits.sendTimeout = value }
+            case "body_timeout":
+                if let value = positiveDuration(argument) { limits.bodyTimeout = value }
             case "tunnel_idle_timeout":
                 if let value = positiveDuration(argument) { limits.tunnelIdleTimeout = value }
             case "max_connections":

@@ -43,7 +43,7 @@ package struct ConfigValidator {
                  "decision_endpoint", "resource", "registration", "mtls", "introspection"]
             case .limits:
                 ["max_head", "max_headers", "max_body", "max_token", "head_timeout", "idle_timeout", "max_connections",
-                 "drain_timeout", "send_timeout", "tunnel_idle_timeout"]
+                 "drain_timeout", "send_timeout", "body_timeout", "tunnel_idle_timeout"]
             case .upstream:
                 ["server", "keepalive", "connect_timeout", "read_timeout", "send_timeout", "tunnel_idle_timeout",
                  "tls", "ca", "tls_verify", "tls_server_name", "tls_certificate", "tls_key"]

@@ -153,6 +153,11 @@ package struct LimitsConfig: Sendable, Equatable {
     /// with output pending (nginx `send_timeout`); then the client connection and its upstream
     /// connection are closed (the upstream one is not reused). Default 60s.
     package var sendTimeout: Duration = .seconds(60)
+    /// `body_timeout DURATION;` — the longest wait for the next bytes of a request body the
+    /// gateway is forwarding (nginx `client_body_timeout`); then 408 and both connections
+    /// close. The upstream waits for the client meanwhile, so its `read_timeout` does not run
+    /// and it is not blamed. Default 60s.
+    package var bodyTimeout: Duration = .seconds(60)
     /// `tunnel_idle_timeout DURATION;` — a WebSocket tunnel with no byte in either direction
     /// for this long is closed at both ends. Default 10m; an upstream may set its own.
     package var tunnelIdleTimeout: Duration = .seconds(600)

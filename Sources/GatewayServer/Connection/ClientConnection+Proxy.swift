@@ -40,6 +40,7 @@ extension ClientConnection {
         forward.body = RequestBodyRelay(
             head: head, maxBody: runtime.config.limits.maxBodyBytes,
             credentialHeader: keepsCredentials ? [] : runtime.apiKeyHeaderName)
+        if forward.body.isActive { deadline = loop.now + runtime.config.limits.bodyTimeout.milliseconds }
         phase = .proxying
         if head.expectContinue && forward.body.isActive {
             output.append(ResponseWriter.continueResponse)
@@ -204,17 +205,27 @@ extension ClientConnection {
     // MARK: Request body
 
     /// Moves request-body bytes from the client to the upstream until one side blocks.
+    ///
+    /// Timers: while the gateway waits for the client's body bytes, `body_timeout` runs on the
+    /// client connection (re-armed by each read) and the upstream's `read_timeout` does not:
+    /// the server waits for the client too, so a stalled client is never counted against it.
+    /// While the server does not take the body, its `send_timeout` runs instead. Once the body
+    /// is complete, `read_timeout` runs until the response head.
     func pumpRequestBody() {
         guard let connection = upstream, !connection.isConnecting else { return }
         pumping: while forward.body.isActive {
             if connection.output.readableCount >= Self.highWater {
                 guard connection.flush() else { return upstreamBroken(connection) }
-                if connection.output.readableCount >= Self.highWater { return }
+                if connection.output.readableCount >= Self.highWater {
+                    deadline = 0   // waiting for the server, not the client
+                    return
+                }
             }
             if forward.body.wantsInput(available: input.readableCount) {
                 guard readable else { break }
                 switch readAvailable(into: input) {
-                case .progress, .blocked: break
+                case .progress: deadline = loop.now + runtime.config.limits.bodyTimeout.milliseconds
+                case .blocked: break
                 case .ended, .failed:
                     clientEnded = true
                     return clientAborted()
@@ -227,8 +238,20 @@ extension ClientConnection {
             case .fail(let error, let reason): return failRequest(error, reason: reason)
             }
         }
-        if forward.body.sentAny, let group = forward.group { connection.deadline = loop.now + group.readTimeoutMilliseconds }
+        if forward.body.isActive {
+            if deadline == 0 { deadline = loop.now + runtime.config.limits.bodyTimeout.milliseconds }
+            connection.deadline = 0
+        } else {
+            deadline = 0
+            if forward.body.sentAny, let group = forward.group { connection.deadline = loop.now + group.readTimeoutMilliseconds }
+        }
         guard connection.flush() else { return upstreamBroken(connection) }
+    }
+
+    /// The client sent no byte of the request body it is forwarding for `body_timeout`: 408
+    /// (or a reset once the response started); the upstream connection closes, unblamed.
+    func requestBodyTimedOut() {
+        failRequest(.requestTimeout, reason: "body_timeout")
     }
 
     // MARK: Response

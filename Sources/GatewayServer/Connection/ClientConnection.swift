@@ -120,7 +120,7 @@ final class ClientConnection: Channel {
         case .tunnel:
             abort()   // no byte either way for the tunnel idle timeout: both ends close
         case .proxying:
-            break
+            if forward.body.isActive { requestBodyTimedOut() }
         }
     }
 

@@ -28,7 +28,8 @@ package final class Introspector: Sendable {
         case answered(Answer)
         /// Queued (or already queued): wait for the worker.
         case pending
-        /// The queue is full: answered as unavailable without waiting.
+        /// The queue is full, or holds as many tokens of this client as it may: answered as
+        /// unavailable without waiting.
         case overloaded
     }
 
@@ -37,16 +38,27 @@ package final class Introspector: Sendable {
         var until: Int64
     }
 
+    private struct Job {
+        var token: [UInt8]
+        /// The address of the client that queued it (`ClientAddress.forLimits`).
+        var client: [UInt8]
+    }
+
     private struct State {
         var cache: [TokenHash: Entry] = [:]
-        var pending: [TokenHash: [UInt8]] = [:]
+        var pending: [TokenHash: Job] = [:]
         var order: [TokenHash] = []
+        var pendingPerClient: [[UInt8]: Int] = [:]
     }
 
     /// Cached answers kept at most (beyond, expired ones go, then the whole cache).
     static let maxEntries = 100_000
     /// Tokens waiting for the endpoint at most; beyond, requests get 503 at once.
     static let maxPending = 1_024
+    /// Tokens of one client address waiting at most. Without it, one address sending new
+    /// random tokens fills the queue faster than the failure gate (which counts answers) can
+    /// lock it out, and every other user's new token waits behind them, then gets 503.
+    static let maxPendingPerClient = 8
     /// How long an endpoint failure is remembered (seconds).
     static let failureTTL: Int64 = 2
 
@@ -59,16 +71,20 @@ package final class Introspector: Sendable {
         self.config = config
     }
 
-    /// The cached answer for `token` (whose hash is `hash`), or queues it for the worker.
-    package func lookup(_ token: UnsafeRawBufferPointer, hash: TokenHash, now: Int64) -> Lookup {
+    /// The cached answer for `token` (whose hash is `hash`), or queues it for the worker on
+    /// behalf of `client` (its address as the failure gate counts it).
+    package func lookup(_ token: UnsafeRawBufferPointer, hash: TokenHash, client: [UInt8], now: Int64) -> Lookup {
         state.withLock { state in
             if let entry = state.cache[hash] {
                 if now < entry.until { return .answered(entry.answer) }
                 state.cache[hash] = nil
             }
             if state.pending[hash] != nil { return .pending }
-            guard state.pending.count < Self.maxPending else { return .overloaded }
-            state.pending[hash] = Array(token)
+            guard state.pending.count < Self.maxPending,
+                  state.pendingPerClient[client, default: 0] < Self.maxPendingPerClient
+            else { return .overloaded }
+            state.pending[hash] = Job(token: Array(token), client: client)
+            state.pendingPerClient[client, default: 0] += 1
             state.order.append(hash)
             work.add(1, ordering: .releasing)
             queued.signal()
@@ -92,9 +108,9 @@ package final class Introspector: Sendable {
         state.withLock { state in
             while !state.order.isEmpty {
                 let hash = state.order.removeFirst()
-                if let token = state.pending[hash] {
+                if let job = state.pending[hash] {
                     work.subtract(1, ordering: .relaxed)
-                    return (hash, token)
+                    return (hash, job.token)
                 }
             }
             return nil
@@ -122,7 +138,10 @@ package final class Introspector: Sendable {
             (answer, until) = (.unavailable, now + Self.failureTTL)
         }
         state.withLock { state in
-            state.pending[hash] = nil
+            if let job = state.pending.removeValue(forKey: hash) {
+                let left = state.pendingPerClient[job.client, default: 1] - 1
+                state.pendingPerClient[job.client] = left > 0 ? left : nil
+            }
             if state.cache.count >= Self.maxEntries {
                 state.cache = state.cache.filter { now < $0.value.until }
                 if state.cache.count >= Self.maxEntries { state.cache.removeAll() }
