@@ -40,7 +40,7 @@ extension ClientConnection {
         forward.body = RequestBodyRelay(
             head: head, maxBody: runtime.config.limits.maxBodyBytes,
             credentialHeader: keepsCredentials ? [] : runtime.apiKeyHeaderName)
-        if forward.body.isActive { deadline = loop.now + runtime.config.limits.bodyTimeout.milliseconds }
+        if forward.body.isActive { armBodyTimeout() }
         phase = .proxying
         if head.expectContinue && forward.body.isActive {
             output.append(ResponseWriter.continueResponse)
@@ -224,7 +224,7 @@ extension ClientConnection {
             if forward.body.wantsInput(available: input.readableCount) {
                 guard readable else { break }
                 switch readAvailable(into: input) {
-                case .progress: deadline = loop.now + runtime.config.limits.bodyTimeout.milliseconds
+                case .progress: armBodyTimeout()
                 case .blocked: break
                 case .ended, .failed:
                     clientEnded = true
@@ -239,13 +239,17 @@ extension ClientConnection {
             }
         }
         if forward.body.isActive {
-            if deadline == 0 { deadline = loop.now + runtime.config.limits.bodyTimeout.milliseconds }
+            if deadline == 0 { armBodyTimeout() }
             connection.deadline = 0
         } else {
             deadline = 0
             if forward.body.sentAny, let group = forward.group { connection.deadline = loop.now + group.readTimeoutMilliseconds }
         }
         guard connection.flush() else { return upstreamBroken(connection) }
+    }
+
+    private func armBodyTimeout() {
+        deadline = loop.now + runtime.config.limits.bodyTimeout.milliseconds
     }
 
     /// The client sent no byte of the request body it is forwarding for `body_timeout`: 408
