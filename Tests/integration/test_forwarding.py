@@ -263,6 +263,17 @@ def test_http10_client_echo(gw, up):
         assert doc["body"] == "abc"
 
 
+def test_http10_keep_alive_is_announced_on_every_answer(gw, up):
+    # An HTTP/1.0 client keeps a connection only when told `Connection: keep-alive` (RFC 9112
+    # §9.3): forwarded responses and the gateway's own answers (respond routes, errors) alike.
+    with gw.connect() as c:
+        for path, status in (("/api/x", 200), ("/healthz", 200), ("/nowhere", 404), ("/api/again", 200)):
+            c.send(f"GET {path} HTTP/1.0\r\nConnection: keep-alive\r\n\r\n".encode())
+            r = c.read_response()
+            assert r.status == status, (path, r)
+            assert (r.header("Connection") or "").lower() == "keep-alive", (path, r.headers)
+
+
 def test_chunked_request_body(gw, up):
     with gw.connect() as c:
         c.send(build_request("POST", "/api/chunk-up", [("Transfer-Encoding", "chunked")])

@@ -198,7 +198,8 @@ extension ClientConnection {
         if let upstream { upstream.close(); self.upstream = nil }
         if forward.responseStarted { return abort() }
         let close = forward.body.isActive || !request.keepAlive
-        ResponseWriter.appendError(error, requestID: request.id, close: close, date: loop.dateHeader(), to: output)
+        ResponseWriter.appendError(
+            error, requestID: request.id, close: close, http10KeepAlive: request.clientMinorVersion == 0, date: loop.dateHeader(), to: output)
         finishRequest(status: error.status, decision: .error, upstreamText: "", close: close)
     }
 

@@ -39,13 +39,15 @@ extension ClientConnection {
         case .error(let error, let override):
             status = override ?? error.status
             ResponseWriter.appendError(
-                error, requestID: request.id, close: close, date: loop.dateHeader(), status: override, extraHeaders: headers,
+                error, requestID: request.id, close: close, http10KeepAlive: request.clientMinorVersion == 0, date: loop.dateHeader(),
+                status: override, extraHeaders: headers,
                 headOnly: request.method == .head, resourceChallenge: request.access.route?.resourceChallenge ?? [], to: output)
         case .response(let code, let contentType, let body):
             status = code
             ResponseWriter.appendResponse(
                 status: code, contentType: contentType, body: body, requestID: request.id, close: close,
-                date: loop.dateHeader(), extraHeaders: headers, headOnly: request.method == .head, to: output)
+                http10KeepAlive: request.clientMinorVersion == 0, date: loop.dateHeader(), extraHeaders: headers,
+                headOnly: request.method == .head, to: output)
         }
         writeAccessLog(status: status, decision: status < 400 ? .allow : .deny, upstream: "")
         head.reset()

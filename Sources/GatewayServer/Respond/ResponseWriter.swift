@@ -13,8 +13,10 @@ package enum ResponseWriter {
     ///     403 for a rate limit in nginx mode, SPEC §9); nil for the error's.
     ///   - extraHeaders: complete header lines added after the error's own.
     ///   - headOnly: a HEAD request: the head (with the body's length), no body.
+    ///   - http10KeepAlive: the client speaks HTTP/1.0 and the connection stays open, which
+    ///     such a client is only told by `Connection: keep-alive` (RFC 9112 §9.3).
     package static func appendError(
-        _ error: GatewayError, requestID: [UInt8], close: Bool, date: [UInt8], status: Int? = nil,
+        _ error: GatewayError, requestID: [UInt8], close: Bool, http10KeepAlive: Bool = false, date: [UInt8], status: Int? = nil,
         extraHeaders: [UInt8] = [], headOnly: Bool = false, resourceChallenge: [UInt8] = [], to out: ByteBuffer
     ) {
         var body: [UInt8] = []
@@ -53,12 +55,12 @@ package enum ResponseWriter {
         extra.append(contentsOf: "Cache-Control: no-store\r\n".utf8)
         extra.append(contentsOf: extraHeaders)
         appendResponse(status: status ?? error.status, contentType: "application/json", body: body, requestID: requestID,
-                       close: close, date: date, extraHeaders: extra, headOnly: headOnly, to: out)
+                       close: close, http10KeepAlive: http10KeepAlive, date: date, extraHeaders: extra, headOnly: headOnly, to: out)
     }
 
     /// Appends a complete response with a fixed body.
     static func appendResponse(
-        status: Int, contentType: StaticString, body: [UInt8], requestID: [UInt8], close: Bool,
+        status: Int, contentType: StaticString, body: [UInt8], requestID: [UInt8], close: Bool, http10KeepAlive: Bool = false,
         date: [UInt8], extraHeaders: [UInt8] = [], headOnly: Bool, to out: ByteBuffer
     ) {
         var head: [UInt8] = []
@@ -82,7 +84,11 @@ package enum ResponseWriter {
         head.append(contentsOf: requestID)
         head.append(contentsOf: "\r\n".utf8)
         head.append(contentsOf: extraHeaders)
-        if close { head.append(contentsOf: "Connection: close\r\n".utf8) }
+        if close {
+            head.append(contentsOf: "Connection: close\r\n".utf8)
+        } else if http10KeepAlive {
+            head.append(contentsOf: "Connection: keep-alive\r\n".utf8)
+        }
         head.append(contentsOf: "\r\n".utf8)
         out.append(head)
         if !headOnly { out.append(body) }
