@@ -124,11 +124,12 @@ struct RequestBodyRelayTests {
         #expect(outcome.upstream == "1\r\na\r\n0\r\nX-Checksum: 1\r\nX-Original-Note: n\r\nX-User-Id: u\r\n\r\n")
     }
 
-    @Test("an identity or framing field as a trailer is a bad request", arguments: ["X-Auth-User-Id: admin", "Content-Length: 5", "Host: b", "X-Real-IP: 1.2.3.4"])
+    @Test("an identity or framing field as a trailer is dropped (SPEC §8)", arguments: ["X-Auth-User-Id: admin", "Content-Length: 5", "Host: b", "X-Real-IP: 1.2.3.4"])
     func forbiddenTrailer(field: String) throws {
-        let body = "1\r\na\r\n0\r\n\(field)\r\n\r\n"
+        let body = "1\r\na\r\n0\r\n\(field)\r\nX-Checksum: 1\r\n\r\n"
         let outcome = try relay(post + "Transfer-Encoding: chunked\r\n\r\n", body: body)
-        #expect(outcome.last == .fail(.invalidRequest, reason: "bad_chunk"))
+        #expect(outcome.last == .finished)
+        #expect(outcome.upstream == "1\r\na\r\n0\r\nX-Checksum: 1\r\n\r\n")
     }
 
     @Test("with credentials forwarded, the API-key trailer passes")

@@ -14,8 +14,8 @@
 /// - trailer fields follow the header-field rules (no obs-fold, no whitespace before the colon,
 ///   no forbidden bytes) and total at most `maxTrailerBytes` including the final CRLF. A trailer
 ///   field the gateway would act on in a header (any name `HeaderName.classify` recognizes:
-///   framing, Host, credentials, identity, forwarding) is refused, so no upstream that merges
-///   trailers into headers can be handed one.
+///   framing, Host, credentials, identity, forwarding) is dropped (SPEC §8: never forwarded),
+///   so no upstream that merges trailers into headers can be handed one.
 ///
 /// A partially received line is never consumed; it is rescanned only from where the previous
 /// call stopped. Loop-confined.
@@ -267,7 +267,7 @@ package struct ChunkedDecoder: Sendable {
     @inline(never)
     private mutating func recordTrailer(_ input: UnsafeRawBufferPointer, lineStart: Int) throws(HTTPParseError) {
         let nameEnd = lineStart &+ colonOffset
-        guard HeaderName.classify(input, lineStart, colonOffset) == .other else { throw .badRequest(.trailer) }
+        guard HeaderName.classify(input, lineStart, colonOffset) == .other else { return }
         var s = nameEnd &+ 1
         var e = lineStart &+ crOffset
         while s < e && HTTPBytes.isOWS(input[s]) { s &+= 1 }
