@@ -167,6 +167,15 @@ struct PathNormalizerTests {
         #expect(String(decoding: output, as: UTF8.self) == routed)
     }
 
+    @Test("dot segments in a raw path, written with `.` or `%2e`", arguments: [
+        ("/a/../b", true), ("/a/./b", true), ("/a/..", true), ("/..", true), ("/a/%2e%2E/b", true), ("/a/.%2e", true),
+        ("/a/%2e", true), ("/a/.../b", false), ("/a/.b/c", false), ("/a/b..", false), ("/a/%2e%2e%2e", false),
+        ("/a/%2f/b", false), ("/", false), ("/a//b", false), ("/a/%2", false),
+    ])
+    func dotSegments(_ path: String, _ expected: Bool) {
+        #expect(Array(path.utf8).withUnsafeBytes { PathNormalizer.hasDotSegment($0) } == expected)
+    }
+
     @Test("every error has a stable reason")
     func reasons() {
         #expect(PathError.escapesRoot.reason == "path_escapesRoot")

@@ -22,6 +22,10 @@ package enum PathError: Error, Sendable, Equatable {
     /// `%2e%2e;x=1`): Tomcat-style upstreams resolve it as a dot segment, so the route
     /// table and the upstream would disagree about the path.
     case dotSegmentWithParameter
+    /// A `.` or `..` segment (`%2e` counts as `.`) in a path described to the decision
+    /// endpoint: the proxy forwards the path as written, and an upstream that does not resolve
+    /// dot segments would serve another path than the one the routes decided on.
+    case unresolvedDotSegment
 
     /// Stable log reason.
     package var reason: String { "path_\(self)" }
@@ -121,6 +125,32 @@ package enum PathNormalizer {
             if !inParameter { output.append(byte) }
         }
         if output.isEmpty { output.append(slash) }
+    }
+
+    /// Whether a raw path has a segment that is `.` or `..`, written with `.` or `%2e`/`%2E`.
+    package static func hasDotSegment(_ path: UnsafeRawBufferPointer) -> Bool {
+        var dots = 0
+        var index = 0
+        var segmentIsDots = true
+        while true {
+            let atEnd = index >= path.count
+            if atEnd || path[index] == slash {
+                if segmentIsDots && (dots == 1 || dots == 2) { return true }
+                if atEnd { return false }
+                dots = 0
+                segmentIsDots = true
+                index += 1
+            } else if path[index] == dot {
+                dots += 1
+                index += 1
+            } else if path[index] == percent, index + 2 < path.count, path[index + 1] == 0x32, path[index + 2] | 0x20 == 0x65 {
+                dots += 1   // %2e / %2E
+                index += 3
+            } else {
+                segmentIsDots = false
+                index += 1
+            }
+        }
     }
 
     /// Refuses a segment (`output[start...]`, already decoded) whose part before its first `;`

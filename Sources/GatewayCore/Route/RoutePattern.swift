@@ -140,6 +140,8 @@ package struct RoutePattern: Sendable, Hashable, CustomStringConvertible {
                 throw failure("segment \(shown): control characters are not allowed")
             case .notAbsolute:
                 preconditionFailure("the normalizer input starts with '/'")
+            case .unresolvedDotSegment:
+                preconditionFailure("the normalizer resolves dot segments; only the decision endpoint refuses them")
             }
         }
         guard normalized.count > 1 else {

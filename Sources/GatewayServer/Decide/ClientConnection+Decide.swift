@@ -29,9 +29,12 @@ extension ClientConnection {
         }
 
         request.logMethod = original.method
-        guard normalizePath(original.path, bytes, refusal: { rejectDecision($0.error, reason: $0.reason, style: original.style) }) else {
-            return
-        }
+        let refusal = { (reason: DenyReason) in self.rejectDecision(reason.error, reason: reason.reason, style: original.style) }
+        // The proxy forwards the path as it was written, not as normalized: a dot segment could
+        // be decided as one path and served as another (`/internal/../public/x`).
+        let described = UnsafeRawBufferPointer(rebasing: bytes[original.path.start..<original.path.start + original.path.count])
+        guard !PathNormalizer.hasDotSegment(described) else { return refusal(.badPath(.unresolvedDotSegment)) }
+        guard normalizePath(original.path, bytes, refusal: refusal) else { return }
         let request = AccessRequest(
             method: original.method, query: original.query, headers: head.headers, bytes: bytes, peerAddress: peer.address,
             peerTrusted: true)
