@@ -1,4 +1,5 @@
 private import CSQLite
+private import Glibc
 
 /// One SQLite connection. Owns its `sqlite3*`: `close()` releases it; `deinit` asserts (debug)
 /// that `close()` ran and closes it anyway.
@@ -22,6 +23,7 @@ package final class Database {
     package init(path: String, busyTimeoutMilliseconds: Int32 = 5000) throws(StoreError) {
         self.path = path
         var db: OpaquePointer?
+        Self.createPrivately(path)
         // NOMUTEX: confinement is the caller's job (see the type's documentation).
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
         let rc = sqlite3_open_v2(path, &db, flags, nil)
@@ -48,6 +50,15 @@ package final class Database {
             close()
             throw error
         }
+    }
+
+    /// Creates a missing database file readable by its owner only (0600), whatever the umask:
+    /// it holds key metadata, the audit trail and imported legacy hashes. SQLite gives the
+    /// `-wal` and `-shm` files the database file's mode. An existing file keeps its mode.
+    private static func createPrivately(_ path: String) {
+        guard !path.isEmpty, path != ":memory:", !path.hasPrefix("file:") else { return }
+        let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if fd >= 0 { Glibc.close(fd) }
     }
 
     deinit {

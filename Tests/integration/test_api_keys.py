@@ -4,11 +4,14 @@ is the same 401, revocation takes effect within a second, ambiguity is a 400."""
 
 import json
 import os
+import re
 import signal
 import sqlite3
+import stat
 import subprocess
 import time
 import zlib
+from pathlib import Path
 
 import pytest
 
@@ -72,6 +75,16 @@ def test_created_key_has_the_spec_format(env):
     assert check == check_digits(body)
     for field in ("id", "key", "principal", "permissions", "roles", "rate_limit", "expires_at"):
         assert field in key
+
+
+def test_the_store_is_readable_by_its_owner_only(env):
+    # Key metadata, the audit trail and imported legacy hashes: 0600 whatever the umask (the
+    # suite runs with the usual 022), and SQLite gives -wal/-shm the same mode.
+    gw, _, _ = env
+    store = Path(re.search(r"store sqlite (\S+);", gw.config_path.read_text()).group(1))
+    for path in [store] + [Path(str(store) + suffix) for suffix in ("-wal", "-shm")]:
+        if path.exists():
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600, (path, oct(path.stat().st_mode))
 
 
 def test_identity_reaches_upstream_and_the_key_does_not(env, up):
