@@ -120,6 +120,25 @@ struct AccessPipelineTests {
         #expect(DenyReason.methodOverride.error == .invalidRequest && DenyReason.methodOverride.reason == "method_override")
     }
 
+    /// Symfony/Laravel and Spring's `HiddenHttpMethodFilter` read `_method` from the query of a
+    /// POST (upper-cased; PHP turns `.method` and ` method` into `_method`).
+    @Test("a `_method` query parameter naming another method is refused", .bug(id: "audit-method-override"), arguments: [
+        "_method=DELETE", "_method=delete", "a=1&_method=PUT&b=2", "%5Fmethod=DELETE", "_method=DEL%45TE", ".method=DELETE",
+        "+method=DELETE", "_method=", "_method", "_method=POST&_method=DELETE",
+    ])
+    func methodOverrideInQuery(_ query: String) throws {
+        let h = try Harness()
+        #expect(try h.verdict("POST", "/public/x?\(query)") == .refuse(.methodOverride))
+    }
+
+    @Test("`_method` naming the request's own method, and look-alike parameters, pass", arguments: [
+        "_method=POST", "_method=post", "x_method=DELETE", "_methods=DELETE", "method=DELETE", "a=_method%3DDELETE",
+    ])
+    func harmlessMethodParameters(_ query: String) throws {
+        let h = try Harness()
+        #expect(try h.verdict("POST", "/public/x?\(query)") == .allow)
+    }
+
     @Test("the failure gate is checked before authentication: a locked-out address cannot guess on")
     func failureGateBeforeAuthentication() throws {
         let h = try Harness()

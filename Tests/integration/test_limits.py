@@ -301,3 +301,39 @@ def test_a_slow_but_steady_body_passes_beyond_body_timeout_and_read_timeout(body
     assert r.status == 200, r
     assert r.json()["body_len"] == 80
     assert upstream_errors(body_gw) == []
+
+
+def test_a_response_streaming_before_the_upload_ends_is_not_cut_by_read_timeout(gateways):
+    # An upstream answering an upload as it arrives (NDJSON/SSE progress) streams beyond the
+    # end of the request body: read_timeout (here 1 s) ends at the response head.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    listener.settimeout(10)
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            head = b""
+            while b"\r\n\r\n" not in head:
+                head += conn.recv(4096)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+            for i in range(8):              # 4 s of events, 0.5 s apart
+                conn.sendall(b"6\r\nevent%d\r\n" % i)
+                time.sleep(0.5)
+            conn.sendall(b"0\r\n\r\n")
+            time.sleep(0.5)
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        gw = gateways.start(upstream_block("u", listener.getsockname()[1], extra="    read_timeout 1s;\n")
+                            + "route /** { public; upstream u; }\n")
+        with Conn(gw.port, timeout=10) as c:
+            c.send(b"POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nhello")
+            time.sleep(0.6)
+            c.send(b"world")                # the body ends while the response streams
+            r = c.read_response("POST")
+        assert r.status == 200
+        assert r.body == b"".join(b"event%d" % i for i in range(8)), r.body
+    finally:
+        listener.close()

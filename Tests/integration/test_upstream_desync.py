@@ -174,6 +174,16 @@ def test_a_method_override_naming_another_method_is_refused(gateways, scripted, 
     assert len(up.requests) == 1
 
 
+def test_a_method_query_parameter_naming_another_method_is_refused(gateways, scripted):
+    # Symfony/Laravel and Spring read `_method` from a POST's query string.
+    up = scripted(lambda conn, m, path, h: genuine(conn, path))
+    gw = public_gateway(gateways, up.port, "route /users/{id} { methods POST; public; upstream u; }\n")
+    for query in ("_method=DELETE", "_method=delete", "%5Fmethod=DELETE", "x=1&_method=PUT"):
+        assert_error(gw.request("POST", f"/users/1?{query}", body=b"{}"), 400, "invalid_request")
+    assert up.requests == []
+    assert gw.request("POST", "/users/1?_method=POST", body=b"{}").status == 200
+
+
 def test_an_underscore_method_override_never_reaches_the_upstream(gateways, module_upstream):
     gw = gateways.start(upstream_block("u", module_upstream.port) + "route /** { public; upstream u; }\n")
     r = gw.request("POST", "/x", headers=[("X_HTTP_Method_Override", "DELETE")], body=b"{}")

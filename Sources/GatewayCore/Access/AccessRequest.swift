@@ -38,15 +38,38 @@ package struct AccessRequest {
         self.peerTrusted = peerTrusted
     }
 
-    /// A method-override header (`X-HTTP-Method-Override`...) names another method than the
-    /// request-line's. Method tokens are case-sensitive (RFC 9110 §9.1); an unregistered
+    /// A method-override header (`X-HTTP-Method-Override`...) or query parameter (`_method`)
+    /// names another method than the request-line's. Method tokens are case-sensitive (RFC
+    /// 9110 §9.1) in the headers; frameworks upper-case `_method` first. An unregistered
     /// method never matches, so any override of it counts.
     var overridesMethod: Bool {
         for field in headers where field.name == .methodOverride {
             let value = UnsafeRawBufferPointer(rebasing: bytes[field.valueStart..<field.valueStart + field.valueCount])
             guard method != .other, value.elementsEqual(method.name.utf8) else { return true }
         }
-        return false
+        guard let query else { return false }
+        var overrides = false
+        QueryToken.forEachParameter(query, bytes) { parameter, valueStart in
+            guard !overrides, Self.isMethodParameter(parameter, valueStart, bytes) else { return }
+            let end = parameter.start + parameter.count
+            let raw = UnsafeRawBufferPointer(rebasing: bytes[(valueStart ?? end)..<end])
+            guard method != .other, let value = QueryToken.decode(raw),
+                  value.map({ HTTPBytes.lowercased($0) }).elementsEqual(method.name.lowercased().utf8)
+            else { overrides = true; return }
+        }
+        return overrides
+    }
+
+    /// `_method` (Symfony/Laravel, Spring's `HiddenHttpMethodFilter`), its name percent-decoded,
+    /// and `.method` or ` method`, which PHP turns into `_method`.
+    private static func isMethodParameter(_ parameter: ByteRange, _ valueStart: Int?, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        let nameEnd = valueStart.map { $0 - 1 } ?? parameter.start + parameter.count
+        guard nameEnd - parameter.start >= 7, nameEnd - parameter.start <= 21,   // "_method", "%5Fmethod" with escapes
+              let name = QueryToken.decode(UnsafeRawBufferPointer(rebasing: bytes[parameter.start..<nameEnd])),
+              name.count == 7, name[1...].elementsEqual("method".utf8)
+        else { return false }
+        return name[0] == UInt8(ascii: "_") || name[0] == UInt8(ascii: ".") || name[0] == UInt8(ascii: " ")
+            || name[0] == UInt8(ascii: "+")
     }
 }
 

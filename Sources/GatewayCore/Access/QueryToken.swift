@@ -53,7 +53,7 @@ package enum QueryToken {
 
     /// Calls `body` with each non-empty `&`-separated parameter and where its value starts
     /// (after the first `=`; nil when there is no `=`).
-    private static func forEachParameter(_ query: ByteRange, _ bytes: UnsafeRawBufferPointer, _ body: (ByteRange, Int?) -> Void) {
+    static func forEachParameter(_ query: ByteRange, _ bytes: UnsafeRawBufferPointer, _ body: (ByteRange, Int?) -> Void) {
         var start = query.start
         let end = query.start + query.count
         while start <= end {

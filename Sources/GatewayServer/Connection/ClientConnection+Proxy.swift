@@ -40,7 +40,6 @@ extension ClientConnection {
         forward.body = RequestBodyRelay(
             head: head, maxBody: runtime.config.limits.maxBodyBytes,
             credentialHeader: keepsCredentials ? [] : runtime.apiKeyHeaderName)
-        if forward.body.isActive { armBodyTimeout() }
         phase = .proxying
         if head.expectContinue && forward.body.isActive {
             output.append(ResponseWriter.continueResponse)
@@ -207,8 +206,9 @@ extension ClientConnection {
 
     /// Moves request-body bytes from the client to the upstream until one side blocks.
     ///
-    /// Timers: while the gateway waits for the client's body bytes, `body_timeout` runs on the
-    /// client connection (re-armed by each read) and the upstream's `read_timeout` does not:
+    /// Timers: once the upstream connection is up, while the gateway waits for the client's
+    /// body bytes, `body_timeout` runs on the client connection (re-armed by each read; the
+    /// connect has its own timeout before) and the upstream's `read_timeout` does not:
     /// the server waits for the client too, so a stalled client is never counted against it.
     /// While the server does not take the body, its `send_timeout` runs instead. Once the body
     /// is complete, `read_timeout` runs until the response head.
@@ -244,7 +244,11 @@ extension ClientConnection {
             connection.deadline = 0
         } else {
             deadline = 0
-            if forward.body.sentAny, let group = forward.group { connection.deadline = loop.now + group.readTimeoutMilliseconds }
+            // Until the response head; a response already streaming (an upstream that answers
+            // before the upload ends) has no read timeout, as any response body.
+            if forward.body.sentAny, forward.relay.stage == .awaitingHead, let group = forward.group {
+                connection.deadline = loop.now + group.readTimeoutMilliseconds
+            }
         }
         guard connection.flush() else { return upstreamBroken(connection) }
     }
