@@ -5,6 +5,7 @@ openapi-spec-validator and exercised by schemathesis (which must find no server 
 answer that contradicts the document)."""
 
 import json
+import socket
 import subprocess
 import sys
 import time
@@ -118,6 +119,33 @@ def test_key_lifecycle_reaches_the_public_listener(admin):
     wait_until(lambda: admin.through_public(rotated["key"]) == 401, timeout=3, message="the revoked key is refused")
     assert admin.call("GET", f"/admin/keys/{rotated['id']}").status_code == 404
     assert admin.call("PATCH", f"/admin/keys/{rotated['id']}", {"active": True}).status_code == 404
+
+
+def test_a_body_arriving_after_another_request_acts_on_its_own_path(admin):
+    # The body of a PATCH comes in a later packet (as Python requests sends it), after another
+    # client's request on the same event loop: the change must still hit the PATCH's key.
+    admin.ok("POST", "/admin/principals", {"id": "split-body"}, status=201)
+    a = admin.ok("POST", "/admin/principals/split-body/keys", {"name": "a"}, status=201)["id"]
+    b = admin.ok("POST", "/admin/principals/split-body/keys", {"name": "b"}, status=201)["id"]
+    body = b'{"active": false}'
+    with socket.create_connection(("127.0.0.1", admin.gw.admin_port), timeout=10) as patcher:
+        patcher.sendall(f"PATCH /admin/keys/{a} HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer {admin.token}\r\n"
+                        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode())
+        time.sleep(0.2)
+        assert admin.call("GET", f"/admin/keys/{b}").status_code == 200                     # admin listener
+        requests.get(admin.public + f"/admin/keys/{b}", timeout=5)                           # public listener
+        time.sleep(0.1)
+        patcher.sendall(body)
+        answer = b""
+        while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
+            chunk = patcher.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 200"), answer[:300]
+    assert json.loads(answer.split(b"\r\n\r\n", 1)[1])["id"] == a
+    assert admin.ok("GET", f"/admin/keys/{a}")["active"] is False
+    assert admin.ok("GET", f"/admin/keys/{b}")["active"] is True
 
 
 def test_deleting_a_principal_stops_its_keys(admin):

@@ -59,6 +59,9 @@ extension ClientConnection {
     /// The whole body of an admin request arrived: the store worker runs it.
     func adminBodyReceived(_ body: [UInt8]) {
         let bytes = input.readableBytes
+        // The loop's access scratch served other connections while the body arrived: the path
+        // is this request's again only once normalized again (it was valid the first time).
+        guard normalizePath(head.path, bytes, refusal: { refuse($0) }) else { return }
         let query = head.query.map { Array(bytes[$0.start..<$0.start + $0.count]) } ?? []
         let identity = request.access.identity
         let actor = identity.map { $0.method == .apiKey ? "api_key:\($0.keyID ?? "")" : "jwt:\($0.userID)" } ?? ""
