@@ -1,4 +1,5 @@
 import GatewayCrypto
+import GatewayTLS
 import Synchronization
 import Testing
 
@@ -18,7 +19,7 @@ final class FakeJWKSTransport: JWKSTransport, Sendable {
     var fetches: Int { state.withLock { $0.fetches } }
     func serve(_ response: Result<[UInt8], JWKSFetchError>) { state.withLock { $0.response = response } }
     func serve(_ document: String) { serve(.success(Array(document.utf8))) }
-    func fetch(_ url: JWKSURL, limits: JWKSFetchLimits) -> Result<[UInt8], JWKSFetchError> {
+    func fetch(_ url: JWKSURL, tls: ClientTLS?, limits: JWKSFetchLimits) -> Result<[UInt8], JWKSFetchError> {
         state.withLock { state in
             state.fetches += 1
             return state.response

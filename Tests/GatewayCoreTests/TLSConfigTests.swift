@@ -150,6 +150,31 @@ struct TLSConfigTests {
         #expect(introspection.claims.userID == ["sub", "username", "client_id"])
     }
 
+    /// An IdP or authorization server with a private CA (SPEC §5: "the system CA store … or a
+    /// configured CA").
+    @Test func keyAndIntrospectionFetchesMayNameTheirCA() throws {
+        let config = try loadConfig("""
+            jwt { discovery https://idp.test/.well-known/openid-configuration; ca file:/etc/idp-ca.pem; }
+            introspection { url https://as.test/i; client_id gw; client_secret env:S; ca /etc/as-ca.pem; }
+            route /x { respond 200 "x"; }
+            """, environment: ["S": "a-long-enough-client-secret"])
+        #expect(config.jwt.first?.caFile == "/etc/idp-ca.pem")
+        #expect(config.introspection?.caFile == "/etc/as-ca.pem")
+        expectSingleError(ErrorCase(
+            "jwt { issuer https://i.test; jwks_url http://127.0.0.1:9/k; ca file:/etc/ca.pem; }\nroute /x { public; respond 200 \"x\"; }",
+            at: "1:61", "\"ca\" needs an https"))
+        expectSingleError(
+            ErrorCase(
+                "introspection { url http://127.0.0.1:9/i; client_id gw; client_secret env:S; ca c.pem; }\nroute /x { public; respond 200 \"x\"; }",
+                at: "1:78", "\"ca\" needs an https \"url\""),
+            environment: ["S": "a-long-enough-client-secret"])
+    }
+
+    @Test func aCAThatDoesNotLoadIsALoadError() {
+        let text = "jwt { issuer https://i.test; jwks_url https://i.test/k; ca file:/nonexistent/ca.pem; }\nroute /x { respond 200 \"x\"; }"
+        #expect(throws: ConfigError.self) { try LoadedConfig.load(text: text, fileName: "t.conf", environment: [:]) }
+    }
+
     @Test func introspectionOverPlainHTTPOnlyOnLoopback() throws {
         _ = try loadConfig(
             "introspection { url http://127.0.0.1:9/i; client_id gw; client_secret env:S; }\nroute /x { respond 200 \"x\"; }",

@@ -282,3 +282,12 @@ def test_one_address_flooding_new_tokens_does_not_starve_other_users(gateways, u
     assert waited < 1.5, f"a user's new token waited {waited:.1f}s behind another address's flood"
     assert statuses.count(503) >= 45, statuses
     assert endpoint.count() <= 20, endpoint.count()
+
+
+def test_a_configured_ca_trusts_an_endpoint_with_a_private_ca(gateways, upstream, endpoint, pki):
+    # No SSL_CERT_FILE: only the block's `ca` knows the test CA.
+    body = config(upstream.port, endpoint.url).replace("    cache 30s;\n", f"    cache 30s;\n    ca file:{pki.ca_cert};\n")
+    gw = gateways.new().start(body, access_log="stdout", env={"INTROSPECT_SECRET": CLIENT_SECRET})
+    assert call(gw, "opaque-alice").status == 200
+    untrusting = gateways.new().start(config(upstream.port, endpoint.url), env={"INTROSPECT_SECRET": CLIENT_SECRET})
+    assert_error(call(untrusting, "opaque-alice"), 503, "temporarily_unavailable")

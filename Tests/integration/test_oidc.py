@@ -183,6 +183,13 @@ def test_an_untrusted_idp_certificate_is_a_failed_fetch_and_a_503(gateways, upst
                message="the fetch failure names the verification error")
 
 
+def test_a_configured_ca_trusts_an_idp_with_a_private_ca(gateways, upstream, idp, pki):
+    # No SSL_CERT_FILE: only the block's `ca` knows the test CA.
+    gw = gateways.new("oidc-ca").start(
+        config(upstream.port, f"    discovery {idp.discovery_url};\n    ca file:{pki.ca_cert};\n"))
+    assert echo(call(gw, idp.token("rsa-1")))["path"] == "/api/x"
+
+
 def test_a_discovery_document_for_another_issuer_is_refused(gateways, upstream, idp, pki):
     idp.issuer_override = "https://attacker.test/realms/agents"
     gw = gateways.new("oidc-mixup").start(config(upstream.port, f"    discovery {idp.discovery_url};\n"),

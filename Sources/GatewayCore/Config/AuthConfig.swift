@@ -50,6 +50,9 @@ package struct JWTBlockConfig: Sendable, Equatable {
     /// `jwks_url URL [refresh=DURATION];` (repeatable) and `discovery URL [refresh=DURATION];`
     /// — a JWKS fetched over HTTP(S) in the background, never at load.
     package var jwksURLs: [JWKSURLConfig] = []
+    /// `ca file:PATH;` — the CAs the `https` key and discovery fetches trust instead of the
+    /// system store (an IdP with a private CA).
+    package var caFile: String? = nil
     /// `leeway DURATION;` — clock skew allowed on exp/nbf/iat. Default 30s, at most
     /// `maxLeewaySeconds`.
     package var leeway: Duration = .seconds(30)

@@ -13,6 +13,7 @@ extension ConfigValidator {
         var negativeTTL: Duration? = nil
         var audiences: [String] = []
         var claims = ClaimMapping(userID: ["sub", "username", "client_id"])
+        var caFile: String? = nil
         var valid = true
         for child in directive.block ?? [] {
             switch child.name {
@@ -37,6 +38,12 @@ extension ConfigValidator {
             case "claims":
                 guard once(child, &seen), shape(child, arguments: 1...Int.max) else { valid = false; continue }
                 valid = identityClaims(child, into: &claims) && valid
+            case "ca":
+                guard once(child, &seen), shape(child, arguments: 1...1), let path = filePath(child.arguments[0]) else {
+                    valid = false
+                    continue
+                }
+                caFile = path
             default:
                 error(child.location, "unknown directive \"\(child.name)\" inside \"introspection\"")
                 valid = false
@@ -45,12 +52,17 @@ extension ConfigValidator {
         valid = required(url != nil, in: directive, "a \"url\"") && valid
         valid = required(clientID != nil, in: directive, "a \"client_id\"") && valid
         valid = required(secret != nil, in: directive, "a \"client_secret\"") && valid
+        if let ca = seen["ca"], let url, url.scheme != .https {
+            error(ca, "\"ca\" needs an https \"url\" (it would do nothing)")
+            valid = false
+        }
         guard valid, let url, let clientID, let secret else { return nil }
         var config = IntrospectionConfig(url: url, clientID: clientID, clientSecret: Secret(secret), location: directive.location)
         if let cacheTTL { config.cacheTTL = cacheTTL }
         if let negativeTTL { config.negativeTTL = negativeTTL }
         config.audiences = audiences
         config.claims = claims
+        config.caFile = caFile
         return config
     }
 }

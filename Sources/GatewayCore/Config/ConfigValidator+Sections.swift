@@ -296,6 +296,12 @@ extension ConfigValidator {
                     continue
                 }
                 result.jwksURLs.append(entry)
+            case "ca":
+                guard once(child, &seen), shape(child, arguments: 1...1), let path = filePath(child.arguments[0]) else {
+                    valid = false
+                    continue
+                }
+                result.caFile = path
             case "leeway":
                 guard once(child, &seen), shape(child, arguments: 1...1), let leeway = parse(child.arguments[0], ConfigValue.duration) else {
                     valid = false
@@ -341,6 +347,10 @@ extension ConfigValidator {
             }
         }
         valid = required(!result.issuer.isEmpty, in: directive, "an \"issuer\"") && valid
+        if let ca = seen["ca"], !result.jwksURLs.contains(where: { $0.url.scheme == .https }) {
+            error(ca, "\"ca\" needs an https \"jwks_url\" or \"discovery\" in this block (it would do nothing)")
+            valid = false
+        }
         if valid {
             let hasKeys = !(result.keys.isEmpty && result.jwksFiles.isEmpty && result.jwksURLs.isEmpty)
             valid = required(hasKeys, in: directive, "at least one \"key\", \"jwks_file\", \"jwks_url\" or \"discovery\"")

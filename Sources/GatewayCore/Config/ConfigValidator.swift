@@ -54,7 +54,7 @@ package struct ConfigValidator {
             case .apiKeys:
                 ["header", "bearer", "prefix", "legacy_prefix"]
             case .jwt:
-                ["issuer", "audience", "key", "jwks_file", "jwks_url", "discovery", "leeway", "require", "require_typ", "claims", "cache"]
+                ["issuer", "audience", "key", "jwks_file", "jwks_url", "discovery", "ca", "leeway", "require", "require_typ", "claims", "cache"]
             case .tokens:
                 ["signing_key", "issuer", "audience", "access_ttl", "refresh_ttl", "refresh_family_ttl"]
             case .registration:

@@ -105,9 +105,10 @@ package struct LoadedConfig: Sendable {
     ///   the `introspection` block did not change.
     package init(config: GatewayConfig, reusing: [JWKSKeySource] = [], reusingIntrospector: Introspector? = nil) throws(ConfigError) {
         self.config = config
-        introspector = config.introspection.map { settings in
+        let introspector = config.introspection.map { settings in
             reusingIntrospector.flatMap { $0.config == settings ? $0 : nil } ?? Introspector(config: settings)
         }
+        self.introspector = introspector
         var problems: [ConfigDiagnostic] = []
         var routes: RouteTable<CompiledRoute>? = nil
         var jwt: CompiledJWT? = nil
@@ -120,7 +121,12 @@ package struct LoadedConfig: Sendable {
         let listenTLS = config.listen.map { Self.loadTLS($0, &problems) }
         let adminTLS = config.adminListen.flatMap { Self.loadTLS($0, &problems) }
         let upstreamTLS = config.upstreams.map { Self.loadTLS($0, &problems) }
+        let introspectionTLS = config.introspection.flatMap { Self.loadTLS($0, &problems) }
         guard problems.isEmpty, let routes else { throw ConfigError(problems) }
+        // Only now: a reused key source or introspector belongs to the running configuration
+        // until this one is known to load.
+        jwt?.installKeySourceTLS()
+        introspector?.tls = introspectionTLS
         self.upstreamTLS = upstreamTLS
         self.listenTLS = listenTLS
         self.adminTLS = adminTLS
@@ -140,6 +146,17 @@ package struct LoadedConfig: Sendable {
             return try ServerTLS(settings: settings)
         } catch {
             problems.append(ConfigDiagnostic(location(of: address), "listen \(address): \(error.message)"))
+            return nil
+        }
+    }
+
+    /// The introspection endpoint's client context when the block names a `ca`.
+    private static func loadTLS(_ introspection: IntrospectionConfig, _ problems: inout [ConfigDiagnostic]) -> ClientTLS? {
+        guard let caFile = introspection.caFile else { return nil }
+        do {
+            return try ClientTLS(settings: ClientTLSSettings(caFile: caFile))
+        } catch {
+            problems.append(ConfigDiagnostic(introspection.location, "introspection: \(error.message)"))
             return nil
         }
     }

@@ -56,7 +56,7 @@ final class IntrospectionWorker: Sendable {
 
     private func ask(_ introspector: Introspector, _ job: (hash: TokenHash, token: [UInt8])) {
         let config = introspector.config
-        let response = client.send(
+        let response = client.trusting(introspector.tls).send(
             "POST", config.url,
             headers: introspector.authorizationHeader
                 + "Content-Type: application/x-www-form-urlencoded\r\nAccept: application/json\r\n",

@@ -28,6 +28,11 @@ struct BlockingHTTPClient: Sendable {
         BlockingHTTPClient(tls: try? ClientTLS(settings: ClientTLSSettings()))
     }
 
+    /// This client, or one verifying with `tls` (a configured `ca`) when given.
+    func trusting(_ tls: ClientTLS?) -> BlockingHTTPClient {
+        tls.map { BlockingHTTPClient(tls: $0) } ?? self
+    }
+
     /// Sends one request. - Parameters:
     ///   - headers: extra header lines, each ending in CRLF (never logged: may hold credentials).
     /// - Returns: the body of a 200 response, or why there is none (safe to log).

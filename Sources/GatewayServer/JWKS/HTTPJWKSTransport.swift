@@ -1,4 +1,5 @@
 import GatewayCore
+import GatewayTLS
 
 /// Fetches JWKS and discovery documents over HTTP and HTTPS with the blocking client.
 struct HTTPJWKSTransport: JWKSTransport {
@@ -10,7 +11,7 @@ struct HTTPJWKSTransport: JWKSTransport {
         return [.http: transport, .https: transport]
     }
 
-    func fetch(_ url: JWKSURL, limits: JWKSFetchLimits) -> Result<[UInt8], JWKSFetchError> {
-        client.send("GET", url, headers: "Accept: application/jwk-set+json, application/json\r\n", limits: limits)
+    func fetch(_ url: JWKSURL, tls: ClientTLS?, limits: JWKSFetchLimits) -> Result<[UInt8], JWKSFetchError> {
+        client.trusting(tls).send("GET", url, headers: "Accept: application/jwk-set+json, application/json\r\n", limits: limits)
     }
 }

@@ -18,6 +18,8 @@ package struct IntrospectionConfig: Sendable, Equatable {
     /// `claims …;` — which response members fill the identity (default user id: `sub`,
     /// else `username`, else `client_id` for client-credentials tokens).
     package var claims = ClaimMapping(userID: ["sub", "username", "client_id"])
+    /// `ca file:PATH;` — the CAs an `https` endpoint is checked against instead of the system store.
+    package var caFile: String? = nil
     package var location: SourceLocation
 
     package init(url: JWKSURL, clientID: String, clientSecret: Secret<[UInt8]>, location: SourceLocation) {

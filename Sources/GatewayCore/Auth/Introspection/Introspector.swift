@@ -1,5 +1,6 @@
 import GatewayCrypto
 import GatewaySupport
+package import GatewayTLS
 import Dispatch
 import Synchronization
 
@@ -63,6 +64,14 @@ package final class Introspector: Sendable {
     static let failureTTL: Int64 = 2
 
     private let state = Mutex(State())
+    private let tlsContext = Mutex<ClientTLS?>(nil)
+
+    /// What the request to an `https` endpoint verifies with (the block's `ca`); nil: the
+    /// system store. Set at every load, so a reused introspector takes a reloaded file.
+    package var tls: ClientTLS? {
+        get { tlsContext.withLock { $0 } }
+        set { tlsContext.withLock { $0 = newValue } }
+    }
     private let work = Atomic<Int>(0)
     /// Signalled once per queued token: the worker sleeps on it.
     private let queued = DispatchSemaphore(value: 0)

@@ -1,4 +1,5 @@
 import GatewaySupport
+package import GatewayTLS
 import Synchronization
 
 /// The keys of one `jwks_url` of one issuer: the last good key set plus the policy saying when
@@ -24,6 +25,14 @@ package final class JWKSKeySource: Sendable {
     /// fine) rather than a 401.
     private let unreachable = Atomic<Bool>(false)
     private let clock: @Sendable () -> Int64
+    /// The `jwt` block's `ca` context; set at every load (a reused source takes the reloaded file).
+    private let tlsContext = Mutex<ClientTLS?>(nil)
+
+    /// What an `https` fetch verifies with; nil: the system store.
+    package var tls: ClientTLS? {
+        get { tlsContext.withLock { $0 } }
+        set { tlsContext.withLock { $0 = newValue } }
+    }
 
     /// - Parameters:
     ///   - clock: monotonic milliseconds (injected so tests drive time).

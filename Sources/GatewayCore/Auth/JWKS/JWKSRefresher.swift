@@ -1,3 +1,5 @@
+import GatewayTLS
+
 /// One pass of JWKS refreshing: for each source whose fetch is due, fetch its URL through the
 /// transport for the URL's scheme and hand the result to the source. The fetcher thread calls
 /// `refreshDue` in a loop; startup and reload call it once with a time budget. Holds no state
@@ -31,21 +33,22 @@ package struct JWKSRefresher: Sendable {
                 fetchLimits = limits.fitting(budget: left)
             }
             guard source.beginFetch() else { continue }
-            var result = fetch(source.url, limits: fetchLimits)
+            let tls = source.tls
+            var result = fetch(source.url, tls: tls, limits: fetchLimits)
             if source.isDiscovery {
                 result = result.flatMap { document in
-                    Self.jwksURL(discovery: document, of: source).flatMap { fetch($0, limits: fetchLimits) }
+                    Self.jwksURL(discovery: document, of: source).flatMap { fetch($0, tls: tls, limits: fetchLimits) }
                 }
             }
             report(source, source.finishFetch(result))
         }
     }
 
-    private func fetch(_ url: JWKSURL, limits: JWKSFetchLimits) -> Result<[UInt8], JWKSFetchError> {
+    private func fetch(_ url: JWKSURL, tls: ClientTLS?, limits: JWKSFetchLimits) -> Result<[UInt8], JWKSFetchError> {
         guard let transport = transports[url.scheme] else {
             return .failure(JWKSFetchError("no transport for \(url.scheme.rawValue) URLs"))
         }
-        return transport.fetch(url, limits: limits)
+        return transport.fetch(url, tls: tls, limits: limits)
     }
 
     /// The `jwks_uri` of a discovery document (OIDC Discovery §3, RFC 8414 §2), after checking

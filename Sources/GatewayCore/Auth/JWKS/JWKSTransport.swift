@@ -1,3 +1,5 @@
+package import GatewayTLS
+
 /// Bounds on one JWKS fetch (SPEC §5): a slow or hostile key server costs the fetcher thread
 /// at most `connectTimeout + readTimeout` and `maxBodyBytes` of memory.
 package struct JWKSFetchLimits: Sendable, Equatable {
@@ -38,6 +40,8 @@ package struct JWKSFetchError: Error, Sendable, Equatable, CustomStringConvertib
 /// `HTTPJWKSTransport`), TLS later. Called on the fetcher thread, never on an event loop; a
 /// call may block up to the limits' timeouts.
 package protocol JWKSTransport: Sendable {
+    /// - Parameter tls: the context an `https` fetch verifies with (a `jwt` block's `ca`); nil:
+    ///   the transport's own (the system store).
     /// - Returns: the response body, or why there is none.
-    func fetch(_ url: JWKSURL, limits: JWKSFetchLimits) -> Result<[UInt8], JWKSFetchError>
+    func fetch(_ url: JWKSURL, tls: ClientTLS?, limits: JWKSFetchLimits) -> Result<[UInt8], JWKSFetchError>
 }

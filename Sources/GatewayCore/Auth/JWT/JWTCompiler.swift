@@ -1,4 +1,5 @@
 package import GatewayCrypto
+import GatewayTLS
 import GatewaySupport
 
 /// A `VerificationKey` is a JWS verifier: bound to one algorithm, parsed once.
@@ -13,8 +14,16 @@ package struct CompiledJWT: Sendable {
     package let verifier: JWTVerifier
     package let cache: VerifiedTokenCache?
     package let keySources: [(source: JWKSKeySource, refresh: Duration)]
+    /// Each key source's `ca` context (nil: the system store), in `keySources` order.
+    let keySourceTLS: [ClientTLS?]
     /// Keys of `jwks_file` documents that were skipped (unusable for signatures), as warnings.
     package var warnings: [ConfigDiagnostic] = []
+
+    /// Gives each key source its block's `ca`. Called once the whole configuration loaded: a
+    /// reused source belongs to the running configuration until then.
+    func installKeySourceTLS() {
+        for (entry, tls) in zip(keySources, keySourceTLS) { entry.source.tls = tls }
+    }
 }
 
 /// Builds verification keys from `jwt` blocks; a weak or malformed key is a load error at
@@ -35,6 +44,7 @@ package enum JWTCompiler {
         var issuers: [JWTIssuerConfig] = []
         var keys: [JWTKeyEntry] = []
         var sources: [(source: JWKSKeySource, refresh: Duration)] = []
+        var contexts: [ClientTLS?] = []
         var skippedKeys: [ConfigDiagnostic] = []
         if let ownTokens {
             issuers.append(ownTokens.issuerConfig)
@@ -71,12 +81,21 @@ package enum JWTCompiler {
                     problems.append(ConfigDiagnostic(file.location, "jwks_file \(file.path): \(error.message)"))
                 }
             }
+            var tls: ClientTLS? = nil
+            if let caFile = block.caFile {
+                do {
+                    tls = try ClientTLS(settings: ClientTLSSettings(caFile: caFile))
+                } catch {
+                    problems.append(ConfigDiagnostic(block.location, "jwt \(block.issuer): \(error.message)"))
+                }
+            }
             for entry in block.jwksURLs {
                 let source = reusing.first { $0.issuer == block.issuer && $0.url == entry.url && $0.isDiscovery == entry.discovery }
                     ?? JWKSKeySource(
                         url: entry.url, issuer: block.issuer, isDiscovery: entry.discovery,
                         settings: JWKSRefreshPolicy.Settings(refreshInterval: entry.refresh.milliseconds), clock: clock)
                 sources.append((source, entry.refresh))
+                contexts.append(tls)
             }
         }
         guard problems.isEmpty else { throw ConfigError(problems) }
@@ -85,6 +104,6 @@ package enum JWTCompiler {
             verifier: JWTVerifier(
                 issuers: issuers, keys: keys, keySources: sources.map(\.source), maxTokenBytes: config.limits.maxTokenBytes),
             cache: cacheSize > 0 ? VerifiedTokenCache(capacity: cacheSize) : nil,
-            keySources: sources, warnings: skippedKeys)
+            keySources: sources, keySourceTLS: contexts, warnings: skippedKeys)
     }
 }
