@@ -7,7 +7,6 @@ import socket
 import threading
 import time
 
-import pytest
 
 from conftest import HOST, Conn, IncompleteResponse, assert_error, echo, request, upstream_block, wait_until
 

@@ -2,7 +2,6 @@
 at the well-known paths (path-aware, one per MCP server behind the gateway) and the
 `resource_metadata` parameter of every 401 challenge."""
 
-import json
 
 import pytest
 

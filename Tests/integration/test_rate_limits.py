@@ -12,7 +12,7 @@ import pytest
 
 jwt = pytest.importorskip("jwt", reason="PyJWT is installed by scripts/test.sh")
 
-from conftest import assert_error, echo, run_cli, upstream_block, wait_until  # noqa: E402
+from conftest import assert_error, run_cli, upstream_block, wait_until  # noqa: E402
 
 SECRET = "ratelimit-secret-0123456789abcdef01234567"
 ISS, AUD = "https://idp.rl.test", "rl-api"
