@@ -288,9 +288,19 @@ def test_unreadable_bodies_are_invalid_request(env, key, ctype, body):
     assert_oauth_error(r, 400, "invalid_request")
 
 
-def test_oversized_body_is_413(env, key):
-    r = env.post(TOKEN, {"grant_type": "client_credentials", "pad": "x" * 20_000}, headers={"X-API-Key": key["key"]})
-    assert r.status_code == 413
+@pytest.mark.parametrize("path", [TOKEN, "/_gateway/revoke"])
+def test_oversized_body_is_an_oauth_invalid_request(env, key, path):
+    # RFC 6749 §5.2: clients understand its error codes, not the gateway's payload_too_large.
+    r = env.post(path, {"grant_type": "client_credentials", "pad": "x" * 20_000}, headers={"X-API-Key": key["key"]})
+    assert_oauth_error(r, 400, "invalid_request")
+    assert r.headers["Cache-Control"] == "no-store" and r.headers["Pragma"] == "no-cache"
+
+
+def test_a_client_id_contradicting_basic_credentials_gets_a_basic_challenge(env, key):
+    # RFC 6749 §5.2: the client tried Basic, so the 401 says WWW-Authenticate: Basic.
+    r = env.post(TOKEN, {"grant_type": "client_credentials", "client_id": "BBBBBBBBBBBB"}, auth=(key["id"], key["key"]))
+    assert_oauth_error(r, 401, "invalid_client")
+    assert r.headers["WWW-Authenticate"].startswith("Basic ")
 
 
 def test_failed_client_authentication_counts_toward_the_failure_limit(gateways, module_upstream, tmp_path):
@@ -305,6 +315,24 @@ def test_failed_client_authentication_counts_toward_the_failure_limit(gateways, 
     assert statuses[:3] == [401, 401, 401] and statuses[3:] == [429, 429]
     last = requests.post(base + TOKEN, fields, timeout=5)
     assert last.headers["Retry-After"].isdigit() and last.headers["Cache-Control"] == "no-store"
+    # Credentials that cannot even be read are locked out too.
+    unreadable = requests.post(base + TOKEN, {"grant_type": "client_credentials"}, timeout=5,
+                               headers={"Authorization": "Basic !!!"})
+    assert unreadable.status_code == 429
+
+
+def test_unreadable_client_credentials_count_toward_the_failure_limit(gateways, module_upstream, tmp_path):
+    ed = tmp_path / "es.pem"
+    ed.write_bytes(pem_private(ec.generate_private_key(ec.SECP256R1())))
+    body = (upstream_block("u", module_upstream.port) + tokens_block(tmp_path, keys=("es-1 ES256 es.pem",))
+            + f"store sqlite {tmp_path / 'store.db'};\napi_keys {{ }}\nauth_failure_limit 3/min burst=3;\n" + ROUTES)
+    gw = gateways.new("limited-unreadable").start(body, auth_failure_limit=None)
+    base = f"http://127.0.0.1:{gw.port}"
+    for header in ("Basic !!!", "Digest x", "Bearer "):
+        r = requests.post(base + TOKEN, {"grant_type": "client_credentials"}, headers={"Authorization": header}, timeout=5)
+        assert r.status_code == 401, (header, r.status_code)
+    r = requests.post(base + TOKEN, {"grant_type": "client_credentials"}, headers={"Authorization": "Basic !!!"}, timeout=5)
+    assert r.status_code == 429 and r.headers["Retry-After"].isdigit()
 
 
 # -- refresh rotation and reuse detection ---------------------------------------------------

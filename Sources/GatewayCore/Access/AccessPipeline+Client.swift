@@ -36,6 +36,18 @@ extension AccessPipeline {
         return outcome
     }
 
+    /// Client credentials that cannot even be read (a malformed Basic value, another scheme, a
+    /// `client_id` that contradicts them): refused like a wrong secret, so they count toward
+    /// `auth_failure_limit` and a locked-out address gets its 429 rather than a 401.
+    package func refuseUnreadableClient(
+        _ reason: String, request: AccessRequest, state: inout AccessState, clock: AccessClock
+    ) -> ClientCheck {
+        state.beginRequest()
+        if let retryAfter = lockedOut(request, &state, clock) { return .lockedOut(retryAfter: retryAfter) }
+        countAuthFailure(request, &state, clock)
+        return .refused(reason: reason)
+    }
+
     private func check(key: String, clientID: String?, scratch: AccessScratch, now: Int) -> ClientCheck {
         guard let apiKeys, let index = scratch.keyIndex else { return .refused(reason: "apikey_store_unavailable") }
         switch index.authenticate(presented: Array(key.utf8), prefixes: apiKeys.prefixes, legacyPrefixes: apiKeys.legacyPrefixes, now: now) {

@@ -49,7 +49,7 @@ package enum ClientAuthentication: Sendable, Equatable {
         } else if let bodyID {
             // A public client id alone, allowed only beside Basic credentials naming the same id.
             guard case .client(let id, _, true)? = found.first, id == bodyID, found.count == 1 else {
-                throw .invalidClient(basic: false)
+                throw .invalidClient(basic: found.contains { $0.usedBasic })
             }
         }
         guard found.count <= 1 else { throw .invalidRequest("Use one client authentication method.") }

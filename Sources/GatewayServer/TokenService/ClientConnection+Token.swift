@@ -33,6 +33,9 @@ extension ClientConnection {
         case .token, .revoke:
             guard head.method == .post else { return reject(.methodNotAllowed(allow: [MethodSet(.post)]), reason: "method_not_allowed") }
             guard !head.isChunked else { return answerOAuth(.invalidRequest("Send the body with Content-Length."), close: true) }
+            guard (head.contentLength ?? 0) <= OAuthParameters.maxBodyBytes else {
+                return answerOAuth(.invalidRequest("The request body is too large."), close: true)
+            }
             collectBody(for: endpoint == .token ? .token : .revoke, limit: OAuthParameters.maxBodyBytes)
         }
     }
@@ -100,8 +103,22 @@ extension ClientConnection {
     /// Authenticates the client with the same key index and failure accounting as every
     /// other request. - Throws: `invalid_client` when it fails (or is missing and `required`).
     private func authenticatedClient(_ parameters: OAuthParameters, required: Bool = true) throws(OAuthError) -> TokenClient {
-        let client = try ClientAuthentication.resolve(
-            authorization: headerText("authorization"), apiKeyHeader: headerText(runtime.apiKeyHeaderName), parameters: parameters)
+        let client: ClientAuthentication
+        do {
+            client = try ClientAuthentication.resolve(
+                authorization: headerText("authorization"), apiKeyHeader: headerText(runtime.apiKeyHeaderName), parameters: parameters)
+        } catch {
+            guard case .invalidClient = error else { throw error }
+            let check = runtime.access.refuseUnreadableClient(
+                "client_credentials_unreadable", request: accessRequest(), state: &accessState,
+                clock: AccessClock(now: loop.now, wallSecond: WallClock.now()))
+            if case .lockedOut(let retryAfter) = check {
+                refuse(.authFailuresExceeded(retryAfter: retryAfter))
+                return .answered
+            }
+            request.logReason = "client_credentials_unreadable"
+            throw error
+        }
         let key: String
         let clientID: String?
         switch client {
