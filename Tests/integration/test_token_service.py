@@ -303,13 +303,16 @@ def test_a_client_id_contradicting_basic_credentials_gets_a_basic_challenge(env,
     assert r.headers["WWW-Authenticate"].startswith("Basic ")
 
 
-def test_failed_client_authentication_counts_toward_the_failure_limit(gateways, module_upstream, tmp_path):
-    ed = tmp_path / "es.pem"
-    ed.write_bytes(pem_private(ec.generate_private_key(ec.SECP256R1())))
-    body = (upstream_block("u", module_upstream.port) + tokens_block(tmp_path, keys=("es-1 ES256 es.pem",))
+def limited_gateway(gateways, upstream_port: int, tmp_path, name: str) -> str:
+    """A token service with `auth_failure_limit 3/min burst=3`; returns its base URL."""
+    (tmp_path / "es.pem").write_bytes(pem_private(ec.generate_private_key(ec.SECP256R1())))
+    body = (upstream_block("u", upstream_port) + tokens_block(tmp_path, keys=("es-1 ES256 es.pem",))
             + f"store sqlite {tmp_path / 'store.db'};\napi_keys {{ }}\nauth_failure_limit 3/min burst=3;\n" + ROUTES)
-    gw = gateways.new("limited").start(body, auth_failure_limit=None)
-    base = f"http://127.0.0.1:{gw.port}"
+    return f"http://127.0.0.1:{gateways.new(name).start(body, auth_failure_limit=None).port}"
+
+
+def test_failed_client_authentication_counts_toward_the_failure_limit(gateways, module_upstream, tmp_path):
+    base = limited_gateway(gateways, module_upstream.port, tmp_path, "limited")
     fields = {"grant_type": "client_credentials", "client_id": "AAAAAAAAAAAA", "client_secret": "gw_nope"}
     statuses = [requests.post(base + TOKEN, fields, timeout=5).status_code for _ in range(5)]
     assert statuses[:3] == [401, 401, 401] and statuses[3:] == [429, 429]
@@ -322,12 +325,7 @@ def test_failed_client_authentication_counts_toward_the_failure_limit(gateways, 
 
 
 def test_unreadable_client_credentials_count_toward_the_failure_limit(gateways, module_upstream, tmp_path):
-    ed = tmp_path / "es.pem"
-    ed.write_bytes(pem_private(ec.generate_private_key(ec.SECP256R1())))
-    body = (upstream_block("u", module_upstream.port) + tokens_block(tmp_path, keys=("es-1 ES256 es.pem",))
-            + f"store sqlite {tmp_path / 'store.db'};\napi_keys {{ }}\nauth_failure_limit 3/min burst=3;\n" + ROUTES)
-    gw = gateways.new("limited-unreadable").start(body, auth_failure_limit=None)
-    base = f"http://127.0.0.1:{gw.port}"
+    base = limited_gateway(gateways, module_upstream.port, tmp_path, "limited-unreadable")
     for header in ("Basic !!!", "Digest x", "Bearer "):
         r = requests.post(base + TOKEN, {"grant_type": "client_credentials"}, headers={"Authorization": header}, timeout=5)
         assert r.status_code == 401, (header, r.status_code)
