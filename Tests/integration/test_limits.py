@@ -8,6 +8,7 @@ import time
 import pytest
 
 from conftest import HOST, Conn, IncompleteResponse, assert_error, build_request, request, upstream_block, wait_until
+from upstream import recv_head
 
 LIMITS = """
 limits {
@@ -314,9 +315,7 @@ def test_a_response_streaming_before_the_upload_ends_is_not_cut_by_read_timeout(
     def serve() -> None:
         conn, _ = listener.accept()
         with conn:
-            head = b""
-            while b"\r\n\r\n" not in head:
-                head += conn.recv(4096)
+            recv_head(conn, b"")
             conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
             for i in range(8):              # 4 s of events, 0.5 s apart
                 conn.sendall(b"6\r\nevent%d\r\n" % i)

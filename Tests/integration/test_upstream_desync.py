@@ -12,6 +12,7 @@ import time
 import pytest
 
 from conftest import Conn, assert_error, upstream_block
+from upstream import recv_head
 
 LATE = b"HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nPOISONED"
 
@@ -47,12 +48,10 @@ class ScriptedUpstream:
         buffered = b""
         try:
             while not self.stopping.is_set():
-                while b"\r\n\r\n" not in buffered:
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        return
-                    buffered += chunk
-                head, _, buffered = buffered.partition(b"\r\n\r\n")
+                received = recv_head(conn, buffered)
+                if received is None:
+                    return
+                head, buffered = received
                 lines = head.decode("latin-1").split("\r\n")
                 method, path = lines[0].split(" ")[:2]
                 headers = {k.strip().lower(): v.strip() for k, v in (line.split(":", 1) for line in lines[1:])}

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from conftest import Conn, IncompleteResponse, assert_error, build_request, closed_port, echo, upstream_block
-from upstream import Upstream
+from upstream import Upstream, recv_head
 
 
 def test_refused_upstream_is_502(gateways):
@@ -169,12 +169,10 @@ def test_a_response_before_the_whole_body_was_sent_closes_the_upstream_connectio
         buffered = b""
         try:
             while True:
-                while b"\r\n\r\n" not in buffered:
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        return
-                    buffered += chunk
-                head, _, buffered = buffered.partition(b"\r\n\r\n")
+                received = recv_head(conn, buffered)
+                if received is None:
+                    return
+                head, buffered = received
                 path = head.split(b" ")[1].decode()
                 length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")[1:]
                                if line.lower().startswith(b"content-length:")), 0)

@@ -43,6 +43,18 @@ BEHAVIOURS = ("sse", "ws", "slow", "hang", "close-mid-body", "chunked", "big", "
 _BLOCK = bytes(range(256)) * 256  # 64 KiB
 
 
+def recv_head(conn: socket.socket, buffered: bytes) -> tuple[bytes, bytes] | None:
+    """Reads from `conn` until `buffered` holds a whole message head: (head without its final
+    CRLF CRLF, the bytes after it), or None when the connection ends first."""
+    while b"\r\n\r\n" not in buffered:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return None
+        buffered += chunk
+    head, _, rest = buffered.partition(b"\r\n\r\n")
+    return head, rest
+
+
 def pattern_chunks(n: int, piece: int = len(_BLOCK)):
     """The deterministic byte stream of `/big` (byte i is i % 256): pieces totalling `n`."""
     assert piece % 256 == 0
