@@ -62,12 +62,20 @@ package struct AccessRequest {
 
     /// `_method` (Symfony/Laravel, Spring's `HiddenHttpMethodFilter`), its name percent-decoded,
     /// and `.method` or ` method`, which PHP turns into `_method`.
+    /// Runs for every query parameter of every request: a name of 7 bytes is compared in
+    /// place; only a name with an escape (`%5Fmethod`) is decoded.
     private static func isMethodParameter(_ parameter: ByteRange, _ valueStart: Int?, _ bytes: UnsafeRawBufferPointer) -> Bool {
         let nameEnd = valueStart.map { $0 - 1 } ?? parameter.start + parameter.count
-        guard nameEnd - parameter.start >= 7, nameEnd - parameter.start <= 21,   // "_method", "%5Fmethod" with escapes
-              let name = QueryToken.decode(UnsafeRawBufferPointer(rebasing: bytes[parameter.start..<nameEnd])),
-              name.count == 7, name[1...].elementsEqual("method".utf8)
+        let raw = UnsafeRawBufferPointer(rebasing: bytes[parameter.start..<nameEnd])
+        if raw.count == 7 { return isMethodName(raw) }
+        guard raw.count > 7, raw.count <= 21, raw.contains(UInt8(ascii: "%")),   // "%5F%6D%65%74%68%6F%64" at most
+              let decoded = QueryToken.decode(raw)
         else { return false }
+        return decoded.withUnsafeBytes { isMethodName($0) }
+    }
+
+    private static func isMethodName(_ name: UnsafeRawBufferPointer) -> Bool {
+        guard name.count == 7, name[1...].elementsEqual("method".utf8) else { return false }
         return name[0] == UInt8(ascii: "_") || name[0] == UInt8(ascii: ".") || name[0] == UInt8(ascii: " ")
             || name[0] == UInt8(ascii: "+")
     }

@@ -152,22 +152,25 @@ package struct LoadedConfig: Sendable {
 
     /// The introspection endpoint's client context when the block names a `ca`.
     private static func loadTLS(_ introspection: IntrospectionConfig, _ problems: inout [ConfigDiagnostic]) -> ClientTLS? {
-        guard let caFile = introspection.caFile else { return nil }
-        do {
-            return try ClientTLS(settings: ClientTLSSettings(caFile: caFile))
-        } catch {
-            problems.append(ConfigDiagnostic(introspection.location, "introspection: \(error.message)"))
-            return nil
+        introspection.caFile.flatMap {
+            loadClientTLS(ClientTLSSettings(caFile: $0), for: "introspection", at: introspection.location, &problems)
         }
     }
 
     /// An HTTPS upstream's client context (its CA file, its client certificate).
     private static func loadTLS(_ upstream: UpstreamConfig, _ problems: inout [ConfigDiagnostic]) -> ClientTLS? {
-        guard let tls = upstream.tls else { return nil }
+        upstream.tls.flatMap { loadClientTLS($0.client, for: "upstream \(upstream.name)", at: upstream.location, &problems) }
+    }
+
+    /// A client context (CA file, client certificate), or nil with a problem reported at
+    /// `location` when a file does not load.
+    static func loadClientTLS(
+        _ settings: ClientTLSSettings, for owner: String, at location: SourceLocation, _ problems: inout [ConfigDiagnostic]
+    ) -> ClientTLS? {
         do {
-            return try ClientTLS(settings: tls.client)
+            return try ClientTLS(settings: settings)
         } catch {
-            problems.append(ConfigDiagnostic(upstream.location, "upstream \(upstream.name): \(error.message)"))
+            problems.append(ConfigDiagnostic(location, "\(owner): \(error.message)"))
             return nil
         }
     }

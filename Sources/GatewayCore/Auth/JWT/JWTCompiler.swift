@@ -81,13 +81,8 @@ package enum JWTCompiler {
                     problems.append(ConfigDiagnostic(file.location, "jwks_file \(file.path): \(error.message)"))
                 }
             }
-            var tls: ClientTLS? = nil
-            if let caFile = block.caFile {
-                do {
-                    tls = try ClientTLS(settings: ClientTLSSettings(caFile: caFile))
-                } catch {
-                    problems.append(ConfigDiagnostic(block.location, "jwt \(block.issuer): \(error.message)"))
-                }
+            let tls = block.caFile.flatMap {
+                LoadedConfig.loadClientTLS(ClientTLSSettings(caFile: $0), for: "jwt \(block.issuer)", at: block.location, &problems)
             }
             for entry in block.jwksURLs {
                 let source = reusing.first { $0.issuer == block.issuer && $0.url == entry.url && $0.isDiscovery == entry.discovery }
